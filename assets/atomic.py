@@ -1,0 +1,77 @@
+"""Write a whole folder so that readers see either the old one or the complete new one.
+
+A release is many files; writing them in place would let an interrupted run leave a
+partial release. We write into a hidden sibling folder and rename it into place: a rename
+within one file system is atomic on POSIX, so no reader ever sees a half-written folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def _fsync_tree(root: Path) -> None:
+    """Flush file contents and directory entries so a crash after rename loses nothing."""
+    for dirpath, _dirnames, filenames in os.walk(root):
+        for name in filenames:
+            fd = os.open(Path(dirpath) / name, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        fd = os.open(dirpath, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def clean_stale_staging(parent: Path) -> list[Path]:
+    """Remove staging folders left by interrupted runs; they were never visible releases."""
+    removed = []
+    if parent.is_dir():
+        for p in sorted(parent.glob(".staging-*")):
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+    return removed
+
+
+@contextmanager
+def atomic_directory(final: Path, *, replace: bool = False) -> Iterator[Path]:
+    """Yield an empty staging folder; on success rename it to ``final``.
+
+    ``replace=False`` refuses to overwrite an existing folder (published releases are never
+    modified). With ``replace=True`` the old folder is swapped out and removed only after
+    the new one is in place. On any exception the staging folder is deleted and ``final``
+    is untouched.
+    """
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    if final.exists() and not replace:
+        raise FileExistsError(f"{final} already exists; releases are never overwritten")
+    staging = final.parent / f".staging-{final.name}-{os.getpid()}"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir()
+    try:
+        yield staging
+        _fsync_tree(staging)
+        if final.exists():
+            retired = final.parent / f".staging-retired-{final.name}-{os.getpid()}"
+            os.rename(final, retired)
+            os.rename(staging, final)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.rename(staging, final)
+        fd = os.open(final.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
