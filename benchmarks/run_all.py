@@ -104,8 +104,9 @@ def stage_floor(args, work: Path) -> dict:
 
 
 def stage_ingest(args, work: Path) -> dict:
-    from assets.landing import inventory_landing
     from validation.run import validate_collection_year
+
+    from assets.landing import inventory_landing
 
     landing = work / "landing"
     t0 = time.perf_counter()
