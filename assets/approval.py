@@ -1,0 +1,325 @@
+"""The review-and-approve gate between a candidate release and a published one.
+
+A run never publishes. It writes a *candidate* and its QA pack under
+``OUTPUT/restricted/<release>/``; a named reviewer then approves that exact candidate, and
+only an approved candidate is copied to ``OUTPUT/publications/<release>/``. This follows
+the Code of Practice for Statistics (T3 Orderly release: release is a deliberate, recorded
+act; Q3 Assured quality: quality assurance is signed off before release).
+
+The approval pins two hashes, so approving one thing can never publish another:
+
+* the SHA-256 of the candidate's ``manifest.json`` (the manifest lists every public file's
+  hash, so this pins every byte of the candidate), and
+* the SHA-256 of the landing inventory the candidate was built from. If an LA resubmits
+  after approval, the current inputs no longer match and the old approval is refused:
+  the pipeline must be re-run and the new candidate reviewed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from assets.atomic import atomic_directory
+
+APPROVAL_FILE = "approval.json"
+CANDIDATE_DIR = "candidate"
+QA_DIR = "qa"
+INPUTS_FILE = "inputs.json"
+CHECKS_FILE = "checks.json"
+MANIFEST_FILE = "manifest.json"
+
+# The inventory columns that identify an input file's content. Paths are made relative
+# to the landing folder, so moving the whole landing folder does not invalidate approval.
+_INPUT_KEY = ["collection_year", "la_code", "table", "sha256"]
+
+
+class ApprovalError(Exception):
+    """The candidate cannot be approved or published; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class ReleasePaths:
+    """Where one release's restricted and public folders live under the output folder."""
+
+    output: Path
+    release: str
+
+    @property
+    def restricted(self) -> Path:
+        return self.output / "restricted" / self.release
+
+    @property
+    def candidate(self) -> Path:
+        return self.restricted / CANDIDATE_DIR
+
+    @property
+    def qa(self) -> Path:
+        return self.restricted / QA_DIR
+
+    @property
+    def approval(self) -> Path:
+        return self.restricted / APPROVAL_FILE
+
+    @property
+    def published(self) -> Path:
+        return self.output / "publications" / self.release
+
+
+@dataclass(frozen=True)
+class Approval:
+    """One reviewer's sign-off of one exact candidate built from one exact set of inputs."""
+
+    release: str
+    reviewer: str
+    approved_at_utc: str
+    manifest_sha256: str
+    inputs_sha256: str
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks so large files need little memory."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def inputs_sha256(inventory: pd.DataFrame) -> str:
+    """One hash for the whole set of landing files: their identity and content, sorted.
+
+    Built from (collection year, LA, table, file SHA-256) so it changes when any return is
+    added, removed or resubmitted, and not when files are merely touched or moved.
+    """
+    if inventory.empty:
+        return hashlib.sha256(b"").hexdigest()
+    keys = inventory.reindex(columns=_INPUT_KEY).astype("string").fillna("")
+    lines = (
+        keys["collection_year"] + "/" + keys["la_code"] + "/" + keys["table"] + "/" + keys["sha256"]
+    )
+    payload = "\n".join(sorted(lines.tolist())).encode()
+    return hashlib.sha256(payload).hexdigest()
+
+
+def _write_json_atomically(path: Path, payload: dict) -> None:
+    """Write JSON via a temporary file and rename, so a reader never sees half a record."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_candidate_record(
+    qa_dir: Path, *, inventory: pd.DataFrame, checks: dict[str, bool]
+) -> None:
+    """Record, beside the candidate, the inputs it was built from and its QA check results.
+
+    Written by the pipeline right after the candidate; approval compares against it.
+    """
+    files = (
+        inventory.reindex(columns=_INPUT_KEY)
+        .astype("string")
+        .fillna("")
+        .sort_values(_INPUT_KEY)
+        .to_dict(orient="records")
+    )
+    _write_json_atomically(
+        qa_dir / INPUTS_FILE, {"inputs_sha256": inputs_sha256(inventory), "files": files}
+    )
+    _write_json_atomically(qa_dir / CHECKS_FILE, {k: bool(v) for k, v in sorted(checks.items())})
+
+
+def candidate_inputs_sha256(paths: ReleasePaths) -> str:
+    """The inputs hash recorded when the candidate was built."""
+    record = paths.qa / INPUTS_FILE
+    if not record.is_file():
+        raise ApprovalError(
+            f"{record} is missing: the candidate was not built by the pipeline; "
+            "run `reentry run` to build it"
+        )
+    return json.loads(record.read_text(encoding="utf-8"))["inputs_sha256"]
+
+
+def _require_candidate(paths: ReleasePaths) -> Path:
+    manifest = paths.candidate / MANIFEST_FILE
+    if not manifest.is_file():
+        raise ApprovalError(
+            f"no candidate release at {paths.candidate} (missing {MANIFEST_FILE}); "
+            f"run `reentry run --release {paths.release}` first"
+        )
+    return manifest
+
+
+def _failed_checks(paths: ReleasePaths) -> list[str]:
+    record = paths.qa / CHECKS_FILE
+    if not record.is_file():
+        return [f"QA check record {record} is missing"]
+    checks = json.loads(record.read_text(encoding="utf-8"))
+    return sorted(name for name, passed in checks.items() if not passed)
+
+
+def record_approval(
+    paths: ReleasePaths,
+    *,
+    reviewer: str,
+    current_inputs_sha256: str,
+    now: datetime | None = None,
+) -> Approval:
+    """Record that ``reviewer`` approved the candidate as it is now.
+
+    Refused when there is no candidate, a QA check failed, the release is already
+    published, or the landing inputs have changed since the candidate was built (the
+    reviewer would be approving figures that no longer match the data).
+    """
+    reviewer = reviewer.strip()
+    if not reviewer:
+        raise ApprovalError("a reviewer name is required (--reviewer NAME)")
+    if paths.published.exists():
+        raise ApprovalError(
+            f"release {paths.release} is already published at {paths.published}; "
+            "published releases are never replaced: use a new release name"
+        )
+    manifest = _require_candidate(paths)
+    failed = _failed_checks(paths)
+    if failed:
+        raise ApprovalError(
+            f"candidate {paths.candidate} failed QA checks ({', '.join(failed)}); "
+            "it cannot be approved"
+        )
+    built_from = candidate_inputs_sha256(paths)
+    if built_from != current_inputs_sha256:
+        raise ApprovalError(
+            "the landing files have changed since this candidate was built "
+            f"(built from inputs {built_from[:12]}, landing now {current_inputs_sha256[:12]}); "
+            "re-run the pipeline and review the new candidate"
+        )
+    stamp = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    approval = Approval(
+        release=paths.release,
+        reviewer=reviewer,
+        approved_at_utc=stamp.isoformat().replace("+00:00", "Z"),
+        manifest_sha256=file_sha256(manifest),
+        inputs_sha256=current_inputs_sha256,
+    )
+    _write_json_atomically(paths.approval, asdict(approval))
+    return approval
+
+
+def read_approval(paths: ReleasePaths) -> Approval | None:
+    """The recorded approval, or None if the candidate has not been approved."""
+    if not paths.approval.is_file():
+        return None
+    return Approval(**json.loads(paths.approval.read_text(encoding="utf-8")))
+
+
+def verify_approval(paths: ReleasePaths, *, current_inputs_sha256: str) -> Approval:
+    """Return the approval if it still covers this exact candidate and these inputs."""
+    manifest = _require_candidate(paths)
+    approval = read_approval(paths)
+    if approval is None:
+        raise ApprovalError(
+            f"candidate {paths.release} has not been approved; a reviewer must run "
+            f"`reentry approve {paths.release} --reviewer NAME` after checking the QA pack "
+            f"in {paths.qa}"
+        )
+    if file_sha256(manifest) != approval.manifest_sha256:
+        raise ApprovalError(
+            f"the candidate changed after {approval.reviewer} approved it (manifest hash "
+            "differs); the approval no longer applies: review and approve the new candidate"
+        )
+    if current_inputs_sha256 != approval.inputs_sha256:
+        raise ApprovalError(
+            f"the landing files changed after {approval.reviewer} approved the candidate; "
+            "the approval no longer applies: re-run the pipeline and approve the new candidate"
+        )
+    return approval
+
+
+def publish_approved(paths: ReleasePaths, *, current_inputs_sha256: str) -> Path:
+    """Copy an approved candidate to ``publications/<release>/`` in one atomic step.
+
+    Never overwrites an existing published release (a correction is a new release).
+    """
+    verify_approval(paths, current_inputs_sha256=current_inputs_sha256)
+    if paths.published.exists():
+        raise ApprovalError(
+            f"{paths.published} already exists; published releases are never replaced"
+        )
+    with atomic_directory(paths.published) as staging:
+        shutil.copytree(paths.candidate, staging, dirs_exist_ok=True)
+        copied = file_sha256(staging / MANIFEST_FILE)
+        if copied != file_sha256(paths.candidate / MANIFEST_FILE):
+            raise ApprovalError("the copied manifest does not match the candidate; not published")
+    return paths.published
+
+
+def release_state(paths: ReleasePaths, *, current_inputs_sha256: str | None = None) -> str:
+    """A one-line, plain-English state of a release, for `reentry status`."""
+    if paths.published.exists():
+        return f"published at {paths.published}"
+    if not (paths.candidate / MANIFEST_FILE).is_file():
+        return "no candidate"
+    approval = read_approval(paths)
+    if approval is None:
+        return f"candidate awaiting approval (QA pack in {paths.qa})"
+    if current_inputs_sha256 is None:
+        return f"approved by {approval.reviewer} at {approval.approved_at_utc}, not yet published"
+    try:
+        verify_approval(paths, current_inputs_sha256=current_inputs_sha256)
+    except ApprovalError as err:
+        return f"approval no longer valid: {err}"
+    return f"approved by {approval.reviewer} at {approval.approved_at_utc}, not yet published"
+
+
+def release_differences(candidate: Path, previous: Path | None) -> pd.DataFrame:
+    """What changed between the previous published release and this candidate, file by file.
+
+    For each file: added, removed, changed or unchanged (by SHA-256); for changed CSV
+    tables, how many rows are new and how many of the previous rows are gone (comparing
+    whole rows as text), so a reviewer sees the size of every revision before approving.
+    """
+    columns = ["file", "change", "rows_previous", "rows_candidate", "rows_added", "rows_removed"]
+    if previous is None or not previous.is_dir():
+        return pd.DataFrame(columns=columns)
+
+    def files(root: Path) -> dict[str, Path]:
+        return {
+            p.relative_to(root).as_posix(): p
+            for p in root.rglob("*")
+            if p.is_file() and not p.name.startswith(".")
+        }
+
+    new, old = files(candidate), files(previous)
+    rows = []
+    for name in sorted(set(new) | set(old)):
+        row = dict.fromkeys(columns)
+        row["file"] = name
+        if name not in old:
+            row["change"] = "added"
+        elif name not in new:
+            row["change"] = "removed"
+        elif file_sha256(new[name]) == file_sha256(old[name]):
+            row["change"] = "unchanged"
+        else:
+            row["change"] = "changed"
+            if name.endswith(".csv"):
+                a = pd.read_csv(old[name], dtype=str, keep_default_na=False)
+                b = pd.read_csv(new[name], dtype=str, keep_default_na=False)
+                if list(a.columns) == list(b.columns):
+                    merged = a.merge(b, how="outer", indicator=True)
+                    row["rows_added"] = int((merged["_merge"] == "right_only").sum())
+                    row["rows_removed"] = int((merged["_merge"] == "left_only").sum())
+                row["rows_previous"], row["rows_candidate"] = len(a), len(b)
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=columns)
+    for col in columns[2:]:
+        out[col] = out[col].astype("Int64")
+    return out

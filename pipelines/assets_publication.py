@@ -1,0 +1,232 @@
+"""Publication assets: the candidate release with its QA pack, and the published release,
+which only an approval can produce (assets/approval.py)."""
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+from dagster import AssetExecutionContext, Config, Failure, MetadataValue, Output, asset
+from pydantic import Field
+
+from assets.approval import (
+    ApprovalError,
+    ReleasePaths,
+    file_sha256,
+    inputs_sha256,
+    publish_approved,
+    record_approval,
+    release_differences,
+    write_candidate_record,
+)
+from assets.atomic import atomic_directory
+from pipelines.checks import USABLE_STATUSES, ledger_imbalance
+from pipelines.constants import CANDIDATE_RELEASE, OWNERS, PUBLICATION, PUBLISHED_RELEASE
+from pipelines.resources import ReleaseSettings
+
+
+def release_info(settings: ReleaseSettings, release: str):
+    """The release's public metadata, from the settings (empty values use the defaults)."""
+    from assets.release import ReleaseInfo
+
+    fields = {"name": release, "title": settings.title, "status": settings.status}
+    if settings.release_date:
+        fields["release_date"] = date.fromisoformat(settings.release_date)
+    if settings.next_update:
+        fields["next_update"] = settings.next_update
+    return ReleaseInfo(**fields)
+
+
+def _csv(df: pd.DataFrame | None, path: Path) -> None:
+    frame = pd.DataFrame() if df is None else df
+    if not isinstance(frame, pd.DataFrame):
+        frame = pd.DataFrame(frame)
+    frame.to_csv(path, index=False, lineterminator="\n")
+
+
+def write_qa_pack(
+    qa: Path,
+    *,
+    history,
+    controlled,
+    inventory: pd.DataFrame,
+    release: str,
+    candidate: Path,
+    previous: Path | None,
+) -> dict[str, bool]:
+    """Write the reviewers' QA pack into ``qa`` and return the QA checks' outcomes."""
+    from validation.report import write_validation_report
+
+    write_validation_report(qa / "validation", history, inventory, release)
+    _csv(history.ledger, qa / "ledger.csv")
+    _csv(history.la_year_status, qa / "la_year_status.csv")
+    _csv(inventory, qa / "inventory.csv")
+    published, audit = controlled.published, controlled.audit
+    _csv(getattr(published, "suppression_log", None), qa / "suppression_log.csv")
+    _csv(getattr(published, "information_loss", None), qa / "information_loss.csv")
+    _csv(getattr(audit, "cells_by_reason", None), qa / "disclosure_audit_cells_by_reason.csv")
+    _csv(getattr(audit, "failures", None), qa / "disclosure_audit_failures.csv")
+    (qa / "disclosure_audit.json").write_text(
+        json.dumps(
+            {
+                "passed": bool(audit.passed),
+                "cells_checked": int(audit.cells_checked),
+                "narrowest_width": None
+                if audit.narrowest_width is None
+                else float(audit.narrowest_width),
+                "protection_width": controlled.config.protection_width,
+                "threshold_low": controlled.config.threshold_low,
+                "threshold_high": controlled.config.threshold_high,
+            },
+            indent=2,
+            sort_keys=True,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    differences = release_differences(candidate, previous)
+    _csv(differences, qa / "differences_from_previous_release.csv")
+    status = history.la_year_status
+    usable = status["status"].isin(USABLE_STATUSES).groupby(status["collection_year"]).any()
+    checks = {
+        "disclosure_audit": bool(audit.passed),
+        "ledger_balances": ledger_imbalance(history.ledger).empty,
+        "every_year_has_usable_returns": bool(usable.all()) and not usable.empty,
+    }
+    write_candidate_record(qa, inventory=inventory, checks=checks)
+    return checks
+
+
+@asset(
+    name=CANDIDATE_RELEASE,
+    group_name=PUBLICATION,
+    owners=OWNERS[PUBLICATION],
+    description="The complete public release (CSV, spreadsheet, HTML, manifest) written "
+    "atomically to OUTPUT/restricted/<release>/candidate, with its QA pack beside it in "
+    "OUTPUT/restricted/<release>/qa: validation report, ledger, disclosure audit, suppression "
+    "log and differences from the previous release. Nothing is public until approved.",
+)
+def candidate_release(
+    context: AssetExecutionContext,
+    settings: ReleaseSettings,
+    landing_inventory: pd.DataFrame,
+    episode_history,
+    disclosure_controlled_tables,
+) -> Output:
+    from assets.notes import contextual_notes
+    from assets.release import PrivateIdentifiers, build_candidate
+
+    controlled = disclosure_controlled_tables
+    if not controlled.audit.passed:
+        raise Failure(description="the disclosure audit failed; no candidate is built")
+    release = settings.release_name()
+    paths = ReleasePaths(settings.output_path, release)
+    if paths.published.exists():
+        raise Failure(
+            description=f"release {release} is already published at {paths.published}; "
+            "published releases are never replaced: set a new release name (--release)"
+        )
+    info = release_info(settings, release)
+    previous = settings.previous_release_path(release)
+    notes = contextual_notes(
+        controlled.published,
+        episode_history.la_year_status,
+        previous_release_dir=previous,
+        release=info,
+    )
+    manifest = build_candidate(
+        paths.candidate,
+        published=controlled.published,
+        notes=notes,
+        la_year_status=episode_history.la_year_status,
+        audit=controlled.audit,
+        inventory=landing_inventory,
+        release=info,
+        private_identifiers=PrivateIdentifiers.from_history(episode_history.episode_history),
+    )
+    with atomic_directory(paths.qa, replace=True) as qa:
+        checks = write_qa_pack(
+            qa,
+            history=episode_history,
+            controlled=controlled,
+            inventory=landing_inventory,
+            release=release,
+            candidate=paths.candidate,
+            previous=previous,
+        )
+    manifest_sha = file_sha256(paths.candidate / "manifest.json")
+    files = sorted(p for p in paths.candidate.rglob("*") if p.is_file())
+    return Output(
+        {
+            "release": release,
+            "candidate": str(paths.candidate),
+            "qa": str(paths.qa),
+            "manifest_sha256": manifest_sha,
+            "inputs_sha256": inputs_sha256(landing_inventory),
+            "manifest": manifest,
+        },
+        metadata={
+            "release": release,
+            "candidate_path": MetadataValue.path(str(paths.candidate)),
+            "qa_pack_path": MetadataValue.path(str(paths.qa)),
+            "manifest_sha256": manifest_sha,
+            "inputs_sha256": inputs_sha256(landing_inventory),
+            "files": len(files),
+            "bytes": sum(p.stat().st_size for p in files),
+            "previous_release": str(previous) if previous else "(none)",
+            "qa_checks_passed": all(checks.values()),
+            "next_step": f"reentry approve {release} --reviewer NAME",
+        },
+    )
+
+
+class PublishConfig(Config):
+    """Approve-and-publish from the UI: give a reviewer to record an approval first."""
+
+    reviewer: str = Field(
+        default="",
+        description="If set, record this reviewer's approval of the current candidate before "
+        "publishing; if empty, publish only a candidate that is already approved",
+    )
+    release: str = Field(default="", description="Release to publish; empty = configured release")
+
+
+@asset(
+    name=PUBLISHED_RELEASE,
+    group_name=PUBLICATION,
+    owners=OWNERS[PUBLICATION],
+    deps=[CANDIDATE_RELEASE],
+    description="The approved candidate copied atomically to OUTPUT/publications/<release>/. "
+    "Publishing re-checks the candidate's manifest hash and that the landing files still "
+    "hash to what was approved; an unapproved or stale candidate is never published, and a "
+    "published release is never overwritten.",
+)
+def published_release(
+    context: AssetExecutionContext, config: PublishConfig, settings: ReleaseSettings
+) -> Output:
+    from assets.landing import inventory_landing
+
+    release = config.release or settings.release_name()
+    paths = ReleasePaths(settings.output_path, release)
+    current = inputs_sha256(inventory_landing(settings.landing_path))
+    try:
+        if config.reviewer:
+            approval = record_approval(
+                paths, reviewer=config.reviewer, current_inputs_sha256=current
+            )
+            context.log.info(f"approval recorded by {approval.reviewer} in {paths.approval}")
+        target = publish_approved(paths, current_inputs_sha256=current)
+    except (ApprovalError, FileExistsError) as err:
+        raise Failure(description=str(err)) from err
+    approval = json.loads(paths.approval.read_text(encoding="utf-8"))
+    return Output(
+        {"release": release, "published": str(target)},
+        metadata={
+            "release": release,
+            "release_path": MetadataValue.path(str(target)),
+            "reviewer": approval["reviewer"],
+            "approved_at_utc": approval["approved_at_utc"],
+            "manifest_sha256": approval["manifest_sha256"],
+            "inputs_sha256": approval["inputs_sha256"],
+        },
+    )

@@ -1,0 +1,187 @@
+"""Release configuration and storage, as Dagster resources.
+
+``ReleaseSettings`` holds everything a statistician may change for a release: folders,
+release name and dates, disclosure parameters and follow-up windows. The defaults run the
+embedded synthetic demo: landing ``<project>/data/landing`` and output ``<project>``, so a
+release appears under ``<project>/publications/<release>/`` with its restricted QA pack
+under ``<project>/restricted/<release>/``. Environment variables (``REENTRY_LANDING``,
+``REENTRY_OUTPUT``, ``REENTRY_RELEASE``) override the defaults for the UI and schedule.
+
+Intermediate assets (validated returns, episode history, unsuppressed measures) hold
+child-level data, so the IO manager stores them under ``OUTPUT/restricted/.storage/``,
+beside the other restricted material and never under ``publications/``. DAGSTER_HOME
+holds only run history and event logs, which carry counts, never child rows.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import re
+from pathlib import Path
+from typing import Any
+
+from dagster import ConfigurableIOManager, ConfigurableResource, InputContext, OutputContext
+from pydantic import Field
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_LANDING = PROJECT_ROOT / "data" / "landing"
+DEFAULT_OUTPUT = PROJECT_ROOT
+STATUSES = ("provisional", "final")
+_YEAR_FOLDER = re.compile(r"^\d{4}$")
+
+
+def landing_years(landing: Path) -> list[int]:
+    """Collection years that have a folder in the landing area (malformed names ignored)."""
+    if not landing.is_dir():
+        return []
+    return sorted(
+        int(p.name) for p in landing.iterdir() if p.is_dir() and _YEAR_FOLDER.match(p.name)
+    )
+
+
+class ReleaseSettings(ConfigurableResource):
+    """What to read, where to write, and the release's name, dates and disclosure rules."""
+
+    landing: str = Field(
+        default_factory=lambda: os.environ.get("REENTRY_LANDING", str(DEFAULT_LANDING)),
+        description="Folder of SSDA903 returns: <landing>/<collection_year>/<la_code>/*.csv",
+    )
+    output: str = Field(
+        default_factory=lambda: os.environ.get("REENTRY_OUTPUT", str(DEFAULT_OUTPUT)),
+        description="Output root: publications/<release>/ and restricted/<release>/ go here",
+    )
+    release: str = Field(
+        default_factory=lambda: os.environ.get("REENTRY_RELEASE", ""),
+        description="Release name; empty means the latest collection year in the landing folder",
+    )
+    title: str = Field(
+        default="Children returning home from care and re-entering care",
+        description="Release title shown on the publication",
+    )
+    release_date: str = Field(
+        default="", description="Publication date, ISO yyyy-mm-dd; empty uses the release default"
+    )
+    next_update: str = Field(
+        default="", description="Next update, e.g. 'November 2026'; empty uses the release default"
+    )
+    status: str = Field(default="provisional", description="'provisional' or 'final'")
+    threshold_low: int = Field(default=1, description="Smallest count that is suppressed")
+    threshold_high: int = Field(
+        default=5, description="Largest count that is suppressed (primary suppression 1..N)"
+    )
+    rounding_base: int = Field(default=10, description="Base for rounding national/regional counts")
+    protection_width: int = Field(
+        default=4, description="Minimum width of the feasible range of any suppressed cell"
+    )
+    min_rate_denominator: int = Field(
+        default=10, description="No rate is published on fewer children than this"
+    )
+    windows: list[int] = Field(
+        default=[6, 12, 24, 60], description="Follow-up windows in months for re-entry"
+    )
+    previous_release: str = Field(
+        default="",
+        description="Folder of the previous published release for differences and revisions; "
+        "empty means the latest other release under OUTPUT/publications/",
+    )
+
+    @property
+    def landing_path(self) -> Path:
+        return Path(self.landing).expanduser().resolve()
+
+    @property
+    def output_path(self) -> Path:
+        return Path(self.output).expanduser().resolve()
+
+    def release_name(self) -> str:
+        """The configured release name, else the latest collection year with returns."""
+        if self.release:
+            return self.release
+        years = landing_years(self.landing_path)
+        if not years:
+            raise FileNotFoundError(
+                f"no collection-year folders (e.g. 2025/) in landing folder {self.landing_path}; "
+                "generate demo data with `reentry synth --out DIR` or pass --landing"
+            )
+        return str(years[-1])
+
+    def previous_release_path(self, release: str) -> Path | None:
+        """The release to compare with: configured, else the latest other published one."""
+        if self.previous_release:
+            return Path(self.previous_release).expanduser().resolve()
+        published = self.output_path / "publications"
+        if not published.is_dir():
+            return None
+        others = sorted(
+            p
+            for p in published.iterdir()
+            if p.is_dir()
+            and p.name != release
+            and not p.name.startswith(".")
+            and (p / "manifest.json").is_file()
+        )
+        return others[-1] if others else None
+
+
+def storage_dir(output: Path) -> Path:
+    """Where child-level intermediate assets are kept: restricted, outside publications/."""
+    return output / "restricted" / ".storage"
+
+
+class RestrictedPickleIOManager(ConfigurableIOManager):
+    """Pickles asset values under a restricted folder, one file per asset (and partition).
+
+    Unlike Dagster's filesystem IO manager it accepts a run that covers several
+    collection-year partitions at once (a value that is a dict keyed by partition), so
+    ``reentry run`` validates every year in one run; a downstream asset reading all years
+    receives a dict of the years that have been validated.
+    """
+
+    base_dir: str
+
+    def _path(self, key_path: list[str], partition: str | None) -> Path:
+        return Path(self.base_dir, *key_path, f"{partition or 'value'}.pickle")
+
+    @staticmethod
+    def _dump(path: Path, obj: Any) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+
+    def handle_output(self, context: OutputContext, obj: Any) -> None:
+        if obj is None:
+            return
+        key_path = list(context.asset_key.path)
+        if context.has_asset_partitions:
+            keys = list(context.asset_partition_keys)
+            if not isinstance(obj, dict) or set(obj) != set(keys):
+                raise TypeError(
+                    f"{context.asset_key.to_user_string()} must return a dict keyed by its "
+                    f"partitions {keys}"
+                )
+            for key in keys:
+                self._dump(self._path(key_path, key), obj[key])
+        else:
+            self._dump(self._path(key_path, None), obj)
+
+    def load_input(self, context: InputContext) -> Any:
+        key_path = list(context.asset_key.path)
+        if context.has_asset_partitions:
+            loaded = {}
+            for key in context.asset_partition_keys:
+                path = self._path(key_path, key)
+                if path.is_file():
+                    with open(path, "rb") as fh:
+                        loaded[key] = pickle.load(fh)
+            return loaded
+        path = self._path(key_path, None)
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"{context.asset_key.to_user_string()} has not been materialized yet ({path}); "
+                "run the whole job (`reentry run`)"
+            )
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
