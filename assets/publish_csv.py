@@ -1,0 +1,276 @@
+"""Open data CSVs in the Explore Education Statistics (EES) format, with their meta files.
+
+Layout follows the DfE "Open data standards" for EES: time and geography columns first
+(observational units), then filters, then indicators; one ``.meta.csv`` per data file
+listing filters and indicators with labels and units; symbols ``c`` (suppressed), ``x``
+(not available), ``z`` (not applicable) and ``k`` (rounds to zero) in indicator cells.
+Every file is validated after it is written (``validation.ees.validate_ees_file``), so what
+is checked is what users download.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from assets.reference import ENGLAND_CODE, ENGLAND_NAME, load_las, load_regions
+from validation.ees import validate_ees_file, validate_ees_files
+
+REENTRY_FILE = "la_reentry_to_care"
+CEASED_FILE = "children_ceasing_care_by_reason"
+TIME_TO_REENTRY_FILE = "time_to_reentry"
+LEVEL_ORDER = {"National": 0, "Regional": 1, "Local authority": 2}
+FUNNEL_LABELS = {
+    "c": "Not published (small numbers)",
+    "x": "Not available",
+    "z": "Not applicable",
+}
+# Follow-up windows, cohort spans and funnel positions are alternatives, not parts of a
+# whole, so they have no "Total" (the EES "Total" rule applies to additive filters).
+NON_ADDITIVE_FILTERS = ("follow_up", "cohort_span", "funnel_position")
+GEOGRAPHY_COLUMNS = [
+    "time_period",
+    "time_identifier",
+    "geographic_level",
+    "country_code",
+    "country_name",
+    "region_code",
+    "region_name",
+    "old_la_code",
+    "new_la_code",
+    "la_name",
+]
+COUNT_INDICATORS = [
+    ("returned_home", "Children who returned home from care"),
+    ("re_entered", "Re-entered care with the same local authority"),
+    ("not_re_entered", "Did not re-enter care with the same local authority"),
+    ("re_entered_any_la", "Re-entered care with any local authority"),
+    ("turned_18_in_window", "Turned 18 within the follow-up window"),
+]
+RATE_INDICATORS = [
+    ("re_entry_rate", "Re-entry rate"),
+    ("re_entry_rate_lower_ci", "Re-entry rate: lower 95% confidence limit"),
+    ("re_entry_rate_upper_ci", "Re-entry rate: upper 95% confidence limit"),
+    ("sn_re_entry_rate", "Statistical neighbours' re-entry rate (pooled)"),
+    ("england_re_entry_rate", "England re-entry rate"),
+]
+REENTRY_FILTERS = [
+    (
+        "characteristic",
+        "Characteristic",
+        "Breakdown of children who returned home",
+        "characteristic_group",
+    ),
+    (
+        "follow_up",
+        "Follow-up window",
+        "Time after the return home within which re-entry counts",
+        "",
+    ),
+    ("cohort_span", "Cohort years", "Single cohort year or three years pooled", ""),
+    ("funnel_position", "Funnel plot position", "Rate against England's, given cohort size", ""),
+]
+
+
+def _meta(filters, indicators) -> pd.DataFrame:
+    rows = [
+        {
+            "col_name": name,
+            "col_type": "Filter",
+            "label": label,
+            "indicator_grouping": "",
+            "indicator_unit": "",
+            "indicator_dp": "",
+            "filter_hint": hint,
+            "filter_grouping_column": group,
+        }
+        for name, label, hint, group in filters
+    ]
+    rows += [
+        {
+            "col_name": name,
+            "col_type": "Indicator",
+            "label": label,
+            "indicator_grouping": grouping,
+            "indicator_unit": unit,
+            "indicator_dp": "0",
+            "filter_hint": "",
+            "filter_grouping_column": "",
+        }
+        for name, label, grouping, unit in indicators
+    ]
+    return pd.DataFrame(rows)
+
+
+REENTRY_META = _meta(
+    REENTRY_FILTERS,
+    [(n, lab, "Number of children", "") for n, lab in COUNT_INDICATORS]
+    + [(n, lab, "Rates (%)", "%") for n, lab in RATE_INDICATORS],
+)
+CEASED_META = _meta(
+    [("reason_group", "Reason ceased", "Reason the child stopped being looked after", "")],
+    [("ceased", "Children who ceased to be looked after", "Number of children", "")],
+)
+TIME_TO_REENTRY_META = _meta(
+    [
+        (
+            "time_band",
+            "Time from return home to re-entry",
+            "For children who re-entered within 60 months",
+            "",
+        )
+    ],
+    [("re_entered", "Children who re-entered care", "Number of children", "")],
+)
+
+
+def la_names(keys: pd.DataFrame) -> pd.DataFrame:
+    """new_la_code and la_name for each (old_la_code, time_period), as on 31 March of that
+    year: a DfE old code can carry several ONS codes over time (e.g. Northumberland 929,
+    E06000048 until 2013 then E06000057), and the one in use that year is published."""
+    las = load_las()
+    las = las[las["old_la_code"].str.fullmatch(r"\d{3}")]
+    pairs = keys[["old_la_code", "time_period"]].dropna().drop_duplicates()
+    cand = pairs.merge(las, on="old_la_code", how="left")
+    year_end = pd.to_datetime(cand["time_period"].astype(int).astype(str) + "-03-31")
+    live = (cand["date_of_operation"] <= year_end) & (
+        cand["date_of_termination"].isna() | (cand["date_of_termination"] >= year_end)
+    )
+    cand = cand.assign(live=live).sort_values(
+        ["old_la_code", "time_period", "live", "date_of_operation"], kind="stable"
+    )
+    best = cand.drop_duplicates(["old_la_code", "time_period"], keep="last")
+    if best["la_name"].isna().any():
+        bad = best.loc[best["la_name"].isna(), "old_la_code"].unique().tolist()
+        raise ValueError(f"reference/las.csv: no LA with old_la_code {bad}; cannot name them")
+    return best[["old_la_code", "time_period", "new_la_code", "la_name"]]
+
+
+def add_geography(df: pd.DataFrame) -> pd.DataFrame:
+    """EES time and geography columns from time_period, geographic_level, region_code and
+    old_la_code; names from the LA lookup and region list (reference/)."""
+    out = df.copy()
+    out["time_identifier"] = "Reporting year"
+    out["country_code"] = ENGLAND_CODE
+    out["country_name"] = ENGLAND_NAME
+    regions = load_regions().set_index("region_code")["region_name"]
+    out["region_name"] = out["region_code"].map(regions)
+    names = la_names(out)
+    out = out.merge(names, on=["old_la_code", "time_period"], how="left")
+    for col in ("region_code", "region_name", "old_la_code", "new_la_code", "la_name"):
+        out[col] = out[col].astype("object").where(out[col].notna(), "")
+    out["time_period"] = out["time_period"].astype("int64").astype(str)
+    return out
+
+
+def _order(df: pd.DataFrame, filter_cols: list[str]) -> pd.DataFrame:
+    """National, then regions, then LAs by code; years ascending; filters in input order
+    with Total first. A stable multi-key sort makes the row order a function of the data."""
+    key = pd.DataFrame(index=df.index)
+    key["level"] = df["geographic_level"].map(LEVEL_ORDER)
+    key["region"] = df["region_code"]
+    key["la"] = df["old_la_code"]
+    key["year"] = df["time_period"]
+    for col in filter_cols:
+        cats = list(dict.fromkeys(df[col]))
+        if "Total" in cats:
+            cats.remove("Total")
+            cats.insert(0, "Total")
+        key[col] = df[col].map({c: i for i, c in enumerate(cats)})
+    order = np.lexsort([key[c].to_numpy() for c in reversed(key.columns)])
+    return df.iloc[order].reset_index(drop=True)
+
+
+def ees_reentry(reentry: pd.DataFrame) -> pd.DataFrame:
+    """The headline open data file: one row per geography x cohort x window x category."""
+    df = add_geography(reentry)
+    df["follow_up"] = df["follow_up_months"].astype(int).astype(str) + " months"
+    fp = df["funnel_position"].astype("object").where(df["funnel_position"].notna(), "z")
+    df["funnel_position"] = fp.map(lambda v: FUNNEL_LABELS.get(v, v))
+    df["_months"] = df["follow_up_months"].astype(int)
+    df["_span"] = (df["cohort_span"] != "Single year").astype(int)
+    df = _order(
+        df.sort_values(["_span", "_months"], kind="stable"),
+        ["_span", "cohort_span", "_months", "characteristic_group", "characteristic"],
+    )
+    cols = (
+        GEOGRAPHY_COLUMNS
+        + ["characteristic_group", "characteristic", "follow_up", "cohort_span", "funnel_position"]
+        + [n for n, _ in COUNT_INDICATORS]
+        + [n for n, _ in RATE_INDICATORS]
+    )
+    return df[cols]
+
+
+def ees_ceased(ceased: pd.DataFrame) -> pd.DataFrame:
+    df = _order(add_geography(ceased), ["reason_group"])
+    return df[[*GEOGRAPHY_COLUMNS, "reason_group", "ceased"]]
+
+
+def ees_time_to_reentry(ttr: pd.DataFrame) -> pd.DataFrame:
+    df = _order(add_geography(ttr), ["time_band"])
+    return df[[*GEOGRAPHY_COLUMNS, "time_band", "re_entered"]]
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> Path:
+    """UTF-8, no byte-order mark, LF line ends, no index: identical bytes for identical data."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    df.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+    return path
+
+
+def write_ees(
+    df: pd.DataFrame, meta: pd.DataFrame, folder: Path, name: str, *, non_additive=()
+) -> list[Path]:
+    """Write ``<name>.csv`` and ``<name>.meta.csv`` and validate them as written."""
+    data_path = write_csv(df, Path(folder) / f"{name}.csv")
+    meta_path = write_csv(meta, Path(folder) / f"{name}.meta.csv")
+    validate_ees_file(data_path, meta_path, filters_without_total=tuple(non_additive))
+    return [data_path, meta_path]
+
+
+def write_la_files(reentry_ees: pd.DataFrame, folder: Path, meta_path: Path) -> dict[str, Path]:
+    """One CSV per LA with its rows of the headline file, for the LA pages' download links.
+
+    Each is validated against the headline meta; rows are byte-for-byte those of the
+    headline file (same columns, order and formatting)."""
+    la_rows = reentry_ees[reentry_ees["geographic_level"] == "Local authority"]
+    out = {}
+    for code, rows in la_rows.groupby("old_la_code", sort=True):
+        out[str(code)] = write_csv(rows, Path(folder) / f"{REENTRY_FILE}_{code}.csv")
+    validate_ees_files(list(out.values()), meta_path, filters_without_total=NON_ADDITIVE_FILTERS)
+    return out
+
+
+def footnotes_table(notes: pd.DataFrame) -> pd.DataFrame:
+    """EES footnotes: each note's text with the rows it applies to (blank = all rows)."""
+    out = notes.copy()
+    for col in out.columns:
+        out[col] = out[col].astype("object").where(out[col].notna(), "")
+    out["time_period"] = out["time_period"].astype(str)
+    out["follow_up_months"] = out["follow_up_months"].astype(str)
+    return out
+
+
+def write_open_data(published, notes: pd.DataFrame, folder: Path) -> dict[str, object]:
+    """All EES files of the release under ``folder`` (the release's ``data/``)."""
+    folder = Path(folder)
+    reentry = ees_reentry(published.reentry)
+    ceased = ees_ceased(published.ceased_by_reason)
+    ttr = ees_time_to_reentry(published.time_to_reentry)
+    paths = write_ees(
+        reentry, REENTRY_META, folder, REENTRY_FILE, non_additive=NON_ADDITIVE_FILTERS
+    )
+    paths += write_ees(ceased, CEASED_META, folder, CEASED_FILE)
+    paths += write_ees(ttr, TIME_TO_REENTRY_META, folder, TIME_TO_REENTRY_FILE)
+    paths.append(write_csv(footnotes_table(notes), folder / f"{REENTRY_FILE}_footnotes.csv"))
+    la_files = write_la_files(reentry, folder / "la", paths[1])
+    return {
+        "reentry": reentry,
+        "ceased": ceased,
+        "time_to_reentry": ttr,
+        "paths": paths,
+        "la_files": la_files,
+    }
