@@ -1,0 +1,437 @@
+"""Find SSDA903 returns in the landing folder and read them without losing or guessing.
+
+Landing layout: ``LANDING/<collection_year>/<old_la_code>/header.csv`` and
+``episodes.csv`` (as exported from the 903 system; ``.xlsx`` with the same columns is
+accepted too). Returns arrive from 150 LA systems, so the reader tolerates the harmless
+variations (byte-order mark, Windows-1252, CRLF, header case and spacing, blank rows,
+extra columns) and *records* each one; anything it cannot read unambiguously becomes a
+file-level problem with a plain-English message, never a traceback and never a guess.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from assets.reference import load_las
+
+# SSDA903 CSV columns (DfE "Children looked after return: technical specification").
+HEADER_COLUMNS = ["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"]
+EPISODE_COLUMNS = [
+    "CHILD",
+    "DECOM",
+    "RNE",
+    "LS",
+    "CIN",
+    "PLACE",
+    "PLACE_PROVIDER",
+    "DEC",
+    "REC",
+    "REASON_PLACE_CHANGE",
+    "HOME_POST",
+    "PL_POST",
+    "URN",
+]
+TABLE_COLUMNS = {"header": HEADER_COLUMNS, "episodes": EPISODE_COLUMNS}
+# Columns without which the table cannot be used at all (file-level failure if absent).
+REQUIRED_COLUMNS = {
+    "header": ["CHILD", "SEX", "DOB"],
+    "episodes": ["CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "DEC", "REC"],
+}
+# Columns that only one table has: finding them tells us the file holds the wrong table.
+_DISTINCTIVE = {"header": {"SEX", "DOB", "ETHNIC"}, "episodes": {"DECOM", "RNE", "LS"}}
+
+SUFFIXES = (".csv", ".xlsx")
+# A national return is a few MB per LA; anything far larger is a mistake (or an attack) and
+# must not be loaded into memory by accident. Override with REENTRY_MAX_RETURN_BYTES.
+DEFAULT_MAX_BYTES = int(os.environ.get("REENTRY_MAX_RETURN_BYTES", 200 * 1024 * 1024))
+
+INVENTORY_COLUMNS = [
+    "collection_year",
+    "la_code",
+    "table",
+    "path",
+    "size_bytes",
+    "sha256",
+    "modified",
+    "problem",
+]
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _table_of(name: str) -> str:
+    lower = name.lower()
+    for table in TABLE_COLUMNS:
+        if lower in (f"{table}{suffix}" for suffix in SUFFIXES):
+            return table
+    return "unknown"
+
+
+def inventory_landing(landing: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> pd.DataFrame:
+    """One row per file under ``landing``: where it is, what it claims to be, and any problem.
+
+    Walks without following symbolic links (a link could point anywhere on the machine),
+    never opens a file larger than ``max_bytes`` beyond hashing it in chunks, and turns
+    odd names into a ``problem`` message rather than an exception. Sorted by path so the
+    inventory is byte-identical between runs.
+    """
+    landing = Path(landing)
+    root = landing.resolve()
+    known_las = set(load_las()["old_la_code"])
+    rows: list[dict] = []
+    if not root.is_dir():
+        return pd.DataFrame({c: pd.Series(dtype=_INVENTORY_DTYPES[c]) for c in INVENTORY_COLUMNS})
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        here = Path(dirpath)
+        # Directory symlinks are listed in dirnames but not descended; report them as files.
+        linked_dirs = [d for d in dirnames if (here / d).is_symlink()]
+        for name in sorted(filenames) + sorted(linked_dirs):
+            rows.append(_inventory_row(root, here / name, known_las, max_bytes))
+    frame = pd.DataFrame(rows, columns=INVENTORY_COLUMNS)
+    frame = frame.astype(_INVENTORY_DTYPES)
+    return frame.sort_values("path", kind="mergesort").reset_index(drop=True)
+
+
+_INVENTORY_DTYPES = {
+    "collection_year": "Int64",
+    "la_code": "str",
+    "table": "str",
+    "path": "str",
+    "size_bytes": "Int64",
+    "sha256": "str",
+    "modified": "str",
+    "problem": "str",
+}
+
+
+def _inventory_row(root: Path, path: Path, known_las: set[str], max_bytes: int) -> dict:
+    rel = path.relative_to(root)
+    parts = rel.parts
+    problems: list[str] = []
+    year = None
+    la_code = None
+    if len(parts) != 3:
+        problems.append(
+            f"'{rel.as_posix()}' is not in the expected layout <collection_year>/<LA code>/<file>"
+        )
+    if len(parts) >= 2:
+        if re.fullmatch(r"\d{4}", parts[0]):
+            year = int(parts[0])
+        else:
+            problems.append(
+                f"folder '{parts[0]}' is not a 4-digit collection year (e.g. 2024 for 2023-24)"
+            )
+    if len(parts) >= 3:
+        if re.fullmatch(r"\d{3}", parts[1]) and parts[1] in known_las:
+            la_code = parts[1]
+        else:
+            problems.append(f"folder '{parts[1]}' is not a known 3-digit DfE LA code")
+    table = _table_of(path.name)
+    if table == "unknown":
+        problems.append(
+            f"file '{path.name}' is not a recognised SSDA903 table "
+            "(expected header.csv or episodes.csv, or .xlsx)"
+        )
+    size = sha = modified = None
+    if path.is_symlink():
+        target = os.path.realpath(path)
+        if os.path.commonpath([target, str(root)]) != str(root):
+            problems.append("symbolic link pointing outside the landing folder; not read")
+        else:
+            problems.append("symbolic link; returns must be real files, so it was not read")
+    elif not path.is_file():
+        problems.append("not a regular file; not read")
+    else:
+        stat = path.stat()
+        size = stat.st_size
+        modified = datetime.fromtimestamp(stat.st_mtime, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        sha = _sha256(path)
+        if size > max_bytes:
+            problems.append(f"file is {size:,} bytes, over the {max_bytes:,}-byte limit; not read")
+    return {
+        "collection_year": year,
+        "la_code": la_code,
+        "table": table,
+        "path": rel.as_posix(),
+        "size_bytes": size,
+        "sha256": sha,
+        "modified": modified,
+        "problem": "; ".join(problems) if problems else None,
+    }
+
+
+@dataclass
+class ReadResult:
+    """A table read from one file: all values as stripped strings, or why it could not be.
+
+    ``frame`` has the canonical upper-case SSDA903 columns (missing optional columns
+    added as null) plus ``source_row`` (1-based data row in the file, header excluded).
+    ``notes`` record every tolerated irregularity; ``problem`` is a file-level failure
+    (the file is unusable and the LA-year is rejected); ``bad_rows`` are rows whose field
+    count does not match the header (row number, raw text, CHILD if recoverable).
+    """
+
+    frame: pd.DataFrame | None
+    encoding: str | None = None
+    notes: list[str] = field(default_factory=list)
+    extra_columns: list[str] = field(default_factory=list)
+    problem: str | None = None
+    problem_rule: str | None = None
+    blank_rows: int = 0
+    bad_rows: list[tuple[int, str, str | None]] = field(default_factory=list)
+
+
+def _decode(data: bytes, notes: list[str]) -> tuple[str, str]:
+    if data.startswith(b"\xef\xbb\xbf"):
+        notes.append("UTF-8 byte-order mark removed")
+        return data[3:].decode("utf-8"), "utf-8-sig"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        # Exports from older 903 systems on Windows use the Windows-1252 code page.
+        text = data.decode("cp1252", errors="strict")
+        notes.append("file is Windows-1252 encoded, not UTF-8; converted")
+        return text, "cp1252"
+
+
+def _canonical_header(
+    names: list[str], table: str, notes: list[str]
+) -> tuple[list[str], list[str]]:
+    canonical = [n.strip().upper() for n in names]
+    if canonical != names:
+        notes.append("column names normalised (case and surrounding spaces)")
+    expected = TABLE_COLUMNS[table]
+    extra = [n for n in canonical if n not in expected]
+    return canonical, extra
+
+
+def read_return_table(path: Path, table: str, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadResult:
+    """Read one SSDA903 table file (CSV or XLSX) as strings, recording every tolerance.
+
+    The size limit is checked before a single byte is read. CHILD and every other value
+    stay strings (leading zeros in IDs matter); blank values become null. A fast pyarrow
+    reader handles well-formed files; files with blank lines or ragged rows fall back to
+    Python's csv module so row numbers stay exactly those a reviewer sees in the file.
+    """
+    path = Path(path)
+    if table not in TABLE_COLUMNS:
+        return ReadResult(
+            None,
+            problem=f"'{path.name}' is not a header or episodes table",
+            problem_rule="file_wrong_table",
+        )
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        return ReadResult(
+            None, problem=f"file cannot be opened: {exc.strerror}", problem_rule="file_unreadable"
+        )
+    if size > max_bytes:
+        return ReadResult(
+            None,
+            problem=f"file is {size:,} bytes, over the {max_bytes:,}-byte limit; not read",
+            problem_rule="file_too_large",
+        )
+    if path.suffix.lower() == ".xlsx":
+        return _read_xlsx(path, table)
+    notes: list[str] = []
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return ReadResult(
+            None, problem=f"file cannot be read: {exc.strerror}", problem_rule="file_unreadable"
+        )
+    try:
+        text, encoding = _decode(data, notes)
+    except UnicodeDecodeError:
+        return ReadResult(
+            None,
+            problem="file is neither UTF-8 nor Windows-1252 text; re-export it as CSV (UTF-8)",
+            problem_rule="file_unreadable",
+        )
+    if "\x00" in text:
+        return ReadResult(
+            None,
+            encoding=encoding,
+            problem="file contains binary data (NUL bytes); it is not a CSV export",
+            problem_rule="file_unreadable",
+        )
+    if "\r\n" in text:
+        notes.append("Windows line endings (CRLF)")
+        text = text.replace("\r\n", "\n")
+    return _parse_csv_text(text, table, encoding, notes)
+
+
+def _parse_csv_text(text: str, table: str, encoding: str, notes: list[str]) -> ReadResult:
+    # Blank trailing rows (empty lines or ",,,," as spreadsheets export them) are dropped
+    # and counted; a row's own trailing empty fields are kept.
+    body = re.sub(r"(?:\n[ \t,]*)+\Z", "", text)
+    removed = text[len(body) :]
+    trailing = removed.count("\n") - (1 if removed.endswith("\n") else 0)
+    if not body.strip():
+        return ReadResult(
+            None,
+            encoding=encoding,
+            notes=notes,
+            problem="file is empty (no header line and no rows)",
+            problem_rule="file_empty",
+        )
+    first_nl = body.find("\n")
+    header_line = body if first_nl < 0 else body[:first_nl]
+    names = next(csv.reader([header_line]))
+    canonical, extra = _canonical_header(names, table, notes)
+    problem = _header_problem(canonical, table)
+    if problem:
+        rule = "file_wrong_table" if "looks like" in problem else "file_missing_column"
+        return ReadResult(
+            None,
+            encoding=encoding,
+            notes=notes,
+            problem=problem,
+            problem_rule=rule,
+            extra_columns=extra,
+        )
+    rows_text = "" if first_nl < 0 else body[first_nl + 1 :]
+    if not rows_text.strip():
+        return ReadResult(
+            None,
+            encoding=encoding,
+            notes=notes,
+            extra_columns=extra,
+            problem="file has a header line but no data rows",
+            problem_rule="file_empty",
+        )
+    result = ReadResult(None, encoding=encoding, notes=notes, extra_columns=extra)
+    if extra:
+        notes.append("extra columns ignored: " + ", ".join(extra))
+    frame = None
+    if not re.search(r"(?:^|\n)[ \t,]*(?:\n|$)", rows_text):
+        frame = _parse_fast(rows_text, canonical)
+    if frame is None:
+        frame = _parse_slow(rows_text, canonical, result)
+    result.blank_rows += max(trailing, 0)
+    if result.blank_rows:
+        notes.append(f"{result.blank_rows} blank row(s) skipped")
+    result.frame = _finish_frame(frame, table)
+    return result
+
+
+def _header_problem(canonical: list[str], table: str) -> str | None:
+    dupes = sorted({c for c in canonical if canonical.count(c) > 1 and c})
+    if dupes:
+        return f"column(s) {', '.join(dupes)} appear more than once in the header line"
+    present = set(canonical)
+    other = "episodes" if table == "header" else "header"
+    if _DISTINCTIVE[other] & present and not _DISTINCTIVE[table] & present:
+        return f"this file looks like the {other} table, not the {table} table"
+    missing = [c for c in REQUIRED_COLUMNS[table] if c not in present]
+    if missing:
+        return f"required column(s) missing: {', '.join(missing)}"
+    return None
+
+
+def _parse_fast(rows_text: str, names: list[str]) -> pd.DataFrame | None:
+    try:
+        tbl = pacsv.read_csv(
+            io.BytesIO(rows_text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=True),
+            parse_options=pacsv.ParseOptions(newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException):
+        return None  # ragged rows etc.: the slow path reports them row by row
+    frame = tbl.to_pandas()
+    frame["source_row"] = range(1, len(frame) + 1)
+    return frame
+
+
+def _parse_slow(rows_text: str, names: list[str], result: ReadResult) -> pd.DataFrame:
+    width = len(names)
+    records: list[list[str]] = []
+    numbers: list[int] = []
+    for number, fields in enumerate(csv.reader(io.StringIO(rows_text)), start=1):
+        if not fields or all(not f.strip() for f in fields):
+            result.blank_rows += 1
+            continue
+        if len(fields) != width:
+            # Excel sometimes pads rows with empty trailing cells; those are harmless.
+            if len(fields) > width and not any(f.strip() for f in fields[width:]):
+                fields = fields[:width]
+            else:
+                child = fields[0].strip() if names[0] == "CHILD" and fields[0].strip() else None
+                result.bad_rows.append((number, ",".join(fields), child))
+                continue
+        records.append(fields)
+        numbers.append(number)
+    frame = pd.DataFrame(records, columns=names, dtype="str")
+    frame["source_row"] = numbers
+    return frame
+
+
+def _finish_frame(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Keep the known columns, strip spaces, make blanks null, drop all-blank rows."""
+    cols = TABLE_COLUMNS[table]
+    out = pd.DataFrame(index=frame.index)
+    for col in cols:
+        if col in frame.columns:
+            values = frame[col].astype("str").str.strip()
+            out[col] = values.where(values != "", None)
+        else:
+            out[col] = pd.Series(None, index=frame.index, dtype="str")
+    out["source_row"] = frame["source_row"].astype("int64")
+    blank = out[cols].isna().all(axis=1)
+    return out[~blank].reset_index(drop=True)
+
+
+def _read_xlsx(path: Path, table: str) -> ReadResult:
+    """Read the sheet named like the table (else the first sheet) with openpyxl read-only."""
+    from openpyxl import load_workbook
+
+    notes = ["read from an Excel workbook"]
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for corrupt files
+        return ReadResult(
+            None,
+            problem=f"Excel file cannot be opened ({type(exc).__name__})",
+            problem_rule="file_unreadable",
+        )
+    try:
+        sheets = {s.strip().lower(): s for s in wb.sheetnames}
+        ws = wb[sheets.get(table, wb.sheetnames[0])]
+        lines = []
+        for row in ws.iter_rows(values_only=True):
+            lines.append(["" if v is None else _xlsx_value(v) for v in row])
+    finally:
+        wb.close()
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(lines)
+    return _parse_csv_text(buf.getvalue(), table, "xlsx", notes)
+
+
+def _xlsx_value(value: object) -> str:
+    # Excel stores dates as datetimes; render them as the 903 text format so the same
+    # strict dd/mm/yyyy check applies to both file types.
+    if isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

@@ -1,0 +1,469 @@
+"""Validate one collection year: every LA's return read, schema-checked, rule-checked,
+quarantined where needed, and accounted for in the ledger.
+
+All LAs of a year are validated together (one pandera call and one pass of each rule over
+the whole year) because per-file overhead, not data volume, dominates at 150 LAs x 2
+files. Severity handling is documented in docs/validation.md:
+
+- file-level failures reject the LA-year (status ``rejected``; its rows are counted as
+  rejected in the ledger and none reach the history);
+- child-level failures quarantine the child's records for that LA-year;
+- warnings are reported only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from assets.landing import (
+    DEFAULT_MAX_BYTES,
+    TABLE_COLUMNS,
+    ReadResult,
+    inventory_landing,
+    read_return_table,
+)
+from assets.reference import las_in_year
+from validation.ledger import file_ledger, format_reasons, normalise
+from validation.rules import (
+    SEVERITY,
+    empty_failures,
+    failures_from_mask,
+    finalise_failures,
+    sort_failures,
+)
+from validation.rules.episodes import episode_frame
+from validation.rules.year import year_rule_failures
+from validation.schemas import SEX_NORMALISED, parse_903_dates, schema_failures
+
+STATUS_COLUMNS = [
+    "la_code",
+    "collection_year",
+    "status",
+    "children",
+    "children_quarantined",
+    "message",
+]
+# UPN: a letter then 11 digits then a digit or letter (DfE "Unique pupil numbers (UPN):
+# guidance for schools and local authorities"; the final letter marks a temporary UPN).
+# Only the format is checked; the check letter is not verified (see docs/validation.md).
+UPN_PATTERN = r"^[A-Z]\d{11}[0-9A-Z]$"
+
+
+@dataclass
+class ValidatedYear:
+    """One collection year after validation (all LAs).
+
+    header / episodes: accepted rows only, typed, with la_code, source_file, source_row.
+    failures: one row per failure (validation.rules.FAILURE_COLUMNS).
+    ledger: per LA-year and file (validation.ledger.LEDGER_COLUMNS + reading_notes).
+    la_year_status: contract LaYearStatus, one row per LA existing in the year.
+    """
+
+    year: int
+    header: pd.DataFrame
+    episodes: pd.DataFrame
+    failures: pd.DataFrame
+    ledger: pd.DataFrame
+    la_year_status: pd.DataFrame
+
+
+def _inventory_failure(row: pd.Series, year: int) -> dict:
+    problem = row["problem"]
+    if row["table"] == "unknown" and pd.notna(row["la_code"]):
+        code = "unexpected_file"
+    elif pd.isna(row["la_code"]):
+        code = "file_misplaced"
+    elif "over the" in problem:
+        code = "file_too_large"
+    else:
+        code = "file_not_usable"
+    return {
+        "rule_code": code,
+        "la_code": row["la_code"] if pd.notna(row["la_code"]) else None,
+        "collection_year": year,
+        "file": row["path"],
+        "row": None,
+        "child": None,
+        "column": None,
+        "value": None,
+        "message": f"{row['path']}: {problem[0].upper()}{problem[1:]}.",
+    }
+
+
+def _file_failure(code: str, la: str, year: int, file: str, detail: str) -> dict:
+    return {
+        "rule_code": code,
+        "la_code": la,
+        "collection_year": year,
+        "file": file,
+        "row": None,
+        "child": None,
+        "column": None,
+        "value": None,
+        "message": f"{file}: {detail[0].upper()}{detail[1:]}.",
+    }
+
+
+def _with_messages(rows: list[dict]) -> pd.DataFrame:
+    """Failure rows that carry their own specific message (file-level detail)."""
+    if not rows:
+        return empty_failures()
+    frame = pd.DataFrame(rows)
+    specific = frame.pop("message")
+    out = finalise_failures(frame)
+    out["message"] = specific.where(specific.notna(), out["message"]).to_numpy()
+    return out
+
+
+def validate_collection_year(
+    landing: Path,
+    year: int,
+    inventory: pd.DataFrame | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> ValidatedYear:
+    """Read and validate every LA's return for collection year ``year`` in one call."""
+    landing = Path(landing)
+    if inventory is None:
+        inventory = inventory_landing(landing, max_bytes=max_bytes)
+    inv = inventory[inventory["collection_year"].eq(year).fillna(False).astype(bool)]
+    expected = set(las_in_year(year)["old_la_code"])
+
+    file_rows: list[dict] = []
+    for _, row in inv[inv["problem"].notna()].iterrows():
+        file_rows.append(_inventory_failure(row, year))
+    known_elsewhere = inv[
+        inv["problem"].isna() & inv["la_code"].notna() & ~inv["la_code"].isin(expected)
+    ]
+    for path, la in known_elsewhere[["path", "la_code"]].itertuples(index=False):
+        file_rows.append(
+            _file_failure(
+                "la_not_in_year", la, year, path,
+                f"LA {la} did not exist in collection year {year - 1}-{str(year)[2:]} "
+                "(boundary change); the file was not read",
+            )
+        )  # fmt: skip
+
+    in_year = inv[inv["la_code"].isin(expected) & inv["table"].isin(list(TABLE_COLUMNS))]
+    rejected: dict[str, list[str]] = {}
+    for fr in file_rows:
+        if fr["la_code"] in expected and SEVERITY.get(fr["rule_code"]) == "file":
+            rejected.setdefault(fr["la_code"], []).append(fr["message"])
+
+    usable = in_year[in_year["problem"].isna()]
+    reads: dict[tuple[str, str], tuple[str, ReadResult]] = {}
+    for (la, table), group in usable.groupby(["la_code", "table"], sort=True):
+        if len(group) > 1:
+            paths = ", ".join(group["path"])
+            for path in group["path"]:
+                file_rows.append(
+                    _file_failure(
+                        "file_duplicate", la, year, path,
+                        f"more than one {table} file for LA {la} ({paths}); "
+                        "keep exactly one and re-run",
+                    )
+                )  # fmt: skip
+            rejected.setdefault(la, []).append(f"more than one {table} file")
+            continue
+        path = group["path"].iloc[0]
+        result = read_return_table(landing / path, table, max_bytes=max_bytes)
+        reads[(la, table)] = (path, result)
+        if result.problem:
+            file_rows.append(_file_failure(result.problem_rule, la, year, path, result.problem))
+            rejected.setdefault(la, []).append(f"{path}: {result.problem}")
+
+    received = set(in_year["la_code"])
+    for la in sorted(received):
+        for table in TABLE_COLUMNS:
+            if not (in_year["la_code"].eq(la) & in_year["table"].eq(table)).any():
+                path = f"{year}/{la}/{table}.csv"
+                detail = f"the {table} file is missing, so the return cannot be used"
+                file_rows.append(_file_failure("file_missing", la, year, path, detail))
+                rejected.setdefault(la, []).append(detail)
+
+    frames: dict[str, list[pd.DataFrame]] = {"header": [], "episodes": []}
+    rejected_frames: list[pd.DataFrame] = []
+    bad_rows: list[dict] = []
+    notes_by_file: dict[str, str] = {}
+    blank_by_file: dict[str, int] = {}
+    warn_rows: list[dict] = []
+    for (la, table), (path, result) in sorted(reads.items()):
+        notes_by_file[path] = "; ".join(result.notes)
+        blank_by_file[path] = result.blank_rows
+        if result.extra_columns:
+            warn_rows.append(
+                {
+                    **_file_failure(
+                        "extra_column", la, year, path,
+                        "columns not in the SSDA903 table were ignored: "
+                        + ", ".join(result.extra_columns),
+                    ),
+                    "column": ", ".join(result.extra_columns),
+                }
+            )  # fmt: skip
+        if result.frame is None:
+            continue
+        frame = result.frame.assign(la_code=la, source_file=path, table=table)
+        bad = [
+            {
+                "la_code": la, "table": table, "source_file": path, "source_row": n,
+                "CHILD": child, "raw": text[:200],
+            }
+            for n, text, child in result.bad_rows
+        ]  # fmt: skip
+        if la in rejected:
+            extra = pd.DataFrame(bad, columns=["la_code", "table", "source_file"])
+            rejected_frames.append(pd.concat([frame, extra], ignore_index=True))
+            continue
+        frames[table].append(frame)
+        bad_rows.extend(bad)
+
+    header = _concat(frames["header"], "header")
+    episodes = _concat(frames["episodes"], "episodes")
+
+    failures = [_with_messages(file_rows), _with_messages(warn_rows)]
+    if bad_rows:
+        bad = pd.DataFrame(bad_rows).rename(columns={"raw": "VALUE"})
+        failures.append(
+            failures_from_mask(bad, pd.Series(True, index=bad.index), "malformed_row", "VALUE", year)
+            .assign(column=None)
+        )  # fmt: skip
+    failures.append(_schema_failure_rows(header, "header", year))
+    failures.append(_schema_failure_rows(episodes, "episodes", year))
+    ep = episode_frame(episodes, header)
+    failures.append(year_rule_failures(ep, header, year))
+    failures = [f for f in failures if not f.empty]
+    all_failures = (
+        sort_failures(pd.concat(failures, ignore_index=True)) if failures else empty_failures()
+    )
+
+    # Quarantine: every record of a child with a child-level failure in this LA-year.
+    child_level = all_failures[all_failures["severity"].eq("child")]
+    with_id = child_level[child_level["child"].notna()]
+    reasons = (
+        with_id.sort_values("rule_code", kind="mergesort")
+        .drop_duplicates(["la_code", "child"])
+        .set_index(["la_code", "child"])["rule_code"]
+    )
+    no_id = child_level[child_level["child"].isna() & child_level["row"].notna()]
+    row_reasons = (
+        no_id.sort_values("rule_code", kind="mergesort")
+        .drop_duplicates(["file", "row"])
+        .set_index(["file", "row"])["rule_code"]
+    )
+
+    def quarantine_reason(frame: pd.DataFrame) -> pd.Series:
+        if frame.empty:
+            return pd.Series(dtype="object")
+        keys = pd.MultiIndex.from_arrays([frame["la_code"], frame["CHILD"]])
+        by_child = pd.Series(reasons.reindex(keys).to_numpy(), index=frame.index)
+        rkeys = pd.MultiIndex.from_arrays(
+            [frame["source_file"], frame["source_row"].astype("int64")]
+        )
+        by_row = pd.Series(row_reasons.reindex(rkeys).to_numpy(), index=frame.index)
+        return by_child.where(by_child.notna(), by_row)
+
+    header_reason = quarantine_reason(header)
+    episodes_reason = quarantine_reason(episodes)
+    bad_frame = pd.DataFrame(bad_rows, columns=["la_code", "table", "source_file"])
+    ledger_rows = pd.concat(
+        [
+            header[["la_code", "table", "source_file"]].assign(reason=header_reason),
+            episodes[["la_code", "table", "source_file"]].assign(reason=episodes_reason),
+            bad_frame.assign(reason="malformed_row"),
+            *[f[["la_code", "table", "source_file"]].assign(reason=None) for f in rejected_frames],
+        ],
+        ignore_index=True,
+    )
+    rejected_files = {
+        p for f in rejected_frames for p in f["source_file"].unique().tolist()
+    }  # fmt: skip
+    ledger = file_ledger(
+        ledger_rows,
+        year=year,
+        quarantined=ledger_rows["reason"].notna(),
+        reason=ledger_rows["reason"],
+        rejected_files=rejected_files,
+    )
+    ledger = _complete_ledger(ledger, in_year, reads, year, notes_by_file, blank_by_file)
+
+    accepted_header = _typed_header(header[header_reason.isna()], year)
+    accepted_episodes = _typed_episodes(episodes[episodes_reason.isna()], year)
+    status = _la_year_status(
+        year, expected, received, rejected, header, reads, reasons, rejected_frames
+    )
+    return ValidatedYear(
+        year=year,
+        header=accepted_header,
+        episodes=accepted_episodes,
+        failures=all_failures,
+        ledger=ledger,
+        la_year_status=status,
+    )
+
+
+def _concat(parts: list[pd.DataFrame], table: str) -> pd.DataFrame:
+    columns = [*TABLE_COLUMNS[table], "source_row", "la_code", "source_file", "table"]
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype="str") for c in columns}).astype(
+            {"source_row": "int64"}
+        )
+    return pd.concat(parts, ignore_index=True)[columns]
+
+
+def _schema_failure_rows(frame: pd.DataFrame, table: str, year: int) -> pd.DataFrame:
+    if frame.empty:
+        return empty_failures()
+    cases = schema_failures(frame, table, year)
+    if cases.empty:
+        return empty_failures()
+    hit = frame.loc[cases["index"].to_numpy()]
+    return finalise_failures(
+        pd.DataFrame(
+            {
+                "rule_code": cases["rule_code"].to_numpy(),
+                "la_code": hit["la_code"].to_numpy(),
+                "collection_year": year,
+                "file": hit["source_file"].to_numpy(),
+                "row": hit["source_row"].to_numpy(),
+                "child": hit["CHILD"].to_numpy(),
+                "column": cases["column"].to_numpy(),
+                "value": cases["value"].to_numpy(),
+            }
+        )
+    )
+
+
+def _complete_ledger(
+    ledger: pd.DataFrame,
+    in_year: pd.DataFrame,
+    reads: dict,
+    year: int,
+    notes_by_file: dict[str, str],
+    blank_by_file: dict[str, int],
+) -> pd.DataFrame:
+    """Add a line (with zero rows) for every file of the year not read, and reading notes."""
+    seen = set(ledger["file"])
+    extra = in_year[~in_year["path"].isin(seen)]
+    zero = pd.DataFrame(
+        {
+            "collection_year": year,
+            "la_code": extra["la_code"].to_numpy(),
+            "table": extra["table"].to_numpy(),
+            "file": extra["path"].to_numpy(),
+        }
+    )
+    out = pd.concat([ledger, zero], ignore_index=True) if not zero.empty else ledger
+    out["blank_rows_skipped"] = out["file"].map(blank_by_file).fillna(0)
+    out["reading_notes"] = out["file"].map(notes_by_file).fillna("not read")
+    return normalise(out)
+
+
+def valid_upn(upn: pd.Series) -> pd.Series:
+    """UPN if well-formed, else null (UN1-UN10 'unknown' codes become null too)."""
+    ok = upn.str.fullmatch(UPN_PATTERN).fillna(False).astype(bool)
+    return upn.where(ok, None)
+
+
+def _typed_header(raw: pd.DataFrame, year: int) -> pd.DataFrame:
+    out = pd.DataFrame(
+        {
+            "la_code": raw["la_code"].astype("str"),
+            "child": raw["CHILD"].astype("str"),
+            "collection_year": np.int64(year),
+            "sex": raw["SEX"].map(SEX_NORMALISED).astype("str"),
+            "dob": parse_903_dates(raw["DOB"]),
+            "ethnic": raw["ETHNIC"],
+            "upn": valid_upn(raw["UPN"].astype("str")),
+            "upn_supplied": raw["UPN"],
+            "mother": raw["MOTHER"],
+            "mc_dob": raw["MC_DOB"],
+            "source_file": raw["source_file"],
+            "source_row": raw["source_row"].astype("int64"),
+        }
+    )
+    return out.sort_values(["la_code", "child"], kind="mergesort").reset_index(drop=True)
+
+
+def _typed_episodes(raw: pd.DataFrame, year: int) -> pd.DataFrame:
+    out = pd.DataFrame(
+        {
+            "la_code": raw["la_code"].astype("str"),
+            "child": raw["CHILD"].astype("str"),
+            "collection_year": np.int64(year),
+            "decom": parse_903_dates(raw["DECOM"]),
+            "dec": parse_903_dates(raw["DEC"]),
+            "rne": raw["RNE"],
+            "ls": raw["LS"],
+            "cin": raw["CIN"],
+            "place": raw["PLACE"],
+            "place_provider": raw["PLACE_PROVIDER"],
+            "rec": raw["REC"],
+            "reason_place_change": raw["REASON_PLACE_CHANGE"],
+            "home_post": raw["HOME_POST"],
+            "pl_post": raw["PL_POST"],
+            "urn": raw["URN"],
+            "source_file": raw["source_file"],
+            "source_row": raw["source_row"].astype("int64"),
+        }
+    )
+    out = out.sort_values(["la_code", "child", "decom", "source_row"], kind="mergesort")
+    return out.reset_index(drop=True)
+
+
+def _la_year_status(
+    year: int,
+    expected: set[str],
+    received: set[str],
+    rejected: dict[str, list[str]],
+    header: pd.DataFrame,
+    reads: dict,
+    reasons: pd.Series,
+    rejected_frames: list[pd.DataFrame],
+) -> pd.DataFrame:
+    las = sorted(expected)
+    children = header.dropna(subset=["CHILD"]).groupby("la_code")["CHILD"].nunique()
+    for (la, table), (_path, result) in reads.items():
+        if la in rejected and table == "header" and result.frame is not None:
+            children.loc[la] = result.frame["CHILD"].dropna().nunique()
+    q = reasons.reset_index()
+    q_children = q.groupby("la_code")["child"].nunique() if not q.empty else pd.Series(dtype=int)
+    q_reasons = (
+        q.groupby("la_code")["rule_code"].value_counts() if not q.empty else pd.Series(dtype=int)
+    )
+    rows = []
+    for la in las:
+        n_q = int(q_children.get(la, 0))
+        if la not in received and la not in rejected:
+            status, message, n_q = "not_received", "No return was received for this year.", 0
+        elif la in rejected:
+            status = "rejected"
+            message = "Return rejected: " + "; ".join(dict.fromkeys(rejected[la]))
+            n_q = 0
+        elif n_q:
+            status = "accepted_with_quarantine"
+            counts = q_reasons.loc[la] if la in q_reasons.index.get_level_values(0) else None
+            detail = format_reasons(counts) if counts is not None else ""
+            message = (
+                f"{n_q} child(ren) quarantined (first failing rule: {detail}); "
+                "their records for this year are excluded."
+            )
+        else:
+            status, message = "accepted", None
+        rows.append(
+            {
+                "la_code": la,
+                "collection_year": year,
+                "status": status,
+                "children": int(children.get(la, 0)),
+                "children_quarantined": n_q,
+                "message": message,
+            }
+        )
+    out = pd.DataFrame(rows, columns=STATUS_COLUMNS)
+    return out.astype(
+        {"collection_year": "int64", "children": "int64", "children_quarantined": "int64"}
+    )

@@ -1,0 +1,169 @@
+"""pandera schemas for the raw SSDA903 header and episodes tables, per collection year.
+
+The schemas run on the strings exactly as read (see ``assets.landing``), so a value that
+is not a valid code or a strict ``dd/mm/yyyy`` date is reported, never coerced. Every
+check is named after the DfE validation rule that covers it (codes and messages from
+``reference/ssda903_rule_info_2024_25.csv``), so a pandera failure case becomes a
+failure row quoting the official message. Validation is lazy: every failure is collected.
+
+Code lists: DfE "Children looked after return: guide" and "technical specification"
+(data dictionary code sets: gender/sex, ethnicity, reason for new episode, legal status,
+category of need, placement type, placement provider, reason episode ceased), checked
+against the 2022-23 and 2024-25 lists in the open-source DfE-rule implementation
+data-to-insight/csc-validator-be-903 (rules 101, 103, 143-146, 149, 178).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pandas as pd
+import pandera.pandas as pa
+
+# SEX was collected as 1 (male) / 2 (female) up to the 2023-24 return; from 2024-25 the
+# return records M / F (DfE SSDA903 guide 2024-25, "Sex" code set).
+SEX_CODES_TO_2024 = ["1", "2"]
+SEX_CODES_FROM_2025 = ["M", "F"]
+SEX_NORMALISED = {"1": "M", "2": "F", "M": "M", "F": "F"}
+
+# ETHNIC: DfE ethnicity code set (18+2 codes, incl. REFU refused and NOBT not obtained).
+ETHNIC_CODES = [
+    "WBRI", "WIRI", "WIRT", "WOTH", "WROM", "MWBC", "MWBA", "MWAS", "MOTH", "AIND",
+    "APKN", "ABAN", "AOTH", "BCRB", "BAFR", "BOTH", "CHNE", "OOTH", "REFU", "NOBT",
+]  # fmt: skip
+# RNE: S started to be looked after; L legal status change only; P placement change only;
+# T both; U both, same carer; B placement change, same carer (DfE code set "RNE").
+RNE_CODES = ["S", "L", "P", "T", "U", "B"]
+CONTINUATION_RNE = ["L", "P", "T", "U", "B"]
+# LS: care orders C1/C2, D1, E1, youth justice J1-J3, police/emergency L1-L3, s20 V2,
+# short breaks V3/V4 (DfE code set "Legal status").
+LS_CODES = ["C1", "C2", "D1", "E1", "J1", "J2", "J3", "L1", "L2", "L3", "V2", "V3", "V4"]
+SHORT_BREAK_LS = ["V3", "V4"]
+CIN_CODES = [f"N{i}" for i in range(1, 9)]
+# PLACE: DfE placement type code set; K3 (children's home, 2024-25 code set) from 2025.
+PLACE_CODES_TO_2024 = [
+    "A3", "A4", "A5", "A6", "H5", "K1", "K2", "P1", "P2", "P3", "R1", "R2", "R3", "R5",
+    "S1", "T0", "T1", "T2", "T3", "T4", "U1", "U2", "U3", "U4", "U5", "U6", "Z1",
+]  # fmt: skip
+PLACE_CODES_FROM_2025 = sorted([*PLACE_CODES_TO_2024, "K3"])
+# Temporary placements (T0-T4) and "other" Z1 have no placement provider.
+TEMPORARY_PLACE = ["T0", "T1", "T2", "T3", "T4"]
+NO_PROVIDER_PLACE = [*TEMPORARY_PLACE, "Z1"]
+PLACE_PROVIDER_CODES = ["PR0", "PR1", "PR2", "PR3", "PR4", "PR5"]
+# REC: DfE "Reason episode ceased" code set. X1 = episode ceases and a new one begins;
+# E4A/E4B = returned home to parents (planned / not planned); E2 died; E15 age 18+.
+REC_CODES = [
+    "E11", "E12", "E13", "E14", "E15", "E16", "E17", "E2", "E3", "E41", "E45", "E46",
+    "E47", "E48", "E4A", "E4B", "E5", "E6", "E7", "E8", "E9", "X1",
+]  # fmt: skip
+CONTINUING_REC = "X1"
+
+DATE_PATTERN = r"^\d{2}/\d{2}/\d{4}$"
+
+
+def sex_codes(year: int) -> list[str]:
+    return SEX_CODES_TO_2024 if year <= 2024 else SEX_CODES_FROM_2025
+
+
+def place_codes(year: int) -> list[str]:
+    return PLACE_CODES_TO_2024 if year <= 2024 else PLACE_CODES_FROM_2025
+
+
+def parse_903_dates(values: pd.Series) -> pd.Series:
+    """Strict ``dd/mm/yyyy`` to datetime64[ns]; anything else (31/02, ISO, 1/2/2020) is NaT.
+
+    The regex rejects other layouts that ``strptime`` would accept (single digits); the
+    explicit format rejects impossible days. Nothing is guessed.
+    """
+    text = values.astype("str")
+    shaped = text.str.fullmatch(DATE_PATTERN).fillna(False).astype(bool)
+    parsed = pd.to_datetime(text.where(shaped), format="%d/%m/%Y", errors="coerce")
+    return parsed.astype("datetime64[ns]")
+
+
+def _valid_date(values: pd.Series) -> pd.Series:
+    return parse_903_dates(values).notna()
+
+
+def _date_check(code: str) -> pa.Check:
+    return pa.Check(_valid_date, name=code)
+
+
+def _codes(codes: list[str], code: str) -> pa.Check:
+    allowed = frozenset(codes)
+    return pa.Check(lambda s: s.isin(allowed), name=code)
+
+
+# Which DfE rule a missing (null) mandatory value breaks, per column.
+NULL_RULE = {
+    "header": {"CHILD": "missing_child_id", "SEX": "101", "DOB": "102", "ETHNIC": "103"},
+    "episodes": {
+        "CHILD": "missing_child_id",
+        "DECOM": "141",
+        "RNE": "143",
+        "LS": "144",
+        "CIN": "145",
+        "PLACE": "146",
+    },
+}
+
+
+@cache
+def header_schema(year: int) -> pa.DataFrameSchema:
+    """Raw header table for collection year ``year`` (strings as read)."""
+    return pa.DataFrameSchema(
+        {
+            "CHILD": pa.Column(str, nullable=False),
+            "SEX": pa.Column(str, _codes(sex_codes(year), "101"), nullable=False),
+            "DOB": pa.Column(str, _date_check("102"), nullable=False),
+            "ETHNIC": pa.Column(str, _codes(ETHNIC_CODES, "103"), nullable=False),
+            "UPN": pa.Column(str, nullable=True),
+        },
+        strict=False,
+        coerce=False,
+        name=f"SSDA903 header {year}",
+    )
+
+
+@cache
+def episodes_schema(year: int) -> pa.DataFrameSchema:
+    """Raw episodes table for collection year ``year`` (strings as read)."""
+    return pa.DataFrameSchema(
+        {
+            "CHILD": pa.Column(str, nullable=False),
+            "DECOM": pa.Column(str, _date_check("141"), nullable=False),
+            "RNE": pa.Column(str, _codes(RNE_CODES, "143"), nullable=False),
+            "LS": pa.Column(str, _codes(LS_CODES, "144"), nullable=False),
+            "CIN": pa.Column(str, _codes(CIN_CODES, "145"), nullable=False),
+            "PLACE": pa.Column(str, _codes(place_codes(year), "146"), nullable=False),
+            "DEC": pa.Column(str, _date_check("147"), nullable=True),
+            "REC": pa.Column(str, _codes(REC_CODES, "149"), nullable=True),
+        },
+        strict=False,
+        coerce=False,
+        name=f"SSDA903 episodes {year}",
+    )
+
+
+def schema_failures(frame: pd.DataFrame, table: str, year: int) -> pd.DataFrame:
+    """Validate lazily and return one row per failing cell: index, column, rule_code, value.
+
+    ``index`` is the row label in ``frame``; the caller maps it back to file and row.
+    """
+    schema = header_schema(year) if table == "header" else episodes_schema(year)
+    columns = ["index", "column", "rule_code", "value"]
+    try:
+        schema.validate(frame[list(schema.columns)], lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+    else:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+    cases = cases[cases["index"].notna() & cases["column"].notna()].copy()
+    null_rule = pd.Series(NULL_RULE[table])
+    is_null_check = cases["check"].astype(str).eq("not_nullable")
+    cases["rule_code"] = cases["check"].astype(str)
+    cases.loc[is_null_check, "rule_code"] = cases.loc[is_null_check, "column"].map(null_rule)
+    cases = cases[cases["rule_code"].notna()]
+    cases["value"] = cases["failure_case"].where(~is_null_check, None)
+    cases["index"] = cases["index"].astype("int64")
+    return cases[columns].reset_index(drop=True)
