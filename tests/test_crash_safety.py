@@ -191,14 +191,15 @@ def test_disk_full_mid_copy_keeps_previous_release_and_removes_staging(tmp_path,
     copied = []
     real_copytree = shutil.copytree
 
-    def copy_until_full(src, dst, *args, **kwargs):
+    def copy_until_full(src, dst, symlinks=False, ignore=None, copy_function=None, *a, **kw):
         def copy2(s, d, *a, **k):
             if len(copied) >= 7:
                 raise OSError(errno.ENOSPC, "No space left on device")
             copied.append(s)
             return shutil.copy2(s, d)
 
-        return real_copytree(src, dst, *args, **dict(kwargs, copy_function=copy2))
+        kw.setdefault("dirs_exist_ok", True)
+        return real_copytree(src, dst, symlinks, ignore, copy2, **kw)
 
     monkeypatch.setattr(approval.shutil, "copytree", copy_until_full)
     with pytest.raises((OSError, shutil.Error)):
