@@ -2,7 +2,8 @@
 which only an approval can produce (assets/approval.py)."""
 
 import json
-from datetime import date
+import dataclasses
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -25,16 +26,34 @@ from pipelines.constants import CANDIDATE_RELEASE, OWNERS, PUBLICATION, PUBLISHE
 from pipelines.resources import ReleaseSettings
 
 
-def release_info(settings: ReleaseSettings, release: str):
-    """The release's public metadata, from the settings (empty values use the defaults)."""
+def third_thursday_of_november(year: int) -> date:
+    """Default publication date: DfE's children-looked-after statistics appear in November."""
+    first = date(year, 11, 1)
+    return first + timedelta(days=(3 - first.weekday()) % 7 + 14)
+
+
+def release_info(settings: ReleaseSettings, release: str, *, first_year: int, cut_off_year: int):
+    """The release's public metadata from the settings; never from the clock."""
     from assets.release import ReleaseInfo
 
-    fields = {"name": release, "title": settings.title, "status": settings.status}
-    if settings.release_date:
-        fields["release_date"] = date.fromisoformat(settings.release_date)
-    if settings.next_update:
-        fields["next_update"] = settings.next_update
-    return ReleaseInfo(**fields)
+    values = {
+        "name": release,
+        "title": settings.title,
+        "release_date": date.fromisoformat(settings.release_date)
+        if settings.release_date
+        else third_thursday_of_november(cut_off_year),
+        "next_update": settings.next_update or f"November {cut_off_year + 1}",
+        "contact_email": settings.contact_email,
+        "contact_name": settings.contact_name,
+        "producer": settings.producer,
+        "cut_off_year": cut_off_year,
+        "first_year": first_year,
+        "provisional": settings.status == "provisional",
+    }
+    if settings.designation:
+        values["status"] = settings.designation
+    accepted = {f.name for f in dataclasses.fields(ReleaseInfo)}
+    return ReleaseInfo(**{k: v for k, v in values.items() if k in accepted})
 
 
 def _csv(df: pd.DataFrame | None, path: Path) -> None:
@@ -126,7 +145,8 @@ def candidate_release(
             description=f"release {release} is already published at {paths.published}; "
             "published releases are never replaced: set a new release name (--release)"
         )
-    info = release_info(settings, release)
+    years = episode_history.la_year_status["collection_year"].astype(int)
+    info = release_info(settings, release, first_year=int(years.min()), cut_off_year=int(years.max()))
     previous = settings.previous_release_path(release)
     notes = contextual_notes(
         controlled.published,

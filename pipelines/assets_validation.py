@@ -17,7 +17,12 @@ from dagster import (
     asset,
 )
 
-from pipelines.checks import assess_validated_years, markdown_table, rejected_la_years
+from pipelines.checks import (
+    assess_validated_years,
+    failures_for_metadata,
+    markdown_table,
+    rejected_la_years,
+)
 from pipelines.constants import (
     EPISODE_HISTORY,
     INGEST,
@@ -136,7 +141,7 @@ def validated_returns(
                 markdown_table(tables["ledger_imbalance"])
             ),
             "failures_by_rule": MetadataValue.md(markdown_table(by_rule, max_rows=50)),
-            "first_failing_rows": MetadataValue.md(markdown_table(failures)),
+            "first_failing_rows": MetadataValue.md(markdown_table(failures_for_metadata(failures))),
         },
     )
     rejected = rejected_la_years(tables["la_year_status"])

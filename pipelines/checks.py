@@ -20,6 +20,7 @@ import pandas as pd
 USABLE_STATUSES = {"accepted", "accepted_with_quarantine"}
 
 
+
 @dataclass(frozen=True)
 class Assessment:
     """The outcome of a check: pass/fail, why, and tables for the reviewer."""
@@ -39,20 +40,20 @@ def markdown_table(df: pd.DataFrame, max_rows: int = 10) -> str:
 
 
 def ledger_imbalance(ledger: pd.DataFrame) -> pd.DataFrame:
-    """Ledger rows where rows read differ from rows accepted plus rows quarantined.
+    """Ledger lines where rows read != accepted + quarantined + rejected (validation/ledger.py)."""
+    from validation.ledger import unbalanced
 
-    Accepts the ledger columns ``rows_read``, ``rows_accepted`` and ``rows_quarantined``
-    (other columns, such as file or LA, are kept to identify the row).
-    """
-    needed = {"rows_read", "rows_accepted", "rows_quarantined"}
-    missing = needed - set(ledger.columns)
-    if missing:
-        raise KeyError(f"ledger lacks columns {sorted(missing)}; cannot check it balances")
-    read = ledger["rows_read"].astype("Int64")
-    kept = ledger["rows_accepted"].astype("Int64") + ledger["rows_quarantined"].astype("Int64")
-    if "rows_rejected" in ledger.columns:  # rows of a file rejected with its LA-year
-        kept = kept + ledger["rows_rejected"].astype("Int64")
-    return ledger[(read != kept).fillna(True)]
+    return unbalanced(ledger)
+
+
+# Failure columns that may identify a child; never copied into Dagster's run storage
+# (DAGSTER_HOME is outside OUTPUT/restricted/). File, row and column locate the record.
+CHILD_LEVEL_FAILURE_COLUMNS = ["child", "value"]
+
+
+def failures_for_metadata(failures: pd.DataFrame) -> pd.DataFrame:
+    """Validation failures without the columns that could identify a child."""
+    return failures.drop(columns=CHILD_LEVEL_FAILURE_COLUMNS, errors="ignore")
 
 
 def assess_validated_years(years: Sequence) -> Assessment:

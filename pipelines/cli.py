@@ -1,14 +1,56 @@
 """The ``reentry`` command line.
 
-Exit codes: 0 success; 1 the pipeline ran but a check failed; 2 bad arguments or missing
-folders.
+  reentry synth   --out DIR [...]          generate synthetic SSDA903 returns
+  reentry run     [--landing DIR] [--output DIR] [--release NAME] [...]
+                                           build the candidate release and its QA pack
+  reentry approve RELEASE --reviewer NAME  approve the candidate and publish it
+  reentry status                           recent runs and the state of each release
+  reentry check   RELEASE_FOLDER           re-check an existing release's files
+  reentry ui                               the Dagster UI on http://127.0.0.1:3000
+  reentry demo                             synth (if absent), run, auto-approve, publish
+
+Exit codes: 0 success; 1 the pipeline ran but a check failed (validation, disclosure audit,
+approval refused, a release check); 2 bad arguments or missing folders/inputs.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
+import threading
+import time
 from pathlib import Path
+
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1
+EXIT_USAGE = 2
+
+DEMO_REVIEWER = "demo (automatic approval)"
+
+
+class UsageError(Exception):
+    """Bad arguments or missing inputs: exit code 2."""
+
+
+def _project_root() -> Path:
+    return Path(__file__).resolve().parents[1]
+
+
+def ensure_dagster_home() -> Path:
+    """Use $DAGSTER_HOME, else ``<project>/dagster_home``, creating it with dagster.yaml."""
+    home = Path(os.environ.get("DAGSTER_HOME") or _project_root() / "dagster_home").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    template = _project_root() / "dagster.yaml"
+    if not config.exists() and template.exists():
+        shutil.copyfile(template, config)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+# --- synth ----------------------------------------------------------------------------
 
 
 def _add_synth(sub: argparse._SubParsersAction) -> None:
@@ -37,20 +79,493 @@ def _synth(args: argparse.Namespace) -> int:
         progress=True,
     )
     print(summary)
-    return 0
+    return EXIT_OK
+
+
+# --- run ------------------------------------------------------------------------------
+
+
+def _add_release_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--landing", type=Path, default=None, help="landing folder of returns")
+    p.add_argument("--output", type=Path, default=None, help="output root (default: project)")
+
+
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="build the candidate release and its QA pack")
+    _add_release_options(p)
+    p.add_argument("--release", default=None, help="release name (default: latest year)")
+    p.add_argument("--years", default=None, help="collection years to (re)validate, e.g. 2025 "
+                   "or 2016-2025 (default: every year in the landing folder)")
+    p.add_argument("--release-date", default=None, help="publication date yyyy-mm-dd")
+    p.add_argument("--next-update", default=None, help="e.g. 'November 2026'")
+    p.add_argument("--status", choices=["provisional", "final"], default=None)
+    p.add_argument("--threshold", type=int, default=None,
+                   help="largest count suppressed (primary suppression 1..N; default 5)")
+    p.add_argument("--protection-width", type=int, default=None,
+                   help="minimum feasible-range width of a suppressed cell (default 4)")
+    p.add_argument("--windows", default=None, help="follow-up months, e.g. 6,12,24,60")
+    p.set_defaults(func=_run)
+
+
+def settings_from_args(args: argparse.Namespace):
+    """ReleaseSettings from command-line options; unspecified options keep the defaults."""
+    from pipelines.resources import ReleaseSettings
+
+    values: dict = {}
+    if getattr(args, "landing", None) is not None:
+        values["landing"] = str(args.landing)
+    if getattr(args, "output", None) is not None:
+        values["output"] = str(args.output)
+    for name, field in [
+        ("release", "release"),
+        ("release_date", "release_date"),
+        ("next_update", "next_update"),
+        ("status", "status"),
+        ("threshold", "threshold_high"),
+        ("protection_width", "protection_width"),
+    ]:
+        value = getattr(args, name, None)
+        if value is not None:
+            values[field] = value
+    if getattr(args, "windows", None):
+        try:
+            windows = sorted({int(w) for w in args.windows.split(",")})
+        except ValueError as err:
+            raise UsageError(f"--windows must be comma-separated months, e.g. 6,12,24,60: {err}")
+        if not windows or min(windows) <= 0:
+            raise UsageError("--windows must be positive numbers of months")
+        values["windows"] = windows
+    if values.get("release_date"):
+        from datetime import date
+
+        try:
+            date.fromisoformat(values["release_date"])
+        except ValueError:
+            raise UsageError(f"--release-date {values['release_date']!r} is not yyyy-mm-dd")
+    if "threshold_high" in values and values["threshold_high"] < 1:
+        raise UsageError("--threshold must be at least 1")
+    if "protection_width" in values and values["protection_width"] < 0:
+        raise UsageError("--protection-width must not be negative")
+    return ReleaseSettings(**values)
+
+
+def _parse_years(text: str | None, available: list[int]) -> list[int]:
+    if not text:
+        return available
+    try:
+        if "-" in text:
+            a, b = (int(x) for x in text.split("-", 1))
+            years = list(range(a, b + 1))
+        else:
+            years = sorted({int(x) for x in text.split(",")})
+    except ValueError:
+        raise UsageError(f"--years {text!r}: expected e.g. 2025, 2024,2025 or 2016-2025")
+    missing = [y for y in years if y not in available]
+    if missing:
+        raise UsageError(f"--years: no landing folder for collection year(s) {missing}")
+    return years
+
+
+class _StageProgress:
+    """Prints each stage as it starts and finishes, by polling the run's event log."""
+
+    def __init__(self, instance, run_id: str, out=sys.stdout):
+        self.instance, self.run_id, self.out = instance, run_id, out
+        self._stop = threading.Event()
+        self._seen = 0
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self._poll()
+
+    def _loop(self):
+        while not self._stop.wait(0.5):
+            self._poll()
+
+    def _poll(self):
+        from pipelines.constants import STAGE_OF_ASSET
+
+        try:
+            events = self.instance.all_logs(self.run_id)
+        except Exception:  # the run may not be stored yet
+            return
+        for event in events[self._seen :]:
+            de = event.dagster_event
+            if de is None:
+                continue
+            step = de.step_key or ""
+            label = STAGE_OF_ASSET.get(step, step)
+            kind = de.event_type_value
+            if kind == "STEP_START":
+                print(f"  ... {label}", file=self.out, flush=True)
+            elif kind == "STEP_SUCCESS":
+                print(f"  ok  {label}", file=self.out, flush=True)
+            elif kind == "STEP_FAILURE":
+                print(f"  FAILED {label}", file=self.out, flush=True)
+            elif kind == "ASSET_CHECK_EVALUATION":
+                data = de.event_specific_data.asset_check_evaluation
+                verdict = "passed" if data.passed else "FAILED"
+                print(f"      check {data.check_name}: {verdict}", file=self.out, flush=True)
+        self._seen = len(events)
+
+
+def _failure_messages(result) -> list[str]:
+    """Plain messages from failed steps and failed checks of a finished run."""
+    messages = []
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            data = event.step_failure_data
+            if data.user_failure_data and data.user_failure_data.description:
+                messages.append(f"{event.step_key}: {data.user_failure_data.description}")
+            elif data.error:
+                messages.append(f"{event.step_key}: {data.error.message.strip()}")
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            data = event.event_specific_data.asset_check_evaluation
+            if not data.passed:
+                desc = data.description or ""
+                messages.append(f"check {data.check_name} failed. {desc}".strip())
+    return messages
+
+
+def execute_build(settings, years: list[int], *, out=sys.stdout):
+    """Run the build job in-process against the Dagster instance; returns the result."""
+    from dagster import DagsterInstance
+    from dagster._core.utils import make_new_run_id
+
+    from pipelines.constants import BUILD_JOB
+    from pipelines.definitions import build_definitions
+
+    ensure_dagster_home()
+    job = build_definitions(settings).resolve_job_def(BUILD_JOB)
+    run_id = make_new_run_id()
+    tags = {
+        "reentry/trigger": "command line",
+        "reentry/landing": str(settings.landing_path),
+        "reentry/output": str(settings.output_path),
+        "reentry/release": settings.release_name(),
+        "dagster/asset_partition_range_start": str(years[0]),
+        "dagster/asset_partition_range_end": str(years[-1]),
+    }
+    instance = DagsterInstance.get()
+    with _StageProgress(instance, run_id, out):
+        result = job.execute_in_process(
+            instance=instance,
+            run_id=run_id,
+            tags=tags,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+        )
+    return result
+
+
+def _check_landing(settings) -> list[int]:
+    from pipelines.partitions import collection_year_partitions
+    from pipelines.resources import landing_years
+
+    landing = settings.landing_path
+    if not landing.is_dir():
+        raise UsageError(
+            f"landing folder {landing} does not exist; generate demo data with "
+            "`reentry synth --out DIR` or pass --landing DIR"
+        )
+    years = landing_years(landing)
+    if not years:
+        raise UsageError(f"no collection-year folders (e.g. 2025/) in landing folder {landing}")
+    keys = collection_year_partitions.get_partition_keys()
+    outside = [y for y in years if str(y) not in keys]
+    if outside:
+        raise UsageError(
+            f"collection year(s) {outside} in {landing} are outside the partitions "
+            f"{keys[0]}-{keys[-1]} (a collection year exists once it has ended on 31 March)"
+        )
+    return years
+
+
+def _run(args: argparse.Namespace) -> int:
+    from assets.approval import ReleasePaths
+
+    settings = settings_from_args(args)
+    available = _check_landing(settings)
+    years = _parse_years(args.years, available)
+    release = settings.release_name()
+    print(
+        f"Building candidate release {release} from {settings.landing_path} "
+        f"(collection years {years[0]}-{years[-1]})"
+    )
+    print(f"Run history: DAGSTER_HOME={ensure_dagster_home()}")
+    result = execute_build(settings, years)
+    paths = ReleasePaths(settings.output_path, release)
+    if not result.success:
+        print(f"\nRun {result.run_id} failed; nothing was published:", file=sys.stderr)
+        for message in _failure_messages(result):
+            print(f"  - {message}", file=sys.stderr)
+        print("See the run in the UI (`reentry ui`) for details.", file=sys.stderr)
+        return EXIT_CHECK_FAILED
+    print(f"\nRun {result.run_id} succeeded.")
+    print(f"Candidate release: {paths.candidate}")
+    print(f"QA pack:           {paths.qa}")
+    print(f"Review it, then publish with: reentry approve {release} --reviewer NAME")
+    return EXIT_OK
+
+
+# --- approve --------------------------------------------------------------------------
+
+
+def _add_approve(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("approve", help="approve a reviewed candidate release and publish it")
+    p.add_argument("release", help="release name, e.g. 2025")
+    p.add_argument("--reviewer", required=True, help="name of the reviewer approving it")
+    _add_release_options(p)
+    p.set_defaults(func=_approve)
+
+
+def execute_publish(settings, release: str, reviewer: str):
+    """Run the publish job in-process (so the approval appears in the UI's run history)."""
+    from dagster import DagsterInstance
+
+    from pipelines.constants import PUBLISH_JOB, PUBLISHED_RELEASE
+    from pipelines.definitions import build_definitions
+
+    ensure_dagster_home()
+    job = build_definitions(settings).resolve_job_def(PUBLISH_JOB)
+    return job.execute_in_process(
+        instance=DagsterInstance.get(),
+        raise_on_error=False,
+        tags={"reentry/trigger": "approve", "reentry/release": release, "reentry/reviewer": reviewer},
+        run_config={
+            "ops": {PUBLISHED_RELEASE: {"config": {"reviewer": reviewer, "release": release}}},
+            "loggers": {"console": {"config": {"log_level": "ERROR"}}},
+        },
+    )
+
+
+def _approve(args: argparse.Namespace) -> int:
+    from assets.approval import ReleasePaths
+
+    settings = settings_from_args(args)
+    if not args.reviewer.strip():
+        raise UsageError("--reviewer must name the person approving the release")
+    paths = ReleasePaths(settings.output_path, args.release)
+    if not paths.candidate.is_dir():
+        raise UsageError(
+            f"no candidate for release {args.release} at {paths.candidate}; "
+            f"run `reentry run --release {args.release}` first"
+        )
+    if not settings.landing_path.is_dir():
+        raise UsageError(
+            f"landing folder {settings.landing_path} does not exist; approval re-checks that "
+            "the inputs are unchanged, so pass the --landing the candidate was built from"
+        )
+    result = execute_publish(settings, args.release, args.reviewer)
+    if not result.success:
+        print(f"Release {args.release} was NOT published:", file=sys.stderr)
+        for message in _failure_messages(result):
+            print(f"  - {message}", file=sys.stderr)
+        return EXIT_CHECK_FAILED
+    print(f"Approved by {args.reviewer.strip()}; approval recorded in {paths.approval}")
+    print(f"Published release: {paths.published}")
+    return EXIT_OK
+
+
+# --- status ---------------------------------------------------------------------------
+
+
+def _add_status(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("status", help="recent runs and the state of each release")
+    _add_release_options(p)
+    p.add_argument("--limit", type=int, default=10, help="how many recent runs to list")
+    p.set_defaults(func=_status)
+
+
+def _status(args: argparse.Namespace) -> int:
+    from dagster import DagsterInstance
+
+    from assets.approval import ReleasePaths, inputs_sha256, release_state
+
+    settings = settings_from_args(args)
+    home = ensure_dagster_home()
+    print(f"Run history (DAGSTER_HOME={home}):")
+    with DagsterInstance.get() as instance:
+        runs = instance.get_runs(limit=args.limit)
+        if not runs:
+            print("  no runs yet")
+        for run in runs:
+            stats = instance.get_run_stats(run.run_id)
+            started = (
+                time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(stats.start_time))
+                if stats.start_time
+                else "not started"
+            )
+            trigger = run.tags.get("reentry/trigger", "")
+            years = run.tags.get("dagster/partition") or (
+                f"{run.tags['dagster/asset_partition_range_start']}-"
+                f"{run.tags['dagster/asset_partition_range_end']}"
+                if "dagster/asset_partition_range_start" in run.tags
+                else ""
+            )
+            print(
+                f"  {run.run_id[:8]}  {started}  {run.job_name:<26} {run.status.value:<8} "
+                f"{years:<10} {trigger}"
+            )
+    output = settings.output_path
+    names = set()
+    for folder in ("restricted", "publications"):
+        base = output / folder
+        if base.is_dir():
+            names |= {p.name for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")}
+    print(f"\nReleases under {output}:")
+    if not names:
+        print("  none")
+    current = None
+    if settings.landing_path.is_dir():
+        from assets.landing import inventory_landing
+
+        current = inputs_sha256(inventory_landing(settings.landing_path))
+    for name in sorted(names):
+        state = release_state(ReleasePaths(output, name), current_inputs_sha256=current)
+        print(f"  {name}: {state}")
+    return EXIT_OK
+
+
+# --- check ----------------------------------------------------------------------------
+
+
+def _add_check(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("check", help="re-run the release checks on an existing release folder")
+    p.add_argument("release_folder", type=Path, help="a candidate or published release folder")
+    p.set_defaults(func=_check)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from pipelines.release_checks import check_release_folder
+
+    folder = args.release_folder.expanduser().resolve()
+    if not folder.is_dir():
+        raise UsageError(f"release folder {folder} does not exist")
+    if not (folder / "manifest.json").is_file():
+        raise UsageError(f"{folder} has no manifest.json; is it a release folder?")
+    results = check_release_folder(folder)
+    for r in results:
+        print(f"  {'PASS' if r.passed else 'FAIL'}  {r.name}: {r.detail}")
+    failed = [r for r in results if not r.passed]
+    print(f"\n{len(results) - len(failed)} of {len(results)} checks passed for {folder}")
+    return EXIT_CHECK_FAILED if failed else EXIT_OK
+
+
+# --- ui -------------------------------------------------------------------------------
+
+
+def _add_ui(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("ui", help="start the Dagster UI (dagster dev) on 127.0.0.1")
+    p.add_argument("--port", type=int, default=3000)
+    p.set_defaults(func=_ui)
+
+
+def dagster_dev_command(port: int) -> list[str]:
+    """The `dagster dev` command line, bound to loopback only (child-level run metadata)."""
+    dagster = Path(sys.executable).parent / "dagster"
+    exe = str(dagster) if dagster.exists() else "dagster"
+    workspace = str(_project_root() / "workspace.yaml")
+    return [exe, "dev", "-w", workspace, "-h", "127.0.0.1", "-p", str(port)]
+
+
+def _ui(args: argparse.Namespace) -> int:
+    home = ensure_dagster_home()
+    command = dagster_dev_command(args.port)
+    print(f"Dagster UI on http://127.0.0.1:{args.port} (DAGSTER_HOME={home}); Ctrl-C stops it")
+    os.chdir(_project_root())
+    os.execv(command[0], command) if os.path.isabs(command[0]) else os.execvp(command[0], command)
+    return EXIT_OK  # not reached
+
+
+# --- demo -----------------------------------------------------------------------------
+
+
+def _add_demo(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "demo", help="generate demo data if absent, run, approve automatically, publish"
+    )
+    p.add_argument("--scale", type=float, default=1.0, help="synthetic data scale (default 1.0)")
+    _add_release_options(p)
+    p.set_defaults(func=_demo)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from assets.approval import ReleasePaths
+    from pipelines.resources import landing_years
+
+    settings = settings_from_args(args)
+    landing = settings.landing_path
+    if not landing_years(landing):
+        print(f"Generating synthetic SSDA903 returns (scale {args.scale}, 2016-2025) in {landing}")
+        from synthetic.generator import generate
+
+        generate(
+            out=landing, first_year=2016, last_year=2025, scale=args.scale, seed=0,
+            error_rate=0.0, truth=None, progress=True,
+        )
+    else:
+        print(f"Using existing synthetic returns in {landing}")
+    release = settings.release_name()
+    paths = ReleasePaths(settings.output_path, release)
+    if paths.published.exists():
+        print(f"Release {release} is already published at {paths.published}")
+        print("(published releases are never replaced; delete it to rebuild the demo)")
+        return EXIT_OK
+    code = _run(
+        argparse.Namespace(**{**vars(args), "years": None, "release": None, "release_date": None,
+                              "next_update": None, "status": None, "threshold": None,
+                              "protection_width": None, "windows": None})
+    )
+    if code != EXIT_OK:
+        return code
+    print(
+        f"\nDEMO: approving automatically as reviewer '{DEMO_REVIEWER}'. A real release "
+        "needs a named reviewer to check the QA pack and run `reentry approve`."
+    )
+    code = _approve(
+        argparse.Namespace(release=release, reviewer=DEMO_REVIEWER, landing=args.landing,
+                           output=args.output)
+    )
+    if code == EXIT_OK:
+        print(f"\nRelease: {paths.published}")
+        print(f"Open {paths.published / 'index.html'} in a browser")
+    return code
+
+
+# --- entry point ----------------------------------------------------------------------
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="reentry", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="reentry", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    _add_synth(sub)
+    for add in (_add_synth, _add_run, _add_approve, _add_status, _add_check, _add_ui, _add_demo):
+        add(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse exits 2 on bad usage, 0 on --help
+        return int(exit_.code or 0)
+    try:
+        return args.func(args)
+    except UsageError as err:
+        print(f"reentry {args.command}: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except FileNotFoundError as err:
+        print(f"reentry {args.command}: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

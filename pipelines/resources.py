@@ -66,6 +66,14 @@ class ReleaseSettings(ConfigurableResource):
         default="", description="Next update, e.g. 'November 2026'; empty uses the release default"
     )
     status: str = Field(default="provisional", description="'provisional' or 'final'")
+    designation: str = Field(
+        default="",
+        description="Statistics designation shown on the release, e.g. 'Official statistics "
+        "in development'; empty uses the release default",
+    )
+    producer: str = Field(default="Reentry statistics team (synthetic demonstration)")
+    contact_name: str = Field(default="Children looked after statistics team")
+    contact_email: str = Field(default="cla.statistics@example.org")
     threshold_low: int = Field(default=1, description="Smallest count that is suppressed")
     threshold_high: int = Field(
         default=5, description="Largest count that is suppressed (primary suppression 1..N)"
