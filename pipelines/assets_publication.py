@@ -1,8 +1,8 @@
 """Publication assets: the candidate release with its QA pack, and the published release,
 which only an approval can produce (assets/approval.py)."""
 
-import json
 import dataclasses
+import json
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -146,7 +146,9 @@ def candidate_release(
             "published releases are never replaced: set a new release name (--release)"
         )
     years = episode_history.la_year_status["collection_year"].astype(int)
-    info = release_info(settings, release, first_year=int(years.min()), cut_off_year=int(years.max()))
+    info = release_info(
+        settings, release, first_year=int(years.min()), cut_off_year=int(years.max())
+    )
     previous = settings.previous_release_path(release)
     notes = contextual_notes(
         controlled.published,

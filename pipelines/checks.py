@@ -20,7 +20,6 @@ import pandas as pd
 USABLE_STATUSES = {"accepted", "accepted_with_quarantine"}
 
 
-
 @dataclass(frozen=True)
 class Assessment:
     """The outcome of a check: pass/fail, why, and tables for the reviewer."""

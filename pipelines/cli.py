@@ -94,15 +94,27 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="build the candidate release and its QA pack")
     _add_release_options(p)
     p.add_argument("--release", default=None, help="release name (default: latest year)")
-    p.add_argument("--years", default=None, help="collection years to (re)validate, e.g. 2025 "
-                   "or 2016-2025 (default: every year in the landing folder)")
+    p.add_argument(
+        "--years",
+        default=None,
+        help="collection years to (re)validate, e.g. 2025 "
+        "or 2016-2025 (default: every year in the landing folder)",
+    )
     p.add_argument("--release-date", default=None, help="publication date yyyy-mm-dd")
     p.add_argument("--next-update", default=None, help="e.g. 'November 2026'")
     p.add_argument("--status", choices=["provisional", "final"], default=None)
-    p.add_argument("--threshold", type=int, default=None,
-                   help="largest count suppressed (primary suppression 1..N; default 5)")
-    p.add_argument("--protection-width", type=int, default=None,
-                   help="minimum feasible-range width of a suppressed cell (default 4)")
+    p.add_argument(
+        "--threshold",
+        type=int,
+        default=None,
+        help="largest count suppressed (primary suppression 1..N; default 5)",
+    )
+    p.add_argument(
+        "--protection-width",
+        type=int,
+        default=None,
+        help="minimum feasible-range width of a suppressed cell (default 4)",
+    )
     p.add_argument("--windows", default=None, help="follow-up months, e.g. 6,12,24,60")
     p.set_defaults(func=_run)
 
@@ -131,7 +143,9 @@ def settings_from_args(args: argparse.Namespace):
         try:
             windows = sorted({int(w) for w in args.windows.split(",")})
         except ValueError as err:
-            raise UsageError(f"--windows must be comma-separated months, e.g. 6,12,24,60: {err}")
+            raise UsageError(
+                f"--windows must be comma-separated months, e.g. 6,12,24,60: {err}"
+            ) from None
         if not windows or min(windows) <= 0:
             raise UsageError("--windows must be positive numbers of months")
         values["windows"] = windows
@@ -141,7 +155,9 @@ def settings_from_args(args: argparse.Namespace):
         try:
             date.fromisoformat(values["release_date"])
         except ValueError:
-            raise UsageError(f"--release-date {values['release_date']!r} is not yyyy-mm-dd")
+            raise UsageError(
+                f"--release-date {values['release_date']!r} is not yyyy-mm-dd"
+            ) from None
     if "threshold_high" in values and values["threshold_high"] < 1:
         raise UsageError("--threshold must be at least 1")
     if "protection_width" in values and values["protection_width"] < 0:
@@ -159,7 +175,7 @@ def _parse_years(text: str | None, available: list[int]) -> list[int]:
         else:
             years = sorted({int(x) for x in text.split(",")})
     except ValueError:
-        raise UsageError(f"--years {text!r}: expected e.g. 2025, 2024,2025 or 2016-2025")
+        raise UsageError(f"--years {text!r}: expected e.g. 2025, 2024,2025 or 2016-2025") from None
     missing = [y for y in years if y not in available]
     if missing:
         raise UsageError(f"--years: no landing folder for collection year(s) {missing}")
@@ -337,7 +353,11 @@ def execute_publish(settings, release: str, reviewer: str):
     return job.execute_in_process(
         instance=DagsterInstance.get(),
         raise_on_error=False,
-        tags={"reentry/trigger": "approve", "reentry/release": release, "reentry/reviewer": reviewer},
+        tags={
+            "reentry/trigger": "approve",
+            "reentry/release": release,
+            "reentry/reviewer": reviewer,
+        },
         run_config={
             "ops": {PUBLISHED_RELEASE: {"config": {"reviewer": reviewer, "release": release}}},
             "loggers": {"console": {"config": {"log_level": "ERROR"}}},
@@ -507,8 +527,14 @@ def _demo(args: argparse.Namespace) -> int:
         from synthetic.generator import generate
 
         generate(
-            out=landing, first_year=2016, last_year=2025, scale=args.scale, seed=0,
-            error_rate=0.0, truth=None, progress=True,
+            out=landing,
+            first_year=2016,
+            last_year=2025,
+            scale=args.scale,
+            seed=0,
+            error_rate=0.0,
+            truth=None,
+            progress=True,
         )
     else:
         print(f"Using existing synthetic returns in {landing}")
@@ -519,9 +545,19 @@ def _demo(args: argparse.Namespace) -> int:
         print("(published releases are never replaced; delete it to rebuild the demo)")
         return EXIT_OK
     code = _run(
-        argparse.Namespace(**{**vars(args), "years": None, "release": None, "release_date": None,
-                              "next_update": None, "status": None, "threshold": None,
-                              "protection_width": None, "windows": None})
+        argparse.Namespace(
+            **{
+                **vars(args),
+                "years": None,
+                "release": None,
+                "release_date": None,
+                "next_update": None,
+                "status": None,
+                "threshold": None,
+                "protection_width": None,
+                "windows": None,
+            }
+        )
     )
     if code != EXIT_OK:
         return code
@@ -530,8 +566,9 @@ def _demo(args: argparse.Namespace) -> int:
         "needs a named reviewer to check the QA pack and run `reentry approve`."
     )
     code = _approve(
-        argparse.Namespace(release=release, reviewer=DEMO_REVIEWER, landing=args.landing,
-                           output=args.output)
+        argparse.Namespace(
+            release=release, reviewer=DEMO_REVIEWER, landing=args.landing, output=args.output
+        )
     )
     if code == EXIT_OK:
         print(f"\nRelease: {paths.published}")
