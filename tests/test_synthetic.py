@@ -1,0 +1,142 @@
+"""The synthetic SSDA903 returns generator: layout, codes, chaining, overlap, truth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from assets.reference import collection_year_bounds, las_in_year
+from synthetic.codes import code_lists, upn_is_valid
+from synthetic.render import EPISODE_COLUMNS, HEADER_COLUMNS
+
+YEARS = range(2019, 2026)
+
+
+def _read_all(landing: Path, name: str) -> pd.DataFrame:
+    frames = []
+    for path in sorted(landing.glob(f"*/*/{name}")):
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        df["year"] = int(path.parent.parent.name)
+        df["la_code"] = path.parent.name
+        df["row"] = np.arange(1, len(df) + 1)
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def episodes(small_landing) -> pd.DataFrame:
+    eps = _read_all(small_landing.landing, "episodes.csv")
+    eps["decom_d"] = pd.to_datetime(eps["DECOM"], format="%d/%m/%Y")
+    eps["dec_d"] = pd.to_datetime(eps["DEC"].replace("", None), format="%d/%m/%Y")
+    return eps
+
+
+@pytest.fixture(scope="module")
+def headers(small_landing) -> pd.DataFrame:
+    return _read_all(small_landing.landing, "header.csv")
+
+
+def test_one_return_per_reporting_la_per_year_with_exact_columns(small_landing):
+    for year in YEARS:
+        expected = set(las_in_year(year)["old_la_code"])
+        folders = {p.name for p in (small_landing.landing / str(year)).iterdir()}
+        assert folders == expected, year
+    for path in sorted(small_landing.landing.glob("2025/*/header.csv"))[:20]:
+        assert path.read_text().splitlines()[0] == ",".join(HEADER_COLUMNS)
+        assert (path.parent / "episodes.csv").read_text().splitlines()[0] == ",".join(
+            EPISODE_COLUMNS
+        )
+
+
+def test_boundary_changes_report_under_codes_of_the_year(small_landing):
+    assert (small_landing.landing / "2021" / "928").is_dir()
+    assert not (small_landing.landing / "2022" / "928").exists()
+    assert (small_landing.landing / "2022" / "940").is_dir()
+    assert (small_landing.landing / "2023" / "909").is_dir()
+    assert (small_landing.landing / "2024" / "942").is_dir()
+    assert (small_landing.landing / "2019" / "837").is_dir()
+    assert (small_landing.landing / "2020" / "839").is_dir()
+
+
+def test_codes_are_valid_for_each_collection_year(episodes, headers):
+    for year in YEARS:
+        lists = code_lists(year)
+        eps = episodes[episodes["year"] == year]
+        hdr = headers[headers["year"] == year]
+        for col in ("RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER"):
+            assert set(eps[col]) <= set(lists[col]), (year, col)
+        assert set(eps["REC"]) - {""} <= set(lists["REC"]), year
+        assert set(eps["REASON_PLACE_CHANGE"]) - {""} <= set(lists["REASON_PLACE_CHANGE"])
+        assert set(hdr["SEX"]) == set(lists["SEX"]), year
+        assert set(hdr["ETHNIC"]) <= set(lists["ETHNIC"])
+
+
+def test_sex_is_numeric_until_2024_and_letters_from_2025(headers):
+    assert set(headers.loc[headers["year"] <= 2024, "SEX"]) == {"1", "2"}
+    assert set(headers.loc[headers["year"] == 2025, "SEX"]) == {"M", "F"}
+
+
+def test_dates_are_dd_mm_yyyy_and_episodes_fall_in_their_year(episodes):
+    assert episodes["DECOM"].str.fullmatch(r"\d{2}/\d{2}/\d{4}").all()
+    for year in YEARS:
+        start, end = collection_year_bounds(year)
+        eps = episodes[episodes["year"] == year]
+        assert (eps["decom_d"] <= end).all()
+        assert ((eps["dec_d"] >= start) | eps["dec_d"].isna()).all()
+        assert (eps["dec_d"].dropna() <= end).all()
+
+
+def test_x1_episode_is_followed_by_one_starting_on_its_end_date(episodes):
+    eps = episodes.sort_values(["year", "la_code", "CHILD", "decom_d"])
+    nxt = eps.groupby(["year", "la_code", "CHILD"])["decom_d"].shift(-1)
+    nxt_rne = eps.groupby(["year", "la_code", "CHILD"])["RNE"].shift(-1)
+    x1 = eps["REC"] == "X1"
+    assert x1.sum() > 100
+    assert (nxt[x1] == eps.loc[x1, "dec_d"]).all()
+    assert nxt_rne[x1].isin(["P", "L", "T", "U", "B"]).all()
+    ceased = eps["REC"].str.startswith("E") & nxt.notna()
+    assert (nxt_rne[ceased] == "S").all()
+    assert (nxt[ceased] > eps.loc[ceased, "dec_d"]).all()
+
+
+def test_episode_open_on_31_march_reappears_next_year_with_its_end(episodes):
+    key = ["la_code", "CHILD", "DECOM"]
+    open_2023 = episodes[(episodes["year"] == 2023) & (episodes["DEC"] == "")]
+    nxt = episodes[episodes["year"] == 2024]
+    same_la = open_2023[~open_2023["la_code"].isin(["909"])]
+    merged = same_la.merge(nxt, on=key, how="left", suffixes=("", "_next"), indicator=True)
+    assert len(merged) > 100
+    assert (merged["_merge"] == "both").all()
+    closed = merged[merged["DEC_next"] != ""]
+    assert len(closed) > 10
+    assert (closed["dec_d_next"] > pd.Timestamp("2023-03-31")).all()
+
+
+def test_upn_valid_for_school_age_and_un_codes_otherwise(headers):
+    h = headers[headers["year"] == 2025]
+    dob = pd.to_datetime(h["DOB"], format="%d/%m/%Y")
+    young = dob > pd.Timestamp("2020-04-01")
+    assert (h.loc[young, "UPN"] == "UN1").all()
+    school = h[dob <= pd.Timestamp("2019-04-01")]
+    known = school[~school["UPN"].str.startswith("UN")]
+    assert len(known) > 0.9 * len(school)
+    assert upn_is_valid(known["UPN"].to_numpy()).all()
+    assert school["UPN"].str.startswith("UN").any()
+
+
+def test_short_breaks_are_single_v3_v4_episodes_ending_home(episodes):
+    sb = episodes[episodes["LS"].isin(["V3", "V4"])]
+    assert len(sb) > 100
+    assert (sb["RNE"] == "S").all()
+    closed = sb[sb["DEC"] != ""]
+    assert closed["REC"].isin(["E4A", "E13"]).all()
+    assert ((closed["dec_d"] - closed["decom_d"]).dt.days.between(1, 17)).all()
+
+
+def test_some_children_appear_in_two_las_by_upn(headers):
+    known = headers[~headers["UPN"].str.startswith("UN")]
+    las_per_upn = known.groupby("UPN")["la_code"].nunique()
+    assert (las_per_upn > 1).sum() > 10
