@@ -130,7 +130,7 @@ def _note_rows(key: str, scope: pd.DataFrame, detail: pd.Series | str = "") -> p
     out["note_number"] = d.number
     out["note_key"] = key
     for col in SCOPE_KEYS:
-        out[col] = scope[col] if col in scope else None
+        out[col] = scope.get(col, None)
     out["note_text"] = d.text
     out["detail"] = detail
     return out
