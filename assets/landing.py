@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from assets.reference import load_las
@@ -43,6 +44,7 @@ EPISODE_COLUMNS = [
     "URN",
 ]
 TABLE_COLUMNS = {"header": HEADER_COLUMNS, "episodes": EPISODE_COLUMNS}
+_ALL_COLUMNS = set(HEADER_COLUMNS) | set(EPISODE_COLUMNS)
 # Columns without which the table cannot be used at all (file-level failure if absent).
 REQUIRED_COLUMNS = {
     "header": ["CHILD", "SEX", "DOB"],
@@ -50,6 +52,8 @@ REQUIRED_COLUMNS = {
 }
 # Columns that only one table has: finding them tells us the file holds the wrong table.
 _DISTINCTIVE = {"header": {"SEX", "DOB", "ETHNIC"}, "episodes": {"DECOM", "RNE", "LS"}}
+
+CODED_COLUMNS = {"SEX", "ETHNIC", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "REC", "UPN"}
 
 SUFFIXES = (".csv", ".xlsx")
 # A national return is a few MB per LA; anything far larger is a mistake (or an attack) and
@@ -150,9 +154,11 @@ def _inventory_row(root: Path, path: Path, known_las: set[str], max_bytes: int) 
     if path.is_symlink():
         target = os.path.realpath(path)
         if os.path.commonpath([target, str(root)]) != str(root):
-            problems.append("symbolic link pointing outside the landing folder; not read")
+            problems.append("symbolic link (symlink) pointing outside the landing folder; not read")
         else:
-            problems.append("symbolic link; returns must be real files, so it was not read")
+            problems.append(
+                "symbolic link (symlink); returns must be real files, so it was not read"
+            )
     elif not path.is_file():
         problems.append("not a regular file; not read")
     else:
@@ -161,7 +167,9 @@ def _inventory_row(root: Path, path: Path, known_las: set[str], max_bytes: int) 
         modified = datetime.fromtimestamp(stat.st_mtime, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         sha = _sha256(path)
         if size > max_bytes:
-            problems.append(f"file is {size:,} bytes, over the {max_bytes:,}-byte limit; not read")
+            problems.append(
+                f"file is {size:,} bytes, over the size limit of {max_bytes:,} bytes; not read"
+            )
     return {
         "collection_year": year,
         "la_code": la_code,
@@ -185,14 +193,20 @@ class ReadResult:
     count does not match the header (row number, raw text, CHILD if recoverable).
     """
 
-    frame: pd.DataFrame | None
+    table: pa.Table | None
     encoding: str | None = None
     notes: list[str] = field(default_factory=list)
     extra_columns: list[str] = field(default_factory=list)
     problem: str | None = None
     problem_rule: str | None = None
+    problem_column: str | None = None
     blank_rows: int = 0
     bad_rows: list[tuple[int, str, str | None]] = field(default_factory=list)
+
+    @property
+    def frame(self) -> pd.DataFrame | None:
+        """The table as tidy pandas strings (see :func:`tidy_table`), or None if unusable."""
+        return None if self.table is None else tidy_table(self.table).to_pandas()
 
 
 def _decode(data: bytes, notes: list[str]) -> tuple[str, str]:
@@ -243,7 +257,7 @@ def read_return_table(path: Path, table: str, max_bytes: int = DEFAULT_MAX_BYTES
     if size > max_bytes:
         return ReadResult(
             None,
-            problem=f"file is {size:,} bytes, over the {max_bytes:,}-byte limit; not read",
+            problem=f"file is {size:,} bytes, over the size limit of {max_bytes:,} bytes; not read",
             problem_rule="file_too_large",
         )
     if path.suffix.lower() == ".xlsx":
@@ -263,11 +277,11 @@ def read_return_table(path: Path, table: str, max_bytes: int = DEFAULT_MAX_BYTES
             problem="file is neither UTF-8 nor Windows-1252 text; re-export it as CSV (UTF-8)",
             problem_rule="file_unreadable",
         )
-    if "\x00" in text:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or text.count("\x00") > len(text) // 100:
         return ReadResult(
             None,
             encoding=encoding,
-            problem="file contains binary data (NUL bytes); it is not a CSV export",
+            problem="file looks like UTF-16 or binary data, not a CSV export; re-export it as CSV (UTF-8)",
             problem_rule="file_unreadable",
         )
     if "\r\n" in text:
@@ -294,7 +308,7 @@ def _parse_csv_text(text: str, table: str, encoding: str, notes: list[str]) -> R
     header_line = body if first_nl < 0 else body[:first_nl]
     names = next(csv.reader([header_line]))
     canonical, extra = _canonical_header(names, table, notes)
-    problem = _header_problem(canonical, table)
+    problem, columns = _header_problem(canonical, table)
     if problem:
         rule = "file_wrong_table" if "looks like" in problem else "file_missing_column"
         return ReadResult(
@@ -303,7 +317,7 @@ def _parse_csv_text(text: str, table: str, encoding: str, notes: list[str]) -> R
             notes=notes,
             problem=problem,
             problem_rule=rule,
-            extra_columns=extra,
+            problem_column=", ".join(columns),
         )
     rows_text = "" if first_nl < 0 else body[first_nl + 1 :]
     if not rows_text.strip():
@@ -312,39 +326,46 @@ def _parse_csv_text(text: str, table: str, encoding: str, notes: list[str]) -> R
             encoding=encoding,
             notes=notes,
             extra_columns=extra,
-            problem="file has a header line but no data rows",
+            problem="file has a header line but no rows of data",
             problem_rule="file_empty",
         )
     result = ReadResult(None, encoding=encoding, notes=notes, extra_columns=extra)
     if extra:
         notes.append("extra columns ignored: " + ", ".join(extra))
-    frame = None
+    arrow = None
     if not re.search(r"(?:^|\n)[ \t,]*(?:\n|$)", rows_text):
-        frame = _parse_fast(rows_text, canonical)
-    if frame is None:
-        frame = _parse_slow(rows_text, canonical, result)
+        arrow = _parse_fast(rows_text, canonical)
+    if arrow is None:
+        arrow = _parse_slow(rows_text, canonical, result)
     result.blank_rows += max(trailing, 0)
     if result.blank_rows:
         notes.append(f"{result.blank_rows} blank row(s) skipped")
-    result.frame = _finish_frame(frame, table)
+    result.table = _known_columns(arrow, table)
     return result
 
 
-def _header_problem(canonical: list[str], table: str) -> str | None:
+def _header_problem(canonical: list[str], table: str) -> tuple[str | None, list[str]]:
+    """Why the header line makes the file unusable (and the columns concerned), if it does."""
     dupes = sorted({c for c in canonical if canonical.count(c) > 1 and c})
     if dupes:
-        return f"column(s) {', '.join(dupes)} appear more than once in the header line"
+        return f"column(s) {', '.join(dupes)} appear more than once in the header line", dupes
     present = set(canonical)
     other = "episodes" if table == "header" else "header"
-    if _DISTINCTIVE[other] & present and not _DISTINCTIVE[table] & present:
-        return f"this file looks like the {other} table, not the {table} table"
     missing = [c for c in REQUIRED_COLUMNS[table] if c not in present]
+    if _DISTINCTIVE[other] & present and not _DISTINCTIVE[table] & present:
+        return (
+            f"this file looks like the {other} table, not the {table} table "
+            f"(required column(s) missing: {', '.join(missing)})"
+        ), missing
     if missing:
-        return f"required column(s) missing: {', '.join(missing)}"
-    return None
+        hint = ""
+        if len(canonical) == 1 and any(sep in canonical[0] for sep in ";\t|"):
+            hint = " (the file seems to use a separator other than a comma)"
+        return f"required column(s) missing: {', '.join(missing)}{hint}", missing
+    return None, []
 
 
-def _parse_fast(rows_text: str, names: list[str]) -> pd.DataFrame | None:
+def _parse_fast(rows_text: str, names: list[str]) -> pa.Table | None:
     try:
         tbl = pacsv.read_csv(
             io.BytesIO(rows_text.encode("utf-8")),
@@ -358,12 +379,13 @@ def _parse_fast(rows_text: str, names: list[str]) -> pd.DataFrame | None:
         )
     except (pa.ArrowInvalid, pa.ArrowException):
         return None  # ragged rows etc.: the slow path reports them row by row
-    frame = tbl.to_pandas()
-    frame["source_row"] = range(1, len(frame) + 1)
-    return frame
+    return tbl.append_column("source_row", pa.array(range(1, tbl.num_rows + 1), pa.int64()))
 
 
-def _parse_slow(rows_text: str, names: list[str], result: ReadResult) -> pd.DataFrame:
+def _parse_slow(rows_text: str, names: list[str], result: ReadResult) -> pa.Table:
+    # The file is already under the size limit; a single huge field is data to report
+    # (it fails its code list), not a reason to crash.
+    csv.field_size_limit(max(csv.field_size_limit(), DEFAULT_MAX_BYTES))
     width = len(names)
     records: list[list[str]] = []
     numbers: list[int] = []
@@ -381,24 +403,42 @@ def _parse_slow(rows_text: str, names: list[str], result: ReadResult) -> pd.Data
                 continue
         records.append(fields)
         numbers.append(number)
-    frame = pd.DataFrame(records, columns=names, dtype="str")
-    frame["source_row"] = numbers
-    return frame
+    columns = list(zip(*records, strict=True)) if records else [()] * width
+    arrays = {n: pa.array(col, pa.string()) for n, col in zip(names, columns, strict=True)}
+    arrays["source_row"] = pa.array(numbers, pa.int64())
+    return pa.table(arrays)
 
 
-def _finish_frame(frame: pd.DataFrame, table: str) -> pd.DataFrame:
-    """Keep the known columns, strip spaces, make blanks null, drop all-blank rows."""
-    cols = TABLE_COLUMNS[table]
-    out = pd.DataFrame(index=frame.index)
-    for col in cols:
-        if col in frame.columns:
-            values = frame[col].astype("str").str.strip()
-            out[col] = values.where(values != "", None)
-        else:
-            out[col] = pd.Series(None, index=frame.index, dtype="str")
-    out["source_row"] = frame["source_row"].astype("int64")
-    blank = out[cols].isna().all(axis=1)
-    return out[~blank].reset_index(drop=True)
+def _known_columns(tbl: pa.Table, table: str) -> pa.Table:
+    """The SSDA903 columns in canonical order (absent optional ones as nulls) + source_row."""
+    n = tbl.num_rows
+    arrays = [
+        tbl.column(c) if c in tbl.column_names else pa.nulls(n, pa.string())
+        for c in TABLE_COLUMNS[table]
+    ]
+    return pa.table(
+        [*arrays, tbl.column("source_row")], names=[*TABLE_COLUMNS[table], "source_row"]
+    )
+
+
+def tidy_table(tbl: pa.Table) -> pa.Table:
+    """Strip surrounding spaces, upper-case codes, and make blank values null.
+
+    Works on any table holding SSDA903 columns (one file or a whole year's files at once,
+    which is how validation calls it: per-column Arrow kernels, no per-file overhead).
+    """
+    columns = []
+    for name in tbl.column_names:
+        col = tbl.column(name)
+        is_text = pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
+        if is_text and name in _ALL_COLUMNS:
+            col = pc.utf8_trim_whitespace(col)
+            if name in CODED_COLUMNS:
+                # Codes are upper-case in the DfE code sets; "e4b" means E4B.
+                col = pc.utf8_upper(col)
+            col = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
+        columns.append(col)
+    return pa.table(columns, names=tbl.column_names)
 
 
 def _read_xlsx(path: Path, table: str) -> ReadResult:

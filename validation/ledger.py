@@ -96,6 +96,7 @@ def normalise(ledger: pd.DataFrame) -> pd.DataFrame:
         if col not in out.columns:
             out[col] = 0 if col in _COUNTS else ""
     out = out[LEDGER_COLUMNS + [c for c in out.columns if c not in LEDGER_COLUMNS]]
+    out[_COUNTS] = out[_COUNTS].fillna(0)
     out = out.astype({"collection_year": "int64", **{c: "int64" for c in _COUNTS}})
     out["quarantined_by_reason"] = out["quarantined_by_reason"].fillna("").astype("str")
     keys = ["collection_year", "la_code", "table", "file"]

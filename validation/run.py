@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from assets.landing import (
     DEFAULT_MAX_BYTES,
@@ -25,6 +26,7 @@ from assets.landing import (
     ReadResult,
     inventory_landing,
     read_return_table,
+    tidy_table,
 )
 from assets.reference import las_in_year
 from validation.ledger import file_ledger, format_reasons, normalise
@@ -49,7 +51,6 @@ STATUS_COLUMNS = [
 ]
 # UPN: a letter then 11 digits then a digit or letter (DfE "Unique pupil numbers (UPN):
 # guidance for schools and local authorities"; the final letter marks a temporary UPN).
-# Only the format is checked; the check letter is not verified (see docs/validation.md).
 UPN_PATTERN = r"^[A-Z]\d{11}[0-9A-Z]$"
 
 
@@ -172,7 +173,8 @@ def validate_collection_year(
         result = read_return_table(landing / path, table, max_bytes=max_bytes)
         reads[(la, table)] = (path, result)
         if result.problem:
-            file_rows.append(_file_failure(result.problem_rule, la, year, path, result.problem))
+            fr = _file_failure(result.problem_rule, la, year, path, result.problem)
+            file_rows.append({**fr, "column": result.problem_column or None})
             rejected.setdefault(la, []).append(f"{path}: {result.problem}")
 
     received = set(in_year["la_code"])
@@ -204,9 +206,9 @@ def validate_collection_year(
                     "column": ", ".join(result.extra_columns),
                 }
             )  # fmt: skip
-        if result.frame is None:
+        if result.table is None:
             continue
-        frame = result.frame.assign(la_code=la, source_file=path, table=table)
+        tagged = _tag(result.table, la, path, table)
         bad = [
             {
                 "la_code": la, "table": table, "source_file": path, "source_row": n,
@@ -215,10 +217,11 @@ def validate_collection_year(
             for n, text, child in result.bad_rows
         ]  # fmt: skip
         if la in rejected:
+            kept = tagged.select(["la_code", "table", "source_file", "CHILD"]).to_pandas()
             extra = pd.DataFrame(bad, columns=["la_code", "table", "source_file"])
-            rejected_frames.append(pd.concat([frame, extra], ignore_index=True))
+            rejected_frames.append(pd.concat([kept, extra], ignore_index=True))
             continue
-        frames[table].append(frame)
+        frames[table].append(tagged)
         bad_rows.extend(bad)
 
     header = _concat(frames["header"], "header")
@@ -305,13 +308,22 @@ def validate_collection_year(
     )
 
 
-def _concat(parts: list[pd.DataFrame], table: str) -> pd.DataFrame:
+def _tag(tbl: pa.Table, la: str, path: str, table: str) -> pa.Table:
+    n = tbl.num_rows
+    for name, value in (("la_code", la), ("source_file", path), ("table", table)):
+        tbl = tbl.append_column(name, pa.array([value] * n, pa.string()))
+    return tbl
+
+
+def _concat(parts: list[pa.Table], table: str) -> pd.DataFrame:
+    """All LAs' files for one table as one tidy pandas frame (one Arrow pass, not 150)."""
     columns = [*TABLE_COLUMNS[table], "source_row", "la_code", "source_file", "table"]
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype="str") for c in columns}).astype(
             {"source_row": "int64"}
         )
-    return pd.concat(parts, ignore_index=True)[columns]
+    tbl = tidy_table(pa.concat_tables(parts))
+    return tbl.to_pandas()[columns]
 
 
 def _schema_failure_rows(frame: pd.DataFrame, table: str, year: int) -> pd.DataFrame:
@@ -362,9 +374,24 @@ def _complete_ledger(
     return normalise(out)
 
 
+_UPN_CHECK_ALPHABET = np.array(list("ABCDEFGHJKLMNPQRTUVWXYZ"))
+
+
 def valid_upn(upn: pd.Series) -> pd.Series:
-    """UPN if well-formed, else null (UN1-UN10 'unknown' codes become null too)."""
-    ok = upn.str.fullmatch(UPN_PATTERN).fillna(False).astype(bool)
+    """UPN if well-formed with a correct check letter, else null (UN1-UN10 'unknown'
+    codes become null too).
+
+    Check letter (DfE "Unique pupil numbers" guidance): characters 2-13 weighted 2..13,
+    sum modulo 23 indexes ABCDEFGHJKLMNPQRTUVWXYZ. Temporary UPNs (last character a
+    letter) are format-checked only.
+    """
+    ok = upn.str.fullmatch(UPN_PATTERN).fillna(False).astype(bool).to_numpy().copy()
+    permanent = ok & upn.str.fullmatch(r"^[A-Z]\d{12}$").fillna(False).astype(bool).to_numpy()
+    if permanent.any():
+        chars = upn[permanent].to_numpy().astype("U13").view("U1").reshape(-1, 13)
+        digits = chars[:, 1:].astype(np.int64)
+        expected = _UPN_CHECK_ALPHABET[(digits * np.arange(2, 14)).sum(axis=1) % 23]
+        ok[np.flatnonzero(permanent)] = expected == chars[:, 0]
     return upn.where(ok, None)
 
 
@@ -426,9 +453,11 @@ def _la_year_status(
 ) -> pd.DataFrame:
     las = sorted(expected)
     children = header.dropna(subset=["CHILD"]).groupby("la_code")["CHILD"].nunique()
-    for (la, table), (_path, result) in reads.items():
-        if la in rejected and table == "header" and result.frame is not None:
-            children.loc[la] = result.frame["CHILD"].dropna().nunique()
+    for frame in rejected_frames:
+        if frame.empty or not frame["table"].eq("header").any():
+            continue
+        heads = frame[frame["table"].eq("header")]
+        children.loc[heads["la_code"].iloc[0]] = heads["CHILD"].dropna().nunique()
     q = reasons.reset_index()
     q_children = q.groupby("la_code")["child"].nunique() if not q.empty else pd.Series(dtype=int)
     q_reasons = (

@@ -57,6 +57,14 @@ REC_CODES = [
     "E47", "E48", "E4A", "E4B", "E5", "E6", "E7", "E8", "E9", "X1",
 ]  # fmt: skip
 CONTINUING_REC = "X1"
+# E17 (aged 18, remained with current carers) is "z" (not applicable) in the published
+# EES "children who ceased to be looked after" table for 2020 and present from 2021.
+E17_FROM = 2021
+
+
+def rec_codes(year: int) -> list[str]:
+    return [c for c in REC_CODES if c != "E17" or year >= E17_FROM]
+
 
 DATE_PATTERN = r"^\d{2}/\d{2}/\d{4}$"
 
@@ -78,7 +86,10 @@ def parse_903_dates(values: pd.Series) -> pd.Series:
     text = values.astype("str")
     shaped = text.str.fullmatch(DATE_PATTERN).fillna(False).astype(bool)
     parsed = pd.to_datetime(text.where(shaped), format="%d/%m/%Y", errors="coerce")
-    return parsed.astype("datetime64[ns]")
+    # Dates outside datetime64[ns] (years before 1678 or after 2261, e.g. 01/01/0001)
+    # are not real dates in a care record; they fail like any invalid date.
+    in_range = (parsed >= pd.Timestamp.min) & (parsed <= pd.Timestamp.max)
+    return parsed.where(in_range).astype("datetime64[ns]")
 
 
 def _valid_date(values: pd.Series) -> pd.Series:
@@ -137,7 +148,7 @@ def episodes_schema(year: int) -> pa.DataFrameSchema:
             "CIN": pa.Column(str, _codes(CIN_CODES, "145"), nullable=False),
             "PLACE": pa.Column(str, _codes(place_codes(year), "146"), nullable=False),
             "DEC": pa.Column(str, _date_check("147"), nullable=True),
-            "REC": pa.Column(str, _codes(REC_CODES, "149"), nullable=True),
+            "REC": pa.Column(str, _codes(rec_codes(year), "149"), nullable=True),
         },
         strict=False,
         coerce=False,

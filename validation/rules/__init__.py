@@ -11,6 +11,8 @@ the child's records for that LA-year, ``warning`` is reported only.
 
 from __future__ import annotations
 
+from functools import cache
+
 import pandas as pd
 
 from assets.reference import load_rules
@@ -121,11 +123,23 @@ def message_for(code: str) -> str:
     return str(rules[code]).strip()
 
 
-def empty_failures() -> pd.DataFrame:
+def _empty() -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype="str") for c in FAILURE_COLUMNS})
     frame["collection_year"] = frame["collection_year"].astype("Int64")
     frame["row"] = frame["row"].astype("Int64")
     return frame
+
+
+_EMPTY = _empty()
+
+
+@cache
+def _message_cached(code: str) -> str:
+    return message_for(code)
+
+
+def empty_failures() -> pd.DataFrame:
+    return _EMPTY.copy()
 
 
 def failures_from_mask(
@@ -160,7 +174,7 @@ def finalise_failures(frame: pd.DataFrame) -> pd.DataFrame:
         return empty_failures()
     out = frame.copy()
     codes = out["rule_code"].astype(str)
-    messages = {c: message_for(c) for c in codes.unique()}
+    messages = {c: _message_cached(c) for c in codes.unique()}
     out["rule_code"] = codes
     out["message"] = codes.map(messages)
     out["severity"] = codes.map(SEVERITY).fillna("warning")
