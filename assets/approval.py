@@ -118,7 +118,11 @@ def _write_json_atomically(path: Path, payload: dict) -> None:
 
 
 def write_candidate_record(
-    qa_dir: Path, *, inventory: pd.DataFrame, checks: dict[str, bool]
+    qa_dir: Path,
+    *,
+    inventory: pd.DataFrame,
+    checks: dict[str, bool],
+    landing: Path | None = None,
 ) -> None:
     """Record, beside the candidate, the inputs it was built from and its QA check results.
 
@@ -132,7 +136,12 @@ def write_candidate_record(
         .to_dict(orient="records")
     )
     _write_json_atomically(
-        qa_dir / INPUTS_FILE, {"inputs_sha256": inputs_sha256(inventory), "files": files}
+        qa_dir / INPUTS_FILE,
+        {
+            "inputs_sha256": inputs_sha256(inventory),
+            "landing": None if landing is None else str(landing),
+            "files": files,
+        },
     )
     _write_json_atomically(qa_dir / CHECKS_FILE, {k: bool(v) for k, v in sorted(checks.items())})
 
@@ -146,6 +155,15 @@ def candidate_inputs_sha256(paths: ReleasePaths) -> str:
             "run `reentry run` to build it"
         )
     return json.loads(record.read_text(encoding="utf-8"))["inputs_sha256"]
+
+
+def candidate_landing(paths: ReleasePaths) -> Path | None:
+    """The landing folder the candidate was built from, if recorded."""
+    record = paths.qa / INPUTS_FILE
+    if not record.is_file():
+        return None
+    landing = json.loads(record.read_text(encoding="utf-8")).get("landing")
+    return Path(landing) if landing else None
 
 
 def _require_candidate(paths: ReleasePaths) -> Path:

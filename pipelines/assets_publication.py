@@ -13,6 +13,7 @@ from pydantic import Field
 from assets.approval import (
     ApprovalError,
     ReleasePaths,
+    candidate_landing,
     file_sha256,
     inputs_sha256,
     publish_approved,
@@ -72,6 +73,7 @@ def write_qa_pack(
     release: str,
     candidate: Path,
     previous: Path | None,
+    landing: Path | None = None,
 ) -> dict[str, bool]:
     """Write the reviewers' QA pack into ``qa`` and return the QA checks' outcomes."""
     from validation.report import write_validation_report
@@ -112,7 +114,7 @@ def write_qa_pack(
         "ledger_balances": ledger_imbalance(history.ledger).empty,
         "every_year_has_usable_returns": bool(usable.all()) and not usable.empty,
     }
-    write_candidate_record(qa, inventory=inventory, checks=checks)
+    write_candidate_record(qa, inventory=inventory, checks=checks, landing=landing)
     return checks
 
 
@@ -175,6 +177,7 @@ def candidate_release(
             release=release,
             candidate=paths.candidate,
             previous=previous,
+            landing=settings.landing_path,
         )
     manifest_sha = file_sha256(paths.candidate / "manifest.json")
     files = sorted(p for p in paths.candidate.rglob("*") if p.is_file())
@@ -211,6 +214,10 @@ class PublishConfig(Config):
         "publishing; if empty, publish only a candidate that is already approved",
     )
     release: str = Field(default="", description="Release to publish; empty = configured release")
+    landing: str = Field(
+        default="",
+        description="Landing folder to re-check; empty = the folder the candidate was built from",
+    )
 
 
 @asset(
@@ -230,7 +237,13 @@ def published_release(
 
     release = config.release or settings.release_name()
     paths = ReleasePaths(settings.output_path, release)
-    current = inputs_sha256(inventory_landing(settings.landing_path))
+    landing = Path(config.landing) if config.landing else candidate_landing(paths)
+    landing = landing or settings.landing_path
+    if not landing.is_dir():
+        raise Failure(
+            description=f"landing folder {landing} does not exist; cannot re-check inputs"
+        )
+    current = inputs_sha256(inventory_landing(landing))
     try:
         if config.reviewer:
             approval = record_approval(

@@ -341,7 +341,7 @@ def _add_approve(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_approve)
 
 
-def execute_publish(settings, release: str, reviewer: str):
+def execute_publish(settings, release: str, reviewer: str, landing: Path | None = None):
     """Run the publish job in-process (so the approval appears in the UI's run history)."""
     from dagster import DagsterInstance
 
@@ -359,16 +359,29 @@ def execute_publish(settings, release: str, reviewer: str):
             "reentry/reviewer": reviewer,
         },
         run_config={
-            "ops": {PUBLISHED_RELEASE: {"config": {"reviewer": reviewer, "release": release}}},
+            "ops": {
+                PUBLISHED_RELEASE: {
+                    "config": {
+                        "reviewer": reviewer,
+                        "release": release,
+                        "landing": str(landing or settings.landing_path),
+                    }
+                }
+            },
             "loggers": {"console": {"config": {"log_level": "ERROR"}}},
         },
     )
 
 
 def _approve(args: argparse.Namespace) -> int:
-    from assets.approval import ReleasePaths
+    from assets.approval import ReleasePaths, candidate_landing
 
     settings = settings_from_args(args)
+    if args.landing is None:
+        # Re-check the inputs the candidate was actually built from.
+        recorded = candidate_landing(ReleasePaths(settings.output_path, args.release))
+        if recorded is not None:
+            settings = settings_from_args(argparse.Namespace(**{**vars(args), "landing": recorded}))
     if not args.reviewer.strip():
         raise UsageError("--reviewer must name the person approving the release")
     paths = ReleasePaths(settings.output_path, args.release)
