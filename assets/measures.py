@@ -8,6 +8,10 @@ pooled figures -> rates, Wilson intervals, funnel positions, statistical neighbo
 standardised ratios (assets.comparison). Context tables come from the same child-level
 flags (assets.context), so shared counts agree exactly.
 
+The long table is built on small integer codes (LA, region, breakdown group and category,
+reason) and labelled once at the end: the grid is every LA x year x window x category
+(about 300,000 rows) whatever the data volume, and integer joins keep it fast.
+
 Nothing here is disclosure-controlled; the tables stay under restricted/.
 """
 
@@ -23,6 +27,8 @@ from assets import breakdowns as bd
 from assets import context as ctx
 from assets.cohorts import (
     UNAVAILABLE_FOLLOW_UP,
+    UNAVAILABLE_NOT_RECEIVED,
+    UNAVAILABLE_REJECTED,
     add_window_flags,
     follow_up_complete,
     index_returns,
@@ -35,20 +41,36 @@ from assets.comparison import (
     wilson_interval,
 )
 from assets.periods import periods_of_care
-from assets.reference import las_in_year, load_statistical_neighbours
+from assets.reference import las_in_year, load_regions, load_statistical_neighbours
 from validation.contracts import ReentryMeasures
 
 NATIONAL, REGIONAL, LOCAL = "National", "Regional", "Local authority"
-LEVEL_ORDER = {NATIONAL: 0, REGIONAL: 1, LOCAL: 2}
+LEVELS = [NATIONAL, REGIONAL, LOCAL]
+LEVEL_ORDER = {level: i for i, level in enumerate(LEVELS)}
 SINGLE_YEAR = "Single year"
 POOLED_YEARS = 3
 NO_USABLE_RETURNS = "No usable returns"
+# Reason codes used internally; 0 = available.
+REASONS = [
+    None,
+    UNAVAILABLE_FOLLOW_UP,
+    UNAVAILABLE_REJECTED,
+    UNAVAILABLE_NOT_RECEIVED,
+    NO_USABLE_RETURNS,
+]
+REASON_CODE = {r: i for i, r in enumerate(REASONS) if r}
+FOLLOW_UP_CODE = REASON_CODE[UNAVAILABLE_FOLLOW_UP]
+NO_USABLE_CODE = REASON_CODE[NO_USABLE_RETURNS]
 
 # Internal group used only to compute expected re-entries for the standardised ratio:
 # age band x planned/not planned (issue 4), never published as a breakdown.
 STRATUM = "_stratum"
+STRATUM_G = len(bd.GROUPS)
+LA_G = [list(bd.GROUPS).index(g) for g in bd.LA_GROUPS]
 
 COUNTS = ["returned_home", "re_entered", "re_entered_any_la", "turned_18_in_window"]
+# Internal integer keys of a row of the long table.
+IKEYS = ["year", "span_first", "level", "region", "la", "w", "g", "c"]
 KEYS = [
     "time_period",
     "cohort_span",
@@ -105,150 +127,135 @@ def _las_by_year(years: Sequence[int]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _group_long(flagged: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
-    """Stack each child once per breakdown group: ``values`` (cohort_year, la_code and
-    the count columns) plus characteristic_group and characteristic."""
-    chars = bd.characteristics(flagged)
-    chars[STRATUM] = chars["Age at return"] + " | " + chars["Planned return"]
-    parts = []
-    for group in [*bd.GROUPS, STRATUM]:
-        part = values.copy()
-        part["characteristic_group"] = group
-        part["characteristic"] = chars[group]
-        parts.append(part)
-    return pd.concat(parts, ignore_index=True)
+def _region_codes() -> list[str]:
+    return load_regions()["region_code"].tolist()
 
 
 def _category_grid() -> pd.DataFrame:
-    order = bd.category_order()
+    """g, c, characteristic_group, characteristic for every published category, plus the
+    internal standardisation strata (g = STRATUM_G)."""
+    order = bd.category_order().rename(columns={"group_order": "g", "category_order": "c"})
     strata = [
-        (STRATUM, f"{a} | {p}", len(bd.GROUPS), i)
+        (STRATUM, f"{a} | {p}", STRATUM_G, i)
         for i, (a, p) in enumerate((a, p) for a in bd.AGE_BANDS for p in bd.PLANNED.values())
     ]
-    return pd.concat([order, pd.DataFrame(strata, columns=order.columns)], ignore_index=True)
+    strata = pd.DataFrame(strata, columns=["characteristic_group", "characteristic", "g", "c"])
+    return pd.concat([order, strata], ignore_index=True)
+
+
+def _category_codes(flagged: pd.DataFrame) -> pd.DataFrame:
+    """Each child's category code (c) in every group (columns g0, g1, ...)."""
+    chars = bd.characteristics(flagged)
+    codes = pd.DataFrame(index=flagged.index)
+    for g, (group, categories) in enumerate(bd.GROUPS.items()):
+        codes[f"g{g}"] = pd.Categorical(chars[group], categories=categories).codes
+    planned = len(bd.PLANNED)
+    codes[f"g{STRATUM_G}"] = (
+        codes[f"g{list(bd.GROUPS).index('Age at return')}"] * planned
+        + codes[f"g{list(bd.GROUPS).index('Planned return')}"]
+    )
+    return codes
 
 
 def _la_counts(
     flagged: pd.DataFrame, la_grid: pd.DataFrame, availability: pd.DataFrame, windows
 ) -> pd.DataFrame:
     """LA x cohort x window x group x category counts on the full grid (zeros where no
-    child), null with a reason where the LA's figure is unavailable."""
+    child), null (with a reason code) where the LA's figure is unavailable.
+    Columns: year, la, region, w, g, c, counts..., reason."""
     flag_cols = [
-        f"{kind}_{w}" for w in windows for kind in ("re_entered", "re_entered_any_la", "turned_18")
+        f"{k}_{w}" for w in windows for k in ("re_entered", "re_entered_any_la", "turned_18")
     ]
-    ints = flagged[["cohort_year", "la_code"]].copy()
+    values = pd.DataFrame(
+        {"year": flagged["cohort_year"].to_numpy(), "la": flagged["la_code"].astype(int).to_numpy()}
+    )
     for col in flag_cols:
-        ints[col] = flagged[col].fillna(False).astype("int64")
-    ints["returned_home"] = 1
-    long = _group_long(flagged, ints)
-    summed = (
-        long.groupby(["cohort_year", "la_code", "characteristic_group", "characteristic"])[
-            ["returned_home", *flag_cols]
-        ]
-        .sum()
-        .reset_index()
-        .rename(columns={"la_code": "old_la_code"})
-    )
-    grid = la_grid.merge(_category_grid(), how="cross")
-    wide = grid.merge(
-        summed,
-        on=["cohort_year", "old_la_code", "characteristic_group", "characteristic"],
-        how="left",
-    )
+        values[col] = flagged[col].fillna(False).astype("int64").to_numpy()
+    values["returned_home"] = 1
+    codes = _category_codes(flagged)
+    parts = []
+    for g in range(STRATUM_G + 1):
+        part = values.copy()
+        part["g"] = g
+        part["c"] = codes[f"g{g}"].to_numpy()
+        parts.append(part)
+    long = pd.concat(parts, ignore_index=True)
+    summed = long.groupby(["year", "la", "g", "c"])[["returned_home", *flag_cols]].sum()
+    summed = summed.reset_index()
+
+    cats = _category_grid()[["g", "c"]]
+    grid = la_grid.merge(cats, how="cross")
+    wide = grid.merge(summed, on=["year", "la", "g", "c"], how="left")
     parts = []
     for w in windows:
-        part = wide[
-            [
-                "cohort_year",
-                "old_la_code",
-                "region_code",
-                "characteristic_group",
-                "characteristic",
-                "group_order",
-                "category_order",
-                "returned_home",
-            ]
-        ].copy()
-        part["follow_up_months"] = w
+        part = wide[["year", "la", "region", "g", "c", "returned_home"]].copy()
+        part["w"] = w
         part["re_entered"] = wide[f"re_entered_{w}"]
         part["re_entered_any_la"] = wide[f"re_entered_any_la_{w}"]
         part["turned_18_in_window"] = wide[f"turned_18_{w}"]
         parts.append(part)
     counts = pd.concat(parts, ignore_index=True)
+    counts = counts.merge(availability, on=["year", "la", "w"], how="left")
+    unavailable = counts["reason"].to_numpy() > 0
     for col in COUNTS:
-        counts[col] = counts[col].fillna(0).astype("Int64")
-    counts = counts.merge(availability, on=["cohort_year", "old_la_code", "follow_up_months"])
-    unavailable = counts["unavailable_reason"].notna()
-    for col in COUNTS:
+        values = counts[col].fillna(0).to_numpy(dtype="int64")
+        counts[col] = pd.array(values, dtype="Int64")
         counts.loc[unavailable, col] = pd.NA
     return counts
 
 
 def _aggregate(counts: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Sum LA counts over LAs whose figure is usable; ``las_excluded`` counts the others.
-    Follow-up-incomplete figures stay null at every level."""
-    keys = [
-        "cohort_year",
-        *by,
-        "follow_up_months",
-        "characteristic_group",
-        "characteristic",
-        "group_order",
-        "category_order",
-    ]
-    work = counts[keys[:1] + by + keys[1 + len(by) :] + COUNTS + ["unavailable_reason"]].copy()
-    work["usable"] = work["unavailable_reason"].isna().astype(int)
-    work["excluded"] = (
-        work["unavailable_reason"].notna() & work["unavailable_reason"].ne(UNAVAILABLE_FOLLOW_UP)
-    ).astype(int)
-    work["incomplete"] = work["unavailable_reason"].eq(UNAVAILABLE_FOLLOW_UP).astype(int)
-    agg = work.groupby(keys, dropna=False, sort=False).agg(
+    Follow-up-incomplete figures stay null at every level; a geography with no usable LA
+    is null with reason 'No usable returns'."""
+    keys = ["year", *by, "w", "g", "c"]
+    reason = counts["reason"].to_numpy()
+    work = counts[keys + COUNTS].copy()
+    work["usable"] = (reason == 0).astype(int)
+    work["excluded"] = ((reason > 0) & (reason != FOLLOW_UP_CODE)).astype(int)
+    work["incomplete"] = (reason == FOLLOW_UP_CODE).astype(int)
+    agg = work.groupby(keys, sort=False).agg(
         **{c: (c, "sum") for c in COUNTS},
         usable=("usable", "sum"),
         las_excluded=("excluded", "sum"),
         incomplete=("incomplete", "max"),
     )
     agg = agg.reset_index()
-    reason = np.where(
-        agg["incomplete"].eq(1),
-        UNAVAILABLE_FOLLOW_UP,
-        np.where(agg["usable"].eq(0), NO_USABLE_RETURNS, None),
+    agg["reason"] = np.where(
+        agg["incomplete"].eq(1), FOLLOW_UP_CODE, np.where(agg["usable"].eq(0), NO_USABLE_CODE, 0)
     )
-    agg["unavailable_reason"] = pd.Series(reason, index=agg.index, dtype="str")
+    missing = agg["reason"].to_numpy() > 0
     for col in COUNTS:
-        agg[col] = agg[col].astype("Int64").where(agg["unavailable_reason"].isna(), pd.NA)
+        agg[col] = agg[col].astype("Int64")
+        agg.loc[missing, col] = pd.NA
     agg["las_excluded"] = agg["las_excluded"].astype("Int64")
     return agg.drop(columns=["usable", "incomplete"])
 
 
 def _single_year_rows(counts: pd.DataFrame) -> pd.DataFrame:
-    la = counts.drop(columns=["region_code"]).merge(
-        counts[["cohort_year", "old_la_code", "region_code"]].drop_duplicates(),
-        on=["cohort_year", "old_la_code"],
-    )
-    la["geographic_level"] = LOCAL
+    la = counts.copy()
+    la["level"] = LEVEL_ORDER[LOCAL]
     la["las_excluded"] = pd.array([pd.NA] * len(la), dtype="Int64")
-    region = _aggregate(counts, ["region_code"])
-    region["geographic_level"] = REGIONAL
-    region["old_la_code"] = None
+    region = _aggregate(counts, ["region"])
+    region["level"] = LEVEL_ORDER[REGIONAL]
+    region["la"] = -1
     england = _aggregate(counts, [])
-    england["geographic_level"] = NATIONAL
-    england["region_code"] = None
-    england["old_la_code"] = None
+    england["level"] = LEVEL_ORDER[NATIONAL]
+    england["region"] = -1
+    england["la"] = -1
     rows = pd.concat([england, region, la], ignore_index=True)
-    rows = rows.rename(columns={"cohort_year": "time_period"})
-    rows["cohort_span"] = SINGLE_YEAR
-    for col in ("region_code", "old_la_code", "unavailable_reason"):
-        rows[col] = rows[col].astype("str")
+    rows["span_first"] = rows["year"]
     return rows
 
 
 def _pooled_rows(single: pd.DataFrame, windows, cut_off_year: int) -> pd.DataFrame:
     """Latest three complete cohorts per window, summed (child-returns, not distinct
-    children), for the groups published at LA level; null if any single year is null."""
+    children), for the groups published at LA level, at every level; null if any of the
+    three single-year figures is null (reason: the earliest such year's)."""
     parts = []
-    groups = [*bd.LA_GROUPS, STRATUM]
-    years_loaded = sorted(single["time_period"].unique())
+    groups = [*LA_G, STRATUM_G]
+    years_loaded = sorted(single["year"].unique())
+    keys = ["level", "region", "la", "w", "g", "c"]
     for w in windows:
         complete = [y for y in years_loaded if follow_up_complete(int(y), w, cut_off_year)]
         if len(complete) < POOLED_YEARS:
@@ -257,53 +264,50 @@ def _pooled_rows(single: pd.DataFrame, windows, cut_off_year: int) -> pd.DataFra
         if span != list(range(span[0], span[0] + POOLED_YEARS)):
             continue  # a gap in the loaded years: not three consecutive cohorts
         rows = single[
-            single["follow_up_months"].eq(w)
-            & single["time_period"].isin(span)
-            & single["characteristic_group"].isin(groups)
-        ].sort_values("time_period", kind="stable")
-        keys = [k for k in KEYS if k not in ("time_period", "cohort_span")]
-        keys += ["group_order", "category_order"]
-        agg = rows.groupby(keys, dropna=False, sort=False).agg(
+            single["w"].eq(w) & single["year"].isin(span) & single["g"].isin(groups)
+        ].sort_values("year", kind="stable")
+        rows = rows.assign(first_reason=rows["reason"].where(rows["reason"] > 0))
+        agg = rows.groupby(keys, sort=False).agg(
             **{c: (c, "sum") for c in COUNTS},
-            **{f"n_{c}": (c, "count") for c in COUNTS[:1]},
+            n=("returned_home", "count"),
             las_excluded=("las_excluded", "sum"),
-            unavailable_reason=("unavailable_reason", "first"),
+            reason=("first_reason", "first"),
         )
         agg = agg.reset_index()
-        missing = agg[f"n_{COUNTS[0]}"] < POOLED_YEARS
+        missing = agg["n"].to_numpy() < POOLED_YEARS
         for col in COUNTS:
-            agg[col] = agg[col].astype("Int64").mask(missing, pd.NA)
-        agg["unavailable_reason"] = agg["unavailable_reason"].where(missing, None).astype("str")
-        is_la = agg["geographic_level"].eq(LOCAL)
-        agg["las_excluded"] = agg["las_excluded"].astype("Int64").mask(is_la, pd.NA)
-        agg["time_period"] = span[-1]
-        agg["cohort_span"] = f"{span[0]} to {span[-1]}"
-        parts.append(agg.drop(columns=[f"n_{COUNTS[0]}"]))
+            agg[col] = agg[col].astype("Int64")
+            agg.loc[missing, col] = pd.NA
+        agg["reason"] = agg["reason"].where(missing, 0).fillna(0).astype(int)
+        agg["las_excluded"] = agg["las_excluded"].astype("Int64")
+        agg.loc[agg["level"].eq(LEVEL_ORDER[LOCAL]), "las_excluded"] = pd.NA
+        agg["year"] = span[-1]
+        agg["span_first"] = span[0]
+        parts.append(agg.drop(columns=["n"]))
     return pd.concat(parts, ignore_index=True) if parts else single.iloc[0:0]
 
 
 def _add_rates(rows: pd.DataFrame) -> pd.DataFrame:
-    rh = rows["returned_home"].astype("Float64")
+    rh = rows["returned_home"].to_numpy(dtype=float, na_value=np.nan)
+    re = rows["re_entered"].to_numpy(dtype=float, na_value=np.nan)
+    any_la = rows["re_entered_any_la"].to_numpy(dtype=float, na_value=np.nan)
     rows["not_re_entered"] = (rows["returned_home"] - rows["re_entered"]).astype("Int64")
     with np.errstate(invalid="ignore", divide="ignore"):
-        rate = (rows["re_entered"].astype("Float64") / rh * 100).astype(float)
-        any_rate = (rows["re_entered_any_la"].astype("Float64") / rh * 100).astype(float)
-    rows["re_entry_rate"] = np.where(rh.fillna(0).to_numpy() > 0, rate, np.nan)
-    rows["re_entry_rate_any_la"] = np.where(rh.fillna(0).to_numpy() > 0, any_rate, np.nan)
-    lower, upper = wilson_interval(rows["re_entered"], rows["returned_home"])
+        rows["re_entry_rate"] = np.where(rh > 0, re / rh * 100, np.nan)
+        rows["re_entry_rate_any_la"] = np.where(rh > 0, any_la / rh * 100, np.nan)
+    lower, upper = wilson_interval(re, rh)
     rows["re_entry_rate_lower_ci"] = lower * 100
     rows["re_entry_rate_upper_ci"] = upper * 100
     return rows
 
 
 def _add_comparisons(rows: pd.DataFrame) -> pd.DataFrame:
-    match = ["time_period", "cohort_span", "follow_up_months", "characteristic_group"]
-    match += ["characteristic"]
-    england = rows.loc[rows["geographic_level"].eq(NATIONAL), [*match, "re_entry_rate"]]
+    match = ["year", "span_first", "w", "g", "c"]
+    england = rows.loc[rows["level"].eq(LEVEL_ORDER[NATIONAL]), [*match, "re_entry_rate"]]
     rows = rows.merge(
         england.rename(columns={"re_entry_rate": "england_re_entry_rate"}), on=match, how="left"
     )
-    is_la = rows["geographic_level"].eq(LOCAL)
+    is_la = rows["level"].eq(LEVEL_ORDER[LOCAL]).to_numpy()
     position = funnel_position(
         rows.loc[is_la, "re_entered"],
         rows.loc[is_la, "returned_home"],
@@ -312,42 +316,50 @@ def _add_comparisons(rows: pd.DataFrame) -> pd.DataFrame:
     rows["funnel_position"] = pd.Series(pd.NA, index=rows.index, dtype="str")
     rows.loc[is_la, "funnel_position"] = position.to_numpy()
 
-    la = rows.loc[is_la, [*match, "old_la_code", "returned_home", "re_entered"]]
+    la = rows.loc[is_la, [*match, "la", "returned_home", "re_entered"]]
+    la = la.rename(columns={"la": "old_la_code"})
     neighbours = load_statistical_neighbours()
-    sn = neighbour_pooled_counts(la, match, neighbours)
-    sn["old_la_code"] = sn["old_la_code"].astype("str")
-    sn["geographic_level"] = LOCAL
-    rows = rows.merge(sn, on=[*match, "old_la_code", "geographic_level"], how="left")
+    neighbours = pd.DataFrame(
+        {
+            "old_la_code": neighbours["old_la_code"].astype(int),
+            "neighbour_old_la_code": neighbours["neighbour_old_la_code"].astype(int),
+        }
+    )
+    sn = neighbour_pooled_counts(la, match, neighbours).rename(columns={"old_la_code": "la"})
+    sn["level"] = LEVEL_ORDER[LOCAL]
+    rows = rows.merge(sn, on=[*match, "la", "level"], how="left")
+    sn_rh = rows["sn_returned_home"].to_numpy(dtype=float, na_value=np.nan)
+    sn_re = rows["sn_re_entered"].to_numpy(dtype=float, na_value=np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
-        sn_rate = rows["sn_re_entered"].astype("Float64") / rows["sn_returned_home"] * 100
-    rows["sn_re_entry_rate"] = sn_rate.astype(float)
+        rows["sn_re_entry_rate"] = np.where(sn_rh > 0, sn_re / sn_rh * 100, np.nan)
     return rows
 
 
 def _add_standardised_ratio(rows: pd.DataFrame) -> pd.DataFrame:
     """Indirect standardisation by age band x planned/not planned: expected re-entries =
-    sum over strata of the unit's returns home x England's stratum rate (same cohort span
-    and window). Totals only, LA and regional rows; pooled expected = sum over the span's
-    stratum counts at the pooled England stratum rates."""
-    match = ["time_period", "cohort_span", "follow_up_months", "characteristic"]
-    strata = rows[rows["characteristic_group"].eq(STRATUM)]
+    sum over strata of the unit's returns home x England's rate in the stratum (same
+    cohort span and window). On Total rows of LAs and regions."""
+    match = ["year", "span_first", "w", "c"]
+    strata = rows[rows["g"].eq(STRATUM_G)]
     national = strata.loc[
-        strata["geographic_level"].eq(NATIONAL), [*match, "re_entered", "returned_home"]
+        strata["level"].eq(LEVEL_ORDER[NATIONAL]), [*match, "re_entered", "returned_home"]
     ]
     national = national.rename(columns={"re_entered": "e_re", "returned_home": "e_rh"})
-    local = strata[strata["geographic_level"].ne(NATIONAL)].merge(national, on=match, how="left")
+    local = strata[strata["level"].ne(LEVEL_ORDER[NATIONAL])].merge(national, on=match, how="left")
+    e_re = local["e_re"].to_numpy(dtype=float, na_value=np.nan)
+    e_rh = local["e_rh"].to_numpy(dtype=float, na_value=np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
-        stratum_rate = (local["e_re"].astype("Float64") / local["e_rh"]).fillna(0)
-    local["expected"] = (local["returned_home"].astype("Float64") * stratum_rate).astype(float)
-    unit = ["time_period", "cohort_span", "follow_up_months", "geographic_level"]
-    unit += ["region_code", "old_la_code"]
-    expected = local.groupby(unit, dropna=False, sort=False)["expected"].sum(min_count=1)
+        stratum_rate = np.where(e_rh > 0, e_re / e_rh, 0.0)
+    local["expected"] = local["returned_home"].to_numpy(dtype=float, na_value=np.nan) * stratum_rate
+    unit = ["year", "span_first", "w", "level", "region", "la"]
+    expected = local.groupby(unit, sort=False)["expected"].sum(min_count=1)
     expected = expected.rename("expected_re_entered").reset_index()
-    expected["characteristic_group"] = bd.TOTAL
-    rows = rows.merge(expected, on=[*unit, "characteristic_group"], how="left")
+    expected["g"] = 0  # the Total group
+    rows = rows.merge(expected, on=[*unit, "g"], how="left")
     rows.loc[rows["returned_home"].isna(), "expected_re_entered"] = np.nan
     ratio, lower, upper = standardised_ratio_interval(
-        rows["re_entered"], rows["expected_re_entered"]
+        rows["re_entered"].to_numpy(dtype=float, na_value=np.nan),
+        rows["expected_re_entered"].to_numpy(dtype=float),
     )
     rows["standardised_ratio"] = ratio
     rows["standardised_ratio_lower_ci"] = lower
@@ -355,15 +367,52 @@ def _add_standardised_ratio(rows: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
-def _sort(rows: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    rows = rows.assign(
-        _span=rows["cohort_span"].ne(SINGLE_YEAR).astype(int),
-        _level=rows["geographic_level"].map(LEVEL_ORDER),
+def _label(rows: pd.DataFrame) -> pd.DataFrame:
+    """Integer codes -> published labels, in the published row order."""
+    rows = rows.sort_values(
+        ["span_first", "year", "level", "region", "la", "w", "g", "c"], kind="stable"
     )
-    order = ["_span", "time_period", "cohort_span", "_level", "region_code", "old_la_code"]
-    order += ["follow_up_months", "group_order", "category_order"]
-    rows = rows.sort_values(order, kind="stable", na_position="first")
-    return rows[columns].reset_index(drop=True)
+    rows = rows.assign(_pooled=(rows["span_first"] != rows["year"]).astype(int))
+    rows = rows.sort_values("_pooled", kind="stable").reset_index(drop=True)
+    regions = np.asarray([*_region_codes(), None], dtype=object)  # index -1 -> None
+    cats = _category_grid().set_index(["g", "c"])
+    labels = cats.reindex(pd.MultiIndex.from_arrays([rows["g"], rows["c"]]))
+    pooled = rows["_pooled"].eq(1).to_numpy()
+    span = np.where(
+        pooled,
+        rows["span_first"].astype(str) + " to " + rows["year"].astype(str),
+        SINGLE_YEAR,
+    )
+    la = rows["la"].to_numpy()
+    out = pd.DataFrame(
+        {
+            "time_period": rows["year"].astype("int64").to_numpy(),
+            "cohort_span": pd.array(span, dtype="str"),
+            "geographic_level": pd.array(
+                np.asarray(LEVELS, dtype=object)[rows["level"]], dtype="str"
+            ),
+            "region_code": pd.array(regions[rows["region"].to_numpy()], dtype="str"),
+            "old_la_code": pd.array(
+                np.where(la >= 0, np.char.zfill(la.astype(str), 3), None), dtype="str"
+            ),
+            "follow_up_months": rows["w"].astype("int64").to_numpy(),
+            "characteristic_group": pd.array(
+                labels["characteristic_group"].to_numpy(), dtype="str"
+            ),
+            "characteristic": pd.array(labels["characteristic"].to_numpy(), dtype="str"),
+            "unavailable_reason": pd.array(
+                np.asarray(REASONS, dtype=object)[rows["reason"].to_numpy()], dtype="str"
+            ),
+        }
+    )
+    for col in REENTRY_COLUMNS:
+        if col not in out:
+            out[col] = (
+                rows[col].to_numpy()
+                if not isinstance(rows[col].dtype, pd.Int64Dtype)
+                else rows[col].array
+            )
+    return out[REENTRY_COLUMNS]
 
 
 def _reentry_table(
@@ -373,22 +422,37 @@ def _reentry_table(
     windows,
     cut_off_year: int,
 ) -> pd.DataFrame:
-    counts = _la_counts(flagged, la_grid, availability, windows)
+    regions = {code: i for i, code in enumerate(_region_codes())}
+    grid = pd.DataFrame(
+        {
+            "year": la_grid["cohort_year"].astype(int).to_numpy(),
+            "la": la_grid["old_la_code"].astype(int).to_numpy(),
+            "region": la_grid["region_code"].map(regions).astype(int).to_numpy(),
+        }
+    )
+    avail = pd.DataFrame(
+        {
+            "year": availability["cohort_year"].astype(int).to_numpy(),
+            "la": availability["old_la_code"].astype(int).to_numpy(),
+            "w": availability["follow_up_months"].astype(int).to_numpy(),
+            "reason": availability["unavailable_reason"]
+            .map(REASON_CODE)
+            .fillna(0)
+            .astype(int)
+            .to_numpy(),
+        }
+    )
+    counts = _la_counts(flagged, grid, avail, windows)
     single = _single_year_rows(counts)
     pooled = _pooled_rows(single, windows, cut_off_year)
     rows = pd.concat([single, pooled], ignore_index=True)
     # LA cohorts are small: only the groups issue 4 asks for are produced at LA level.
-    keep = rows["geographic_level"].ne(LOCAL) | rows["characteristic_group"].isin(
-        [*bd.LA_GROUPS, STRATUM]
-    )
+    keep = rows["level"].ne(LEVEL_ORDER[LOCAL]) | rows["g"].isin([*LA_G, STRATUM_G])
     rows = _add_rates(rows[keep].reset_index(drop=True))
     rows = _add_comparisons(rows)
     rows = _add_standardised_ratio(rows)
-    rows = rows[rows["characteristic_group"].ne(STRATUM)]
-    rows = _sort(rows, REENTRY_COLUMNS)
-    rows["time_period"] = rows["time_period"].astype("int64")
-    rows["follow_up_months"] = rows["follow_up_months"].astype("int64")
-    return ReentryMeasures.validate(rows)
+    rows = rows[rows["g"].ne(STRATUM_G)]
+    return ReentryMeasures.validate(_label(rows))
 
 
 def _ceased_table(
