@@ -26,7 +26,7 @@ import csv
 import io
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 YEAR = 2024
@@ -117,11 +117,13 @@ def to_csv(rows: list[dict[str, str]], columns: list[str], newline: str = "\n") 
     return buf.getvalue()
 
 
-def write_return(landing: Path, la_code: str, year: int = YEAR) -> Path:
+def write_return(landing: Path, la_code: str, year: int = YEAR, content_of: str = "") -> Path:
+    """Write the clean return under ``la_code`` (with ``content_of``'s rows if given)."""
     folder = landing / str(year) / la_code
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "header.csv").write_text(to_csv(clean_header(la_code), HEADER_COLUMNS))
-    (folder / "episodes.csv").write_text(to_csv(clean_episodes(la_code), EPISODE_COLUMNS))
+    source = content_of or la_code
+    (folder / "header.csv").write_text(to_csv(clean_header(source), HEADER_COLUMNS))
+    (folder / "episodes.csv").write_text(to_csv(clean_episodes(source), EPISODE_COLUMNS))
     return folder
 
 
@@ -195,6 +197,9 @@ class Case:
     row: int | None = None
     child: str = ""
     big: bool = False
+    # "la": the builder only touches the broken LA's folder, so many such cases can share
+    # one landing folder (one LA each); "landing": it adds paths elsewhere, so it runs alone.
+    scope: str = "la"
 
 
 def _episode_edit(index: int, **values: str) -> Builder:
@@ -957,7 +962,7 @@ CASES: list[Case] = [
     # size
     Case(
         "size_limit_small",
-        "a 2 MB episodes.csv with the size limit lowered to 1 MB",
+        "a 2 MB episodes.csv with the size limit lowered to 1.5 MB",
         _big_file(2_000_000),
         "rejected",
         "size",
@@ -975,6 +980,45 @@ CASES: list[Case] = [
 ]
 
 CASES_BY_ID = {c.id: c for c in CASES}
+LANDING_SCOPE = {
+    "stray_files",
+    "unknown_la_folder",
+    "la_not_live_in_year",
+    "year_folder_not_a_year",
+    "path_like_folder_names",
+    "symlinked_file_outside",
+    "la_folder_symlink_escapes",
+    "size_1gb",
+}
+CASES = [replace(c, scope="landing") if c.id in LANDING_SCOPE else c for c in CASES]
+CASES_BY_ID = {c.id: c for c in CASES}
+
+
+def case_las(cases: list[Case]) -> dict[str, str]:
+    """A distinct live LA code for each LA-scope case (never 201, 202 or 203)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+    from assets.reference import las_in_year
+
+    codes = [c for c in las_in_year(YEAR)["old_la_code"] if c not in (CLEAN_LA, BAD_LA, "203")]
+    la_cases = [c for c in cases if c.scope == "la"]
+    return {case.id: code for case, code in zip(la_cases, codes, strict=False)}
+
+
+def build_combined(root: Path, cases: list[Case], *, broken: bool = True) -> Path:
+    """One landing folder: clean LA 201 plus one LA per LA-scope case (clean if not broken).
+
+    Every case LA carries LA 202's clean rows, so its reference is the same return; all
+    cases are then validated in one run, which also shows they do not interfere.
+    """
+    landing = root / "landing"
+    write_return(landing, CLEAN_LA)
+    for case_id, code in case_las(cases).items():
+        folder = write_return(landing, code, content_of=BAD_LA)
+        if broken:
+            CASES_BY_ID[case_id].build(landing, folder)
+    return landing
 
 
 def build_case(case: Case, root: Path) -> Path:
@@ -986,13 +1030,35 @@ def build_case(case: Case, root: Path) -> Path:
 
 
 def catalogue() -> str:
-    cols = ["id", "description", "outcome", "rule", "table", "column", "row", "child", "slow"]
+    cols = [
+        "id",
+        "description",
+        "outcome",
+        "rule",
+        "table",
+        "column",
+        "row",
+        "child",
+        "slow",
+        "scope",
+    ]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(cols)
     for c in CASES:
         writer.writerow(
-            [c.id, c.description, c.outcome, c.rule, c.table, c.column, c.row or "", c.child, c.big]
+            [
+                c.id,
+                c.description,
+                c.outcome,
+                c.rule,
+                c.table,
+                c.column,
+                c.row or "",
+                c.child,
+                c.big,
+                c.scope,
+            ]
         )
     return buf.getvalue()
 
