@@ -7,6 +7,7 @@ checks that nothing it started is still running.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -134,10 +135,8 @@ def test_reentry_ui_lists_assets_checks_schedule_and_sensor(tmp_path):
                 s.settimeout(2)
                 assert s.connect_ex((external, port)) != 0, f"UI reachable on {external}"
     finally:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(pgid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.wait(timeout=30)
     deadline = time.monotonic() + 20
     while _processes_with_env(str(home)) and time.monotonic() < deadline:
