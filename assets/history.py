@@ -1,0 +1,310 @@
+"""One episode history per child across every loaded collection year.
+
+Each annual return holds every episode open at any time in its year, so consecutive
+returns overlap: last year's open episode appears again this year (usually now closed).
+Episodes are matched by (la_code, child, DECOM); the later return's version wins, and
+any disagreement between the two versions is reported, never hidden. Cross-year DfE rules
+502 (last year's open episode must be this year's first) and 503A-F (its codes must
+agree) are checked here, because they need two returns side by side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from validation.ledger import format_reasons, normalise, parse_reasons
+from validation.rules import empty_failures, finalise_failures, sort_failures
+from validation.run import ValidatedYear
+
+HISTORY_COLUMNS = [
+    "la_code",
+    "child",
+    "collection_year",
+    "decom",
+    "dec",
+    "rne",
+    "ls",
+    "cin",
+    "place",
+    "rec",
+    "sex",
+    "dob",
+    "upn",
+    "place_provider",
+    "urn",
+    "source_file",
+    "source_row",
+]
+USABLE = ["accepted", "accepted_with_quarantine"]
+# 503 family: the field of last year's open episode that must equal this year's first
+# episode (DfE rules 503A-503F; 503G-J need PL_DISTANCE/PL_LA/PL_LOCATION, not collected
+# in this pipeline's landing layout).
+RULE_503 = {
+    "503A": "rne",
+    "503B": "ls",
+    "503C": "cin",
+    "503D": "place",
+    "503E": "place_provider",
+    "503F": "urn",
+}
+_RAW_NAME = {v: v.upper() for v in RULE_503.values()}
+
+
+@dataclass
+class HistoryResult:
+    """The multi-year history and its accounting.
+
+    episode_history: contract EpisodeHistory (+ place_provider, urn, source_file, source_row).
+    la_year_status: every LA-year, updated by cross-year quarantines.
+    failures: cross-year failures (502, 503A-F, history_conflict, open_episode_not_continued)
+      plus every year's own failures, so the report needs only this object.
+    ledger: the years' ledgers with cross-year quarantines moved from accepted to
+      quarantined, and rows_superseded (accepted rows replaced by a later return's version).
+    """
+
+    episode_history: pd.DataFrame
+    la_year_status: pd.DataFrame
+    failures: pd.DataFrame
+    ledger: pd.DataFrame
+
+
+def _fail(rows: pd.DataFrame, code: str, column: str | None, value: pd.Series | None):
+    if rows.empty:
+        return empty_failures()
+    return finalise_failures(
+        pd.DataFrame(
+            {
+                "rule_code": code,
+                "la_code": rows["la_code"].to_numpy(),
+                "collection_year": rows["collection_year"].to_numpy(),
+                "file": rows["source_file"].to_numpy(),
+                "row": rows["source_row"].to_numpy(),
+                "child": rows["child"].to_numpy(),
+                "column": column,
+                "value": None if value is None else value.to_numpy(),
+            }
+        )
+    )
+
+
+def _fmt(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.dt.strftime("%d/%m/%Y")
+    return values.astype("str")
+
+
+def cross_year_failures(
+    last: pd.DataFrame, this: pd.DataFrame, this_quarantined: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """502, 503A-F and open_episode_not_continued between two consecutive years' accepted
+    episodes of the same LAs (both typed, as in ValidatedYear.episodes).
+
+    Only children whose last-year record ended with an open episode are checked (DfE 502:
+    "Last year's record ended with an open episode").
+    """
+    if last.empty or this.empty:
+        return empty_failures()
+    last_final = last.sort_values(["la_code", "child", "decom"]).drop_duplicates(
+        ["la_code", "child"], keep="last"
+    )
+    open_last = last_final[last_final["dec"].isna()]
+    first_this = this.sort_values(["la_code", "child", "decom", "source_row"]).drop_duplicates(
+        ["la_code", "child"], keep="first"
+    )
+    las_this = set(this["la_code"])
+    open_last = open_last[open_last["la_code"].isin(las_this)]
+    pair = open_last.merge(
+        first_this, on=["la_code", "child"], how="left", suffixes=("_last", ""), indicator=True
+    )
+    parts = []
+    gone = pair[pair["_merge"].eq("left_only")]
+    if this_quarantined is not None and not gone.empty:
+        # A child quarantined this year is absent on purpose; that is not a discontinuity.
+        q = pd.MultiIndex.from_frame(this_quarantined[["la_code", "child"]])
+        gone = gone[~pd.MultiIndex.from_frame(gone[["la_code", "child"]]).isin(q)]
+    if not gone.empty:
+        rows = gone.rename(
+            columns={
+                "collection_year_last": "collection_year",
+                "source_file_last": "source_file",
+                "source_row_last": "source_row",
+            }
+        )
+        parts.append(
+            _fail(rows, "open_episode_not_continued", "DEC", pd.Series([None] * len(rows)))
+        )
+    both = pair[pair["_merge"].eq("both")]
+    moved = both[both["decom"].ne(both["decom_last"])]
+    parts.append(
+        _fail(
+            moved,
+            "502",
+            "DECOM",
+            _fmt(moved["decom"]) + " (last year: " + _fmt(moved["decom_last"]) + ")",
+        )
+    )
+    same = both[both["decom"].eq(both["decom_last"])]
+    for code, col in RULE_503.items():
+        a, b = same[col], same[f"{col}_last"]
+        differ = ~((a == b) | (a.isna() & b.isna()))
+        hit = same[differ.fillna(True)]
+        value = (
+            _fmt(hit[col]).fillna("blank")
+            + " (last year: "
+            + _fmt(hit[f"{col}_last"]).fillna("blank")
+            + ")"
+        )
+        parts.append(_fail(hit, code, _RAW_NAME[col], value))
+    parts = [p for p in parts if not p.empty]
+    return pd.concat(parts, ignore_index=True) if parts else empty_failures()
+
+
+def _closed_conflicts(all_eps: pd.DataFrame) -> pd.DataFrame:
+    """Episodes in two returns where the earlier version was already closed but the later
+    one differs (end date, reason, codes): a resubmission changed history."""
+    keys = ["la_code", "child", "decom"]
+    dup = all_eps[all_eps.duplicated(keys, keep=False)]
+    if dup.empty:
+        return empty_failures()
+    dup = dup.sort_values([*keys, "collection_year"])
+    prev = dup.groupby(keys, sort=False).shift()
+    same_key = prev["collection_year"].notna()
+    was_closed = prev["dec"].notna()
+    fields = ["dec", "rec", "rne", "ls", "cin", "place"]
+    parts = []
+    for col in fields:
+        a, b = dup[col], prev[col]
+        differ = ~((a == b) | (a.isna() & b.isna()))
+        hit = dup[same_key & was_closed & differ]
+        if hit.empty:
+            continue
+        value = (
+            _fmt(hit[col]).fillna("blank")
+            + " (earlier return: "
+            + _fmt(prev.loc[hit.index, col]).fillna("blank")
+            + ")"
+        )
+        parts.append(_fail(hit, "history_conflict", col.upper(), value))
+    return pd.concat(parts, ignore_index=True) if parts else empty_failures()
+
+
+def build_episode_history(years: Sequence[ValidatedYear]) -> HistoryResult:
+    """Combine validated years into one history per child (later return wins)."""
+    years = sorted(years, key=lambda y: y.year)
+    status = pd.concat([y.la_year_status for y in years], ignore_index=True)
+    ledger = pd.concat([y.ledger for y in years], ignore_index=True)
+    year_failures = [y.failures for y in years if not y.failures.empty]
+
+    # Cross-year rules between each pair of consecutive loaded years.
+    cross = []
+    for last, this in zip(years, years[1:], strict=False):
+        if this.year != last.year + 1:
+            continue  # a gap: no pair of consecutive returns to compare
+        f = this.failures
+        quarantined = f.loc[f["severity"].eq("child") & f["child"].notna(), ["la_code", "child"]]
+        cross.append(cross_year_failures(last.episodes, this.episodes, quarantined))
+    cross = [c for c in cross if not c.empty]
+    cross_failures = pd.concat(cross, ignore_index=True) if cross else empty_failures()
+
+    # 502 quarantines the child's records in the later LA-year.
+    q502 = cross_failures[cross_failures["severity"].eq("child")]
+    q_keys = q502[["la_code", "collection_year", "child", "rule_code"]].drop_duplicates(
+        ["la_code", "collection_year", "child"]
+    )
+    q_keys = q_keys.astype({"collection_year": "int64"})
+
+    episodes = pd.concat([y.episodes for y in years], ignore_index=True)
+    header = pd.concat([y.header for y in years], ignore_index=True)
+    key3 = ["la_code", "collection_year", "child"]
+    ep_q = episodes.merge(q_keys, on=key3, how="left")["rule_code"].notna().to_numpy()
+    hd_q = header.merge(q_keys, on=key3, how="left")["rule_code"].notna().to_numpy()
+    dropped = pd.concat(
+        [
+            episodes.loc[ep_q, ["la_code", "collection_year", "source_file"]],
+            header.loc[hd_q, ["la_code", "collection_year", "source_file"]],
+        ]
+    )
+    episodes = episodes[~ep_q]
+    header = header[~hd_q]
+
+    conflicts = _closed_conflicts(episodes)
+
+    # Later return wins: keep the version from the latest collection year.
+    episodes = episodes.sort_values(
+        ["la_code", "child", "decom", "collection_year"], kind="mergesort"
+    )
+    superseded_mask = episodes.duplicated(["la_code", "child", "decom"], keep="last")
+    superseded = episodes.loc[superseded_mask, "source_file"].value_counts()
+    winners = episodes[~superseded_mask]
+
+    hd = header[["la_code", "collection_year", "child", "sex", "dob", "upn"]].drop_duplicates(key3)
+    history = winners.merge(hd, on=key3, how="left", validate="many_to_one")
+    history = history[HISTORY_COLUMNS].sort_values(["la_code", "child", "decom"], kind="mergesort")
+    history = history.reset_index(drop=True)
+    history["collection_year"] = history["collection_year"].astype("int64")
+
+    ledger = _apply_cross_year_to_ledger(ledger, dropped)
+    ledger["rows_superseded"] = ledger["file"].map(superseded).fillna(0).astype("int64")
+    status = _apply_cross_year_to_status(status, q_keys)
+
+    all_failures = [*year_failures, cross_failures, conflicts]
+    all_failures = [f for f in all_failures if not f.empty]
+    failures = (
+        sort_failures(pd.concat(all_failures, ignore_index=True))
+        if all_failures
+        else empty_failures()
+    )
+    status = status.sort_values(["collection_year", "la_code"], kind="mergesort")
+    return HistoryResult(
+        episode_history=history,
+        la_year_status=status.reset_index(drop=True),
+        failures=failures,
+        ledger=ledger,
+    )
+
+
+def _apply_cross_year_to_ledger(ledger: pd.DataFrame, dropped: pd.DataFrame) -> pd.DataFrame:
+    """Move rows quarantined by cross-year rules from accepted to quarantined (per file)."""
+    ledger = ledger.copy()
+    if dropped.empty:
+        return normalise(ledger)
+    moved = dropped.groupby("source_file").size()
+    n = ledger["file"].map(moved).fillna(0).astype("int64")
+    ledger["rows_accepted"] = ledger["rows_accepted"] - n
+    ledger["rows_quarantined"] = ledger["rows_quarantined"] + n
+    has = n > 0
+    ledger.loc[has, "quarantined_by_reason"] = [
+        format_reasons(pd.Series({**_add(parse_reasons(t), "502", k)}))
+        for t, k in zip(ledger.loc[has, "quarantined_by_reason"], n[has], strict=True)
+    ]
+    return normalise(ledger)
+
+
+def _add(reasons: dict[str, int], code: str, n: int) -> dict[str, int]:
+    out = dict(reasons)
+    out[code] = out.get(code, 0) + int(n)
+    return out
+
+
+def _apply_cross_year_to_status(status: pd.DataFrame, q_keys: pd.DataFrame) -> pd.DataFrame:
+    status = status.copy()
+    if q_keys.empty:
+        return status
+    extra = q_keys.groupby(["la_code", "collection_year"]).size()
+    idx = pd.MultiIndex.from_frame(status[["la_code", "collection_year"]])
+    add = pd.Series(extra.reindex(idx).fillna(0).to_numpy(dtype=np.int64), index=status.index)
+    status["children_quarantined"] = status["children_quarantined"] + add
+    newly = add.gt(0) & status["status"].eq("accepted")
+    status.loc[newly, "status"] = "accepted_with_quarantine"
+    note = add.astype(str) + " child(ren) quarantined by cross-year rule 502."
+    has = add.gt(0)
+    status.loc[has, "message"] = np.where(
+        status.loc[has, "message"].isna(),
+        note[has],
+        status.loc[has, "message"].astype(str) + " " + note[has],
+    )
+    return status
