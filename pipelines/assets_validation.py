@@ -20,6 +20,7 @@ from dagster import (
 from pipelines.checks import (
     assess_validated_years,
     failures_for_metadata,
+    ledger_imbalance,
     markdown_table,
     rejected_la_years,
 )
@@ -149,6 +150,10 @@ def validated_returns(
         check_name=LA_ACCEPTANCE_CHECK,
         passed=rejected.empty,
         severity=AssetCheckSeverity.WARN,
+        description=f"{len(rejected)} LA-year return(s) rejected or not received; their "
+        "figures are published as x with a note"
+        if len(rejected)
+        else "every LA return was accepted",
         metadata={
             "la_years_rejected_or_missing": len(rejected),
             "la_years": MetadataValue.md(markdown_table(rejected, max_rows=50)),
@@ -198,6 +203,13 @@ def episode_history(
             + "; ".join(assessment.problems)
         )
     history = build_episode_history(years)
+    unbalanced = ledger_imbalance(history.ledger)
+    if not unbalanced.empty:
+        raise Failure(
+            description=f"after cross-year checks the ledger does not balance on {len(unbalanced)} "
+            "line(s): rows were lost or invented; nothing can be published",
+            metadata={"lines": MetadataValue.md(markdown_table(unbalanced))},
+        )
     status = history.la_year_status
     counts = status["status"].value_counts()
     return Output(

@@ -68,13 +68,13 @@ def assess_validated_years(years: Sequence) -> Assessment:
             imbalances.append(bad.assign(collection_year=vy.year))
         status = vy.la_year_status
         statuses.append(status)
-        received = status[status["status"] != "not_received"]
         usable = status["status"].isin(USABLE_STATUSES)
         if not usable.any():
-            why = (
-                "no LA returns were received" if received.empty else "every LA return was rejected"
+            counts = status["status"].value_counts()
+            problems.append(
+                f"{vy.year}: no LA return is usable ({int(counts.get('rejected', 0))} rejected, "
+                f"{int(counts.get('not_received', 0))} not received)"
             )
-            problems.append(f"{vy.year}: {why}")
         if vy.failures is not None and not vy.failures.empty:
             failures.append(vy.failures)
     status_all = pd.concat(statuses, ignore_index=True) if statuses else pd.DataFrame()

@@ -225,8 +225,9 @@ class _StageProgress:
             elif kind == "STEP_FAILURE":
                 print(f"  FAILED {label}", file=self.out, flush=True)
             elif kind == "ASSET_CHECK_EVALUATION":
-                data = de.event_specific_data.asset_check_evaluation
-                verdict = "passed" if data.passed else "FAILED"
+                data = de.event_specific_data
+                warn = data.severity.value == "WARN"
+                verdict = "passed" if data.passed else ("warning" if warn else "FAILED")
                 print(f"      check {data.check_name}: {verdict}", file=self.out, flush=True)
         self._seen = len(events)
 
@@ -239,13 +240,14 @@ def _failure_messages(result) -> list[str]:
             data = event.step_failure_data
             if data.user_failure_data and data.user_failure_data.description:
                 messages.append(f"{event.step_key}: {data.user_failure_data.description}")
-            elif data.error:
+            elif data.error and "DagsterAssetCheckFailedError" not in data.error.cls_name:
                 messages.append(f"{event.step_key}: {data.error.message.strip()}")
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
-            data = event.event_specific_data.asset_check_evaluation
+            data = event.event_specific_data
             if not data.passed:
+                kind = "warning" if data.severity.value == "WARN" else "blocking check failed"
                 desc = data.description or ""
-                messages.append(f"check {data.check_name} failed. {desc}".strip())
+                messages.append(f"{kind}: {data.check_name}. {desc}".strip())
     return messages
 
 
@@ -275,7 +277,7 @@ def execute_build(settings, years: list[int], *, out=sys.stdout):
             run_id=run_id,
             tags=tags,
             raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
         )
     return result
 
@@ -368,7 +370,7 @@ def execute_publish(settings, release: str, reviewer: str, landing: Path | None 
                     }
                 }
             },
-            "loggers": {"console": {"config": {"log_level": "ERROR"}}},
+            "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
         },
     )
 
@@ -602,7 +604,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_dagster_warnings() -> None:
+    """Dagster's beta/preview notices are for developers, not for statisticians."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*is currently in beta.*")
+    warnings.filterwarnings("ignore", message=".*is currently in preview.*")
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+
 def main(argv: list[str] | None = None) -> int:
+    _quiet_dagster_warnings()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
