@@ -302,17 +302,12 @@ def build_episodes(
     provider[np.isin(place, ["R2", "R5"])] = "PR3"
 
     rec_id = p["record_id"].to_numpy()[owner]
+    # Postcodes and URNs are kept as numbers and turned into text only when rendered.
     home_d = ch.loc[pid[owner], "home_district"].to_numpy()
-    area = np.array(POSTCODE_AREAS)[p["unit"].to_numpy()[owner] % len(POSTCODE_AREAS)]
-    home_post = np.char.add(np.char.add(area, home_d.astype(str)), " 1")
     pl_d = (home_d + 1 + carer_idx // 10) % 40 + 1
-    pl_post = np.char.add(
-        np.char.add(np.char.add(area, pl_d.astype(str)), " "), (carer_idx % 10).astype(str)
-    )
-    pl_post = np.where(place == "P1", home_post, pl_post)
+    pl_code = np.where(place == "P1", -1, pl_d * 10 + carer_idx % 10)
     urn_num = rng.integers(0, 10**6, n_ep)[gsrc]
-    urn = np.char.add("SC", np.char.zfill(urn_num.astype(str), 6))
-    urn = np.where(np.isin(place, codes.URN_EXEMPT), "XXXXXXX", urn)
+    urn_num = np.where(np.isin(place, codes.URN_EXEMPT), -1, urn_num)
 
     rpc = np.where(np.isin(ctype, ["P", "T", "B", "U"]), _choice(rng, RPC, RPC_W, n_ep), "")
 
@@ -335,19 +330,30 @@ def build_episodes(
             "period_id": p["period_id"].to_numpy()[owner],
             "decom": decom,
             "dec": dec,
-            "rne": ctype,
-            "ls": ls,
-            "cin": cin_per[owner],
-            "place": place,
-            "provider": provider,
-            "rec": rec,
-            "rpc": rpc,
-            "home_post": home_post,
-            "pl_post": pl_post,
-            "urn": urn,
+            "rne": _categorical(ctype, codes.RNE),
+            "ls": _categorical(ls, codes.LS),
+            "cin": _categorical(cin_per[owner], codes.CIN),
+            "place": _categorical(place, codes.PLACE),
+            "provider": _categorical(provider, codes.PLACE_PROVIDER),
+            "rec": _categorical(rec, codes.REC_ALL),
+            "rpc": _categorical(rpc, ["", *codes.REASON_PLACE_CHANGE]),
+            "home_d": home_d.astype(np.int16),
+            "pl_code": pl_code.astype(np.int16),
+            "urn": urn_num.astype(np.int32),
             "short_break": sb[owner],
         }
     )
+
+
+def _categorical(values: np.ndarray, vocab: list[str]) -> pd.Categorical:
+    """Code strings as a Categorical (cheap to build and to store; no per-row objects)."""
+    cats = np.array(sorted(vocab))
+    pos = np.searchsorted(cats, values)
+    pos = np.minimum(pos, len(cats) - 1)
+    if not (cats[pos] == values).all():
+        bad = sorted(set(values[cats[pos] != values].tolist()))
+        raise ValueError(f"codes outside the SSDA903 list: {bad}")
+    return pd.Categorical.from_codes(pos, categories=cats)
 
 
 def _group_cumsum(values: np.ndarray, group: np.ndarray) -> np.ndarray:

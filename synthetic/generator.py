@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import sys
 import time
-from dataclasses import asdict, dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,14 @@ import pandas as pd
 
 from synthetic.calibration import calibrate
 from synthetic.errors import inject_errors
-from synthetic.render import EPISODE_COLUMNS, HEADER_COLUMNS, DateText, observed_rows, year_tables
+from synthetic.render import (
+    EPISODE_COLUMNS,
+    HEADER_COLUMNS,
+    DateText,
+    Table,
+    observed_rows,
+    year_tables,
+)
 from synthetic.simulate import simulate, to_days
 from synthetic.truth import (
     child_upns,
@@ -38,7 +46,7 @@ class GenerationSummary:
     seed: int
     error_rate: float
     folders: int
-    returns: int
+    files: int
     children: int
     episodes: int
     errors: int
@@ -46,50 +54,44 @@ class GenerationSummary:
 
     def __str__(self) -> str:
         return (
-            f"wrote {self.returns} returns in {self.folders} LA-year folders under {self.out} "
+            f"wrote {self.folders} returns ({self.files} files) under {self.out} "
             f"(collection years {self.first_year}-{self.last_year}, scale {self.scale}, "
             f"seed {self.seed}): {self.children:,} child records, {self.episodes:,} episode "
             f"rows, {self.errors} injected errors, {self.seconds:.1f} s"
         )
 
 
-def _csv_lines(df: pd.DataFrame, columns: list[str]) -> np.ndarray:
+def _csv_lines(table: Table, columns: list[str]) -> list[str]:
     """One CSV line per row (no field needs quoting: codes, dates and digits only)."""
-    line = df[columns[0]].astype(str)
-    for c in columns[1:]:
-        line = line + "," + df[c].astype(str)
-    return line.to_numpy(dtype=object)
+    return [",".join(r) for r in zip(*(table[c] for c in columns), strict=True)]
 
 
 def _write_year(
-    out: Path,
-    year: int,
-    header: pd.DataFrame,
-    episodes: pd.DataFrame,
-    missing: set[tuple[str, str]],
+    out: Path, year: int, header: Table, episodes: Table, missing: set[tuple[str, str]]
 ) -> int:
     """Write every LA's two files for one year; returns the number of files written."""
-    written = 0
+    jobs: list[tuple[Path, str]] = []
     for table, name, cols in (
         (header, "header.csv", HEADER_COLUMNS),
         (episodes, "episodes.csv", EPISODE_COLUMNS),
     ):
         lines = _csv_lines(table, cols)
-        la = table["la_code"].to_numpy()
+        la = table["la"]
         cuts = np.flatnonzero(la[1:] != la[:-1]) + 1
-        starts = np.concatenate([[0], cuts])
-        ends = np.concatenate([cuts, [len(la)]])
+        starts = np.concatenate([[0], cuts]).astype(int)
+        ends = np.concatenate([cuts, [len(la)]]).astype(int)
         head = ",".join(cols) + "\n"
-        for a, b in zip(starts, ends, strict=True):
-            code = str(la[a])
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+            code = f"{int(la[a]):03d}"
             if (code, name) in missing:
                 continue
-            folder = out / str(year) / code
-            folder.mkdir(parents=True, exist_ok=True)
-            body = "\n".join(lines[a:b]) + "\n"
-            (folder / name).write_text(head + body, encoding="utf-8", newline="\n")
-            written += 1
-    return written
+            jobs.append((out / str(year) / code / name, head + "\n".join(lines[a:b]) + "\n"))
+    for folder in sorted({p.parent for p, _ in jobs}):
+        folder.mkdir(parents=True, exist_ok=True)
+    # Many small files: overlap the file-system latency with a few threads.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda job: job[0].write_bytes(job[1].encode("utf-8")), jobs))
+    return len(jobs)
 
 
 def generate(
@@ -125,50 +127,45 @@ def generate(
     dates = DateText(lo, to_days(f"{last_year}-03-31"))
     err_rng = np.random.default_rng(np.random.SeedSequence([seed, 903]))
 
-    folders = returns = n_children = n_episodes = 0
+    folders = n_files = n_children = n_episodes = 0
     error_frames: list[pd.DataFrame] = []
     header_upn: list[pd.DataFrame] = []
+    n_errors = 0
     for year in range(first_year, last_year + 1):
         header, episodes = year_tables(sim, rows, year, dates)
         header_upn.append(
             pd.DataFrame(
                 {
-                    "la_code": header["la_code"],
-                    "child": header["CHILD"],
-                    "upn": header["UPN"],
+                    "la": header["la"],
+                    "record_id": header["_record"],
                     "year": year,
+                    "upn_ok": ~np.char.startswith(header["UPN"].astype(str), "UN"),
                 }
             )
         )
         header, episodes, errs, missing = inject_errors(
-            header,
-            episodes,
-            year,
-            error_rate,
-            err_rng,
-            len(error_frames) and sum(len(f) for f in error_frames),
+            header, episodes, year, error_rate, err_rng, n_errors
         )
+        n_errors += len(errs)
         error_frames.append(errs)
-        folders += header["la_code"].nunique()
-        returns += header["la_code"].nunique()
-        n_children += len(header)
-        n_episodes += len(episodes)
-        _write_year(out, year, header, episodes, missing)
-        say(
-            f"{year}: {header['la_code'].nunique()} returns, {len(header):,} children, {len(episodes):,} episodes"
-        )
+        folders += len(np.unique(header["la"]))
+        n_children += len(header["la"])
+        n_episodes += len(episodes["la"])
+        n_files += _write_year(out, year, header, episodes, missing)
+        say(f"{year}: {len(np.unique(header['la']))} returns, {len(header['la']):,} children, "
+            f"{len(episodes['la']):,} episodes")  # fmt: skip
 
-    errors = pd.concat(error_frames, ignore_index=True) if error_frames else pd.DataFrame()
+    errors = pd.concat(error_frames, ignore_index=True)
     if truth is not None:
-        _write_truth(Path(truth), sim, rows, pd.concat(header_upn, ignore_index=True), errors, locals_summary := {
+        args = {
             "first_year": first_year, "last_year": last_year, "scale": scale, "seed": seed,
             "error_rate": error_rate,
-        })  # fmt: skip
-        del locals_summary
+        }  # fmt: skip
+        _write_truth(Path(truth), sim, rows, pd.concat(header_upn, ignore_index=True), errors, args)
         say(f"truth written to {truth}")
     summary = GenerationSummary(
         out=str(out), first_year=first_year, last_year=last_year, scale=scale, seed=seed,
-        error_rate=error_rate, folders=folders, returns=returns, children=n_children,
+        error_rate=error_rate, folders=folders, files=n_files, children=n_children,
         episodes=n_episodes, errors=len(errors), seconds=round(time.perf_counter() - t0, 2),
     )  # fmt: skip
     return summary
@@ -184,9 +181,9 @@ def _write_truth(
 ) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     obs = observed_episodes(sim, rows)
-    upns = child_upns(sim, header_upn)
+    upns = child_upns(header_upn)
     per = periods_of_care(obs)
-    periods = periods_table(per, upns)
+    periods = periods_table(per, upns, sim)
     ret = returns_home(per, upns, sim)
     periods.to_csv(folder / "periods.csv", index=False, lineterminator="\n")
     ret.to_csv(folder / "returns_home.csv", index=False, lineterminator="\n")
@@ -206,4 +203,4 @@ def _write_truth(
     (folder / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
 
 
-__all__ = ["GenerationSummary", "generate", "asdict"]
+__all__ = ["GenerationSummary", "generate"]

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from synthetic import codes
-from synthetic.calibration import PREDECESSORS
+from synthetic.episodes import POSTCODE_AREAS
 from synthetic.simulate import DAY0, Simulation, age_years, collection_year_of, to_days
 
 HEADER_COLUMNS = ["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"]
@@ -20,6 +20,35 @@ EPISODE_COLUMNS = [
     "CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC",
     "REASON_PLACE_CHANGE", "HOME_POST", "PL_POST", "URN",
 ]  # fmt: skip
+
+
+def text(col: pd.Series, idx: np.ndarray) -> np.ndarray:
+    """Values of a (categorical) column at ``idx`` as an object array of str."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        cats = np.asarray(col.cat.categories, dtype=object)
+        return cats[col.cat.codes.to_numpy()[idx]]
+    return col.to_numpy()[idx]
+
+
+def _post_table() -> np.ndarray:
+    """Postcode text for (LA unit, district*10 + sector): first half and sector digit, as
+    the 903 guide asks for HOME_POST / PL_POST (e.g. 'NE27 0')."""
+    out = np.empty(200 * 420, dtype=object)
+    for u in range(200):
+        area = POSTCODE_AREAS[u % len(POSTCODE_AREAS)]
+        for code in range(420):
+            out[u * 420 + code] = f"{area}{code // 10} {code % 10}"
+    return out
+
+
+_POSTS = _post_table()
+
+
+def _urn_text(urn: np.ndarray) -> np.ndarray:
+    """Ofsted URN 'SC' + 6 digits, or 'XXXXXXX' where the placement has none."""
+    uniq, inv = np.unique(urn, return_inverse=True)
+    labels = np.array(["XXXXXXX" if u < 0 else f"SC{u:06d}" for u in uniq.tolist()], dtype=object)
+    return labels[inv]
 
 
 class DateText:
@@ -38,13 +67,21 @@ class DateText:
         return self.table[days - self.lo]
 
 
+Table = dict[str, np.ndarray]
+
+
+def take(table: Table, idx: np.ndarray) -> Table:
+    """Rows ``idx`` of every column."""
+    return {k: v[idx] for k, v in table.items()}
+
+
 def observed_rows(
     sim: Simulation, cal_units: pd.DataFrame, first_year: int, last_year: int
 ) -> pd.DataFrame:
     """Every (episode, collection year) pair that appears in a return, with its LA code.
 
-    Columns: ep (episode row), year, la_code, record_id, decom, dec_obs (-1 if open at the
-    end of that year), rec_obs ('' if open).
+    Columns: ep (episode row), year, la (LA code as a number), record_id, decom, dec_obs
+    (-1 if open at the end of that year). Ordered by episode, then year.
     """
     ep = sim.episodes
     cutoff = to_days(f"{last_year}-03-31")
@@ -60,111 +97,105 @@ def observed_rows(
     year = y_first[ep_i] + within
     unit = ep["unit"].to_numpy()[ep_i]
     rec_ids = ep["record_id"].to_numpy()[ep_i]
-    unit_code = cal_units["old_la_code"].to_numpy()[unit]
+    unit_code = cal_units["old_la_code"].to_numpy().astype(np.int64)[unit]
     unit_first = cal_units["first_year"].to_numpy()[unit]
-    has_pred = np.isin(unit_code, list(PREDECESSORS))
     pred = sim.records["predecessor"].to_numpy()[rec_ids]
-    la_code = np.where(has_pred & (year < unit_first), pred, unit_code)
+    la = np.where((pred > 0) & (year < unit_first), pred, unit_code)
     year_end = np.array([to_days(f"{y}-03-31") for y in range(first_year, last_year + 1)])
     open_at_end = dec[ep_i] > year_end[year - first_year]
     return pd.DataFrame(
         {
             "ep": ep_i,
             "year": year,
-            "la_code": la_code,
+            "la": la,
             "record_id": rec_ids,
             "decom": decom[ep_i],
             "dec_obs": np.where(open_at_end, -1, dec[ep_i]),
-            "rec_obs": np.where(open_at_end, "", ep["rec"].to_numpy()[ep_i]),
         }
     )
 
 
 def year_tables(
     sim: Simulation, rows: pd.DataFrame, year: int, dates: DateText
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Header and episodes tables (all LAs) for one collection year, as text columns.
-
-    Both carry ``la_code`` and sort keys; episodes are sorted by la_code, CHILD, DECOM and the
-    header by la_code, CHILD.
-    """
-    r = rows[rows["year"].to_numpy() == year]
+) -> tuple[Table, Table]:
+    """Header and episodes (all LAs) for one collection year: text columns named as in the
+    return plus ``la`` (LA code number) and private sort keys. Episodes are sorted by LA,
+    CHILD, DECOM; the header by LA, CHILD."""
+    sel = rows["year"].to_numpy() == year
+    la = rows["la"].to_numpy()[sel]
+    e = rows["ep"].to_numpy()[sel]
+    rec_ids = rows["record_id"].to_numpy()[sel]
+    decom = rows["decom"].to_numpy()[sel]
+    dec_obs = rows["dec_obs"].to_numpy()[sel]
+    child_num = sim.records["child_num"].to_numpy()[rec_ids]
+    order = np.lexsort((decom, child_num, la))
+    la, e, rec_ids, child_num = la[order], e[order], rec_ids[order], child_num[order]
+    decom, dec_obs = decom[order], dec_obs[order]
     ep = sim.episodes
-    e = r["ep"].to_numpy()
-    rec_ids = r["record_id"].to_numpy()
-    child = sim.records["child"].to_numpy()[rec_ids]
-    dec_obs = r["dec_obs"].to_numpy()
-    dec_txt = np.where(dec_obs >= 0, dates(np.maximum(dec_obs, dates.lo)), "")
-    episodes = pd.DataFrame(
-        {
-            "la_code": r["la_code"].to_numpy(),
-            "CHILD": child,
-            "DECOM": dates(r["decom"].to_numpy()),
-            "RNE": ep["rne"].to_numpy()[e],
-            "LS": ep["ls"].to_numpy()[e],
-            "CIN": ep["cin"].to_numpy()[e],
-            "PLACE": ep["place"].to_numpy()[e],
-            "PLACE_PROVIDER": ep["provider"].to_numpy()[e],
-            "DEC": dec_txt,
-            "REC": r["rec_obs"].to_numpy(),
-            "REASON_PLACE_CHANGE": ep["rpc"].to_numpy()[e],
-            "HOME_POST": ep["home_post"].to_numpy()[e],
-            "PL_POST": ep["pl_post"].to_numpy()[e],
-            "URN": ep["urn"].to_numpy()[e],
-            "_decom": r["decom"].to_numpy(),
-            "_record": rec_ids,
-            "_sb": ep["short_break"].to_numpy()[e],
-        }
-    )
-    # E17 only exists from 2020-21; before that, staying put at 18 was recorded as E8.
+    is_open = dec_obs < 0
+    rec = np.where(is_open, "", text(ep["rec"], e))
     if year < codes.E17_FROM:
-        episodes.loc[episodes["REC"] == "E17", "REC"] = "E8"
-    episodes = episodes.sort_values(["la_code", "CHILD", "_decom"], kind="stable").reset_index(
-        drop=True
-    )
+        # E17 only exists from 2020-21; before that, staying put at 18 was recorded as E8.
+        rec = np.where(rec == "E17", "E8", rec).astype(object)
+    unit = ep["unit"].to_numpy()[e]
+    home_post = _POSTS[unit * 420 + ep["home_d"].to_numpy()[e] * 10 + 1]
+    pl_code = ep["pl_code"].to_numpy()[e]
+    child = sim.records["child"].to_numpy()[rec_ids]
+    episodes: Table = {
+        "la": la,
+        "CHILD": child,
+        "DECOM": dates(decom),
+        "RNE": text(ep["rne"], e),
+        "LS": text(ep["ls"], e),
+        "CIN": text(ep["cin"], e),
+        "PLACE": text(ep["place"], e),
+        "PLACE_PROVIDER": text(ep["provider"], e),
+        "DEC": np.where(is_open, "", dates(np.maximum(dec_obs, dates.lo))).astype(object),
+        "REC": rec,
+        "REASON_PLACE_CHANGE": text(ep["rpc"], e),
+        "HOME_POST": home_post,
+        "PL_POST": np.where(pl_code < 0, home_post, _POSTS[unit * 420 + np.maximum(pl_code, 0)]),
+        "URN": _urn_text(ep["urn"].to_numpy()[e]),
+        "_record": rec_ids,
+        "_child_num": child_num,
+        "_decom": decom,
+        "_dec": dec_obs,
+        "_ep": e,
+    }
 
-    # Header: one row per child in the return.
+    # Header: one row per child in the return (first row of each LA/child run).
     year_start, year_end = to_days(f"{year - 1}-04-01"), to_days(f"{year}-03-31")
-    last_end = np.where(dec_obs >= 0, dec_obs, year_end)
-    per = pd.DataFrame(
-        {
-            "la_code": r["la_code"].to_numpy(),
-            "_record": rec_ids,
-            "last_end": last_end,
-            "all_sb": ep["short_break"].to_numpy()[e],
-        }
-    )
-    per = per.groupby(["la_code", "_record"], sort=True).agg(
-        last_end=("last_end", "max"), all_sb=("all_sb", "min")
-    )
-    per = per.reset_index()
-    pid = sim.records["pid"].to_numpy()[per["_record"].to_numpy()]
-    kids = sim.children.set_index("pid").loc[pid]
-    dob = kids["dob"].to_numpy()
-    female = kids["female"].to_numpy()
+    first = np.ones(len(la), dtype=bool)
+    first[1:] = (la[1:] != la[:-1]) | (rec_ids[1:] != rec_ids[:-1])
+    starts = np.flatnonzero(first)
+    last_end = np.maximum.reduceat(np.where(is_open, year_end, dec_obs), starts) if len(la) else la
+    sb = ep["short_break"].to_numpy()[e]
+    all_sb = np.minimum.reduceat(sb.astype(np.int8), starts).astype(bool) if len(la) else sb
+    h_rec = rec_ids[starts]
+    pid = sim.records["pid"].to_numpy()[h_rec]
+    kids = sim.children
+    pos = np.searchsorted(kids["pid"].to_numpy(), pid)
+    dob = kids["dob"].to_numpy()[pos]
+    female = kids["female"].to_numpy()[pos]
     male_code, female_code = codes.sex_codes(year)
     school_age = age_years(dob, np.full(len(dob), year_start)) >= 4
-    unknown = kids["upn_unknown"].to_numpy()
-    upn = np.where(school_age, np.where(unknown != "", unknown, kids["upn"].to_numpy()), "UN1")
-    mdate = kids["mother_date"].to_numpy()
-    is_mother = female & (mdate <= per["last_end"].to_numpy())
-    all_sb = per["all_sb"].to_numpy()
+    unknown = kids["upn_unknown"].to_numpy()[pos]
+    upn = np.where(school_age, np.where(unknown != "", unknown, kids["upn"].to_numpy()[pos]), "UN1")
+    mdate = kids["mother_date"].to_numpy()[pos]
+    is_mother = female & (mdate <= last_end) & ~all_sb
+    # MOTHER is asked of girls only and not for short-break-only children (rules 393, 399).
     mother = np.where(female & ~all_sb, np.where(is_mother, "1", "0"), "")
-    mc_dob = np.where(
-        is_mother & ~all_sb, dates(np.minimum(np.maximum(mdate, dates.lo), year_end)), ""
-    )
-    header = pd.DataFrame(
-        {
-            "la_code": per["la_code"].to_numpy(),
-            "CHILD": sim.records["child"].to_numpy()[per["_record"].to_numpy()],
-            "SEX": np.where(female, female_code, male_code),
-            "DOB": dates(dob),
-            "ETHNIC": kids["ethnic"].to_numpy(),
-            "UPN": upn,
-            "MOTHER": mother,
-            "MC_DOB": mc_dob,
-            "_record": per["_record"].to_numpy(),
-        }
-    )
-    header = header.sort_values(["la_code", "CHILD"], kind="stable").reset_index(drop=True)
+    mc_dob = np.where(is_mother, dates(np.clip(mdate, dates.lo, year_end)), "")
+    header: Table = {
+        "la": la[starts],
+        "CHILD": child[starts],
+        "SEX": np.where(female, female_code, male_code).astype(object),
+        "DOB": dates(dob),
+        "ETHNIC": kids["ethnic"].to_numpy()[pos],
+        "UPN": upn.astype(object),
+        "MOTHER": mother.astype(object),
+        "MC_DOB": mc_dob.astype(object),
+        "_record": h_rec,
+        "_child_num": child_num[starts],
+    }
     return header, episodes

@@ -128,7 +128,8 @@ def simulate(
 
     # Per-LA re-entry propensity: wide spread between LAs (issue 2: ~10%-60% in 5 years).
     reentry_base = 0.08 + 0.55 * rng_la.beta(2.0, 3.0, n_units)
-    home_tilt = cal.return_home_share / 0.21
+    # Re-entrants return home again, so the per-period chance is set below the target share.
+    home_tilt = cal.return_home_share / 0.21 * HOME_DAMPING
 
     # ---- first entries: 18 years of history before the first collection year ----
     sim_years = np.arange(first_year - 18, last_year + 1)
@@ -149,6 +150,7 @@ def simulate(
 
     # ---- short-break children (V3/V4 series), some of whom later enter ordinary care ----
     sb_lam = cal.ceasing[:, cal_idx] * scale * 0.05
+    sb_lam[:, sim_years < first_year - 5] = 0  # series last <= 4 years: older ones never show
     sb_counts = rng_sb.poisson(sb_lam)
     sb_unit = np.repeat(np.tile(np.arange(n_units), len(sim_years)), sb_counts.T.ravel())
     sb_year = np.repeat(np.repeat(sim_years, n_units), sb_counts.T.ravel())
@@ -215,6 +217,12 @@ def simulate(
         at18 = (cat == TO18) | (end >= b18)
         end = np.where(at18, b18, end)
         cat = np.where(at18, TO18, cat)
+        # COVID-19: fewer children left care in 2020-21 (EES 2021: ceasing fell ~5% while
+        # courts and placements were disrupted); delay some exits due in that year.
+        due = (end >= COVID_FROM) & (end <= COVID_TO) & (cat != TO18)
+        delay = r.integers(90, 300, m)
+        late = due & (r.random(m) < COVID_DELAYED) & (end + delay < b18)
+        end = np.where(late, end + delay, end)
         rec = _exit_reason(cat, r)
         cols["pid"].append(cur_pid)
         cols["unit"].append(cur_unit)
@@ -292,7 +300,10 @@ def simulate(
     return Simulation(children=children, records=records, periods=periods, episodes=episodes)
 
 
-ENTRY_SCALE = 0.93
+ENTRY_SCALE = 0.91
+COVID_FROM, COVID_TO = to_days("2020-04-01"), to_days("2021-03-31")
+COVID_DELAYED = 0.15
+HOME_DAMPING = 0.8
 
 
 def _exit_reason(cat: np.ndarray, r: np.random.Generator) -> np.ndarray:
@@ -341,15 +352,16 @@ def _assign_child_ids(records: pd.DataFrame, unit_codes, rng) -> pd.DataFrame:
     mult = 49284691  # odd and not a multiple of 5 -> coprime to 10^8
     offset = int(rng.integers(0, m))
     ids = (records["record_id"].to_numpy(dtype=np.int64) * mult + offset) % m
-    records["child"] = np.char.zfill(ids.astype(str), 8)
+    records["child_num"] = ids
+    records["child"] = pd.Series(np.char.zfill(ids.astype(str), 8), dtype=object)
     # Predecessor split (e.g. BCP children were Bournemouth's or Poole's before 2019).
-    pred = np.full(len(records), "", dtype="<U3")
+    pred = np.zeros(len(records), dtype=np.int64)
     codes_ = unit_codes[records["unit"].to_numpy()]
     u = rng.random(len(records))
     for succ, preds in PREDECESSORS.items():
         sel = codes_ == succ
         cum = np.cumsum([w for _, w in preds])
         k = np.minimum((u[sel][:, None] > cum).sum(axis=1), len(preds) - 1)
-        pred[sel] = np.array([c for c, _ in preds])[k]
-    records["predecessor"] = pred
+        pred[sel] = np.array([int(c) for c, _ in preds])[k]
+    records["predecessor"] = pred  # LA code number reported under before the change, or 0
     return records

@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from synthetic.codes import E17_FROM
+from synthetic.render import text
 from synthetic.simulate import DAY0, Simulation, collection_year_of
 
 
@@ -26,111 +28,116 @@ def _iso(days: np.ndarray) -> np.ndarray:
 
 def observed_episodes(sim: Simulation, rows: pd.DataFrame) -> pd.DataFrame:
     """One row per (episode, LA code), from the latest return that holds it under that code."""
-    last = rows.drop_duplicates(["ep", "la_code"], keep="last")
+    last = rows.drop_duplicates(["ep", "la"], keep="last")
     ep = sim.episodes
     e = last["ep"].to_numpy()
+    dec = last["dec_obs"].to_numpy()
+    rec = np.where(dec < 0, "", text(ep["rec"], e))
+    rec = np.where((rec == "E17") & (last["year"].to_numpy() < E17_FROM), "E8", rec)
+    rid = last["record_id"].to_numpy()
     out = pd.DataFrame(
         {
-            "la_code": last["la_code"].to_numpy(),
-            "record_id": last["record_id"].to_numpy(),
-            "child": sim.records["child"].to_numpy()[last["record_id"].to_numpy()],
+            "la": last["la"].to_numpy(),
+            "record_id": rid,
+            "child_num": sim.records["child_num"].to_numpy()[rid],
             "decom": last["decom"].to_numpy(),
-            "dec": last["dec_obs"].to_numpy(),
-            "rec": last["rec_obs"].to_numpy(),
-            "rne": ep["rne"].to_numpy()[e],
+            "dec": dec,
+            "rec": pd.Categorical(rec),
+            "rne": pd.Categorical(text(ep["rne"], e)),
             "short_break": ep["short_break"].to_numpy()[e],
-            "last_year": last["year"].to_numpy(),
         }
     )
-    return out.sort_values(["la_code", "child", "decom"], kind="stable").reset_index(drop=True)
+    return out.sort_values(["la", "child_num", "decom"], kind="stable").reset_index(drop=True)
 
 
-def child_upns(sim: Simulation, header_upn: pd.DataFrame) -> pd.DataFrame:
-    """la_code, child, upn: the UPN in the child's latest header, blank unless valid."""
-    h = header_upn.sort_values(["la_code", "child", "year"]).drop_duplicates(
-        ["la_code", "child"], keep="last"
-    )
-    valid = ~h["upn"].str.startswith("UN")
-    return pd.DataFrame(
-        {"la_code": h["la_code"], "child": h["child"], "upn": np.where(valid, h["upn"], "")}
-    )
+def child_upns(header_upn: pd.DataFrame) -> pd.DataFrame:
+    """la, record_id, upn_ok: whether the UPN in the child's latest header under that LA code
+    is a real UPN (not a UN code). Input: la, record_id, year, upn_ok for every header row."""
+    h = header_upn.sort_values(["la", "record_id", "year"], kind="stable")
+    return h.drop_duplicates(["la", "record_id"], keep="last")[["la", "record_id", "upn_ok"]]
 
 
 def periods_of_care(obs: pd.DataFrame) -> pd.DataFrame:
     """Chain observed episodes into periods (short breaks: each episode its own period)."""
     frames = []
-    for sb, eps in obs.groupby("short_break", sort=True):
-        eps = eps.reset_index(drop=True)
-        same_child = (eps["la_code"].to_numpy()[1:] == eps["la_code"].to_numpy()[:-1]) & (
-            eps["child"].to_numpy()[1:] == eps["child"].to_numpy()[:-1]
-        )
-        chained = (
-            same_child
-            & (eps["rec"].to_numpy()[:-1] == "X1")
-            & (eps["dec"].to_numpy()[:-1] == eps["decom"].to_numpy()[1:])
-        )
+    for sb in (False, True):
+        eps = obs[obs["short_break"].to_numpy() == sb]
+        la, rid = eps["la"].to_numpy(), eps["record_id"].to_numpy()
+        decom, dec = eps["decom"].to_numpy(), eps["dec"].to_numpy()
+        rec = np.asarray(eps["rec"], dtype=object)
+        rne = np.asarray(eps["rne"], dtype=object)
         new = np.ones(len(eps), dtype=bool)
-        if not sb:
-            new[1:] = ~chained
-        pid = np.cumsum(new) - 1
-        g = eps.groupby(pid, sort=False)
-        per = pd.DataFrame(
-            {
-                "la_code": g["la_code"].first().to_numpy(),
-                "record_id": g["record_id"].first().to_numpy(),
-                "child": g["child"].first().to_numpy(),
-                "start": g["decom"].first().to_numpy(),
-                "end": g["dec"].last().to_numpy(),
-                "end_rec": g["rec"].last().to_numpy(),
-                "start_rne": g["rne"].first().to_numpy(),
-                "short_break": bool(sb),
-            }
+        if not sb and len(eps):
+            same_child = (la[1:] == la[:-1]) & (rid[1:] == rid[:-1])
+            new[1:] = ~(same_child & (rec[:-1] == "X1") & (dec[:-1] == decom[1:]))
+        first = np.flatnonzero(new)
+        last = np.concatenate([first[1:] - 1, [len(eps) - 1]]) if len(eps) else first
+        frames.append(
+            pd.DataFrame(
+                {
+                    "la": la[first],
+                    "record_id": rid[first],
+                    "child_num": eps["child_num"].to_numpy()[first],
+                    "start": decom[first],
+                    "end": dec[last],
+                    "end_rec": rec[last],
+                    "start_rne": rne[first],
+                    "short_break": sb,
+                }
+            )
         )
-        frames.append(per)
     per = pd.concat(frames, ignore_index=True)
-    return per.sort_values(["la_code", "child", "start", "short_break"], kind="stable").reset_index(
+    return per.sort_values(["la", "child_num", "start", "short_break"], kind="stable").reset_index(
         drop=True
     )
 
 
-def returns_home(per: pd.DataFrame, upns: pd.DataFrame, sim: Simulation) -> pd.DataFrame:
-    care = per[~per["short_break"]]
-    ret = care[care["end_rec"].isin(["E4A", "E4B"]) & (care["end"] >= 0)].copy()
-    ret["return_date"] = ret["end"]
-    ret["cohort_year"] = collection_year_of(ret["return_date"].to_numpy())
-    ret = ret.sort_values(["la_code", "child", "return_date"], kind="stable")
-    ret["is_index_return"] = ~ret.duplicated(["la_code", "child", "cohort_year"])
-    starts = care[care["start_rne"] == "S"][["la_code", "child", "start"]]
+def _la_text(la: np.ndarray) -> np.ndarray:
+    return np.char.zfill(la.astype(str), 3).astype(object)
 
-    ret = ret.merge(upns, on=["la_code", "child"], how="left")
-    ret["upn"] = ret["upn"].fillna("")
+
+def returns_home(per: pd.DataFrame, upns: pd.DataFrame, sim: Simulation) -> pd.DataFrame:
+    """One row per return home (non-short-break period ending E4A/E4B), with re-entries."""
+    care = per[~per["short_break"].to_numpy()]
+    ret = care[np.isin(care["end_rec"].to_numpy(), ["E4A", "E4B"]) & (care["end"] >= 0)].copy()
+    ret["return_date"] = ret["end"].to_numpy()
+    ret["cohort_year"] = collection_year_of(ret["return_date"].to_numpy())
+    ret = ret.sort_values(["la", "child_num", "return_date"], kind="stable")
+    ret["is_index_return"] = ~ret.duplicated(["la", "record_id", "cohort_year"])
+    starts = care[care["start_rne"].to_numpy() == "S"][["la", "record_id", "start"]]
+    pid_of = sim.records["pid"].to_numpy()
+
+    ret = ret.merge(upns, on=["la", "record_id"], how="left")
+    ret["upn_ok"] = ret["upn_ok"].fillna(False).astype(bool)
+    ret["pid"] = pid_of[ret["record_id"].to_numpy()]
     ret = ret.sort_values("return_date", kind="stable")
-    s_same = starts.sort_values("start", kind="stable")
+    s_same = starts.sort_values("start", kind="stable").rename(columns={"start": "reentry"})
     ret = pd.merge_asof(
-        ret, s_same.rename(columns={"start": "reentry"}), left_on="return_date",
-        right_on="reentry", by=["la_code", "child"], direction="forward",
+        ret, s_same, left_on="return_date", right_on="reentry", by=["la", "record_id"],
+        direction="forward",
     )  # fmt: skip
-    s_any = starts.merge(upns, on=["la_code", "child"], how="left")
-    s_any = s_any[s_any["upn"].fillna("") != ""][["upn", "start"]].sort_values(
-        "start", kind="stable"
+    # Any LA: linked by UPN, which (when valid) identifies the person, so link on pid.
+    s_any = starts.merge(upns, on=["la", "record_id"], how="left")
+    s_any = s_any[s_any["upn_ok"].fillna(False).astype(bool)]
+    s_any = pd.DataFrame(
+        {"pid": pid_of[s_any["record_id"].to_numpy()], "reentry_any": s_any["start"].to_numpy()}
     )
-    has_upn = ret["upn"] != ""
-    linked = pd.merge_asof(
-        ret[has_upn].assign(upn=lambda d: d["upn"].astype(str)),
-        s_any.rename(columns={"start": "reentry_any"}).assign(upn=lambda d: d["upn"].astype(str)),
-        left_on="return_date", right_on="reentry_any", by="upn", direction="forward",
-    )  # fmt: skip
-    ret["reentry_any"] = np.nan
-    ret.loc[has_upn, "reentry_any"] = linked["reentry_any"].to_numpy()
-    kids = sim.children.set_index("pid")
-    pid = sim.records["pid"].to_numpy()[ret["record_id"].to_numpy()]
-    out = pd.DataFrame(
+    s_any = s_any.sort_values("reentry_any", kind="stable")
+    ret = pd.merge_asof(
+        ret, s_any, left_on="return_date", right_on="reentry_any", by="pid", direction="forward"
+    )
+    ret.loc[~ret["upn_ok"], "reentry_any"] = np.nan
+    ret = ret.sort_values(["la", "child_num", "return_date"], kind="stable")
+    kids = sim.children
+    pos = np.searchsorted(kids["pid"].to_numpy(), ret["pid"].to_numpy())
+    upn = np.where(ret["upn_ok"].to_numpy(), kids["upn"].to_numpy()[pos], "")
+    return pd.DataFrame(
         {
-            "la_code": ret["la_code"].to_numpy(),
-            "child": ret["child"].to_numpy(),
-            "upn": ret["upn"].to_numpy(),
-            "dob": _iso(kids.loc[pid, "dob"].to_numpy()),
-            "sex": np.where(kids.loc[pid, "female"].to_numpy(), "F", "M"),
+            "la_code": _la_text(ret["la"].to_numpy()),
+            "child": sim.records["child"].to_numpy()[ret["record_id"].to_numpy()],
+            "upn": upn,
+            "dob": _iso(kids["dob"].to_numpy()[pos]),
+            "sex": np.where(kids["female"].to_numpy()[pos], "F", "M"),
             "return_date": _iso(ret["return_date"].to_numpy()),
             "rec": ret["end_rec"].to_numpy(),
             "cohort_year": ret["cohort_year"].to_numpy(),
@@ -139,21 +146,24 @@ def returns_home(per: pd.DataFrame, upns: pd.DataFrame, sim: Simulation) -> pd.D
             "reentry_date_any_la": _iso(ret["reentry_any"].fillna(-1).to_numpy(dtype=np.int64)),
         }
     )
-    return out.sort_values(["la_code", "child", "return_date"], kind="stable").reset_index(
-        drop=True
+
+
+def periods_table(per: pd.DataFrame, upns: pd.DataFrame, sim: Simulation) -> pd.DataFrame:
+    """periods.csv: one row per period of care as reported under each LA code."""
+    p = per.merge(upns, on=["la", "record_id"], how="left")
+    ok = p["upn_ok"].fillna(False).astype(bool).to_numpy()
+    kids = sim.children
+    pos = np.searchsorted(
+        kids["pid"].to_numpy(), sim.records["pid"].to_numpy()[p["record_id"].to_numpy()]
     )
-
-
-def periods_table(per: pd.DataFrame, upns: pd.DataFrame) -> pd.DataFrame:
-    p = per.merge(upns, on=["la_code", "child"], how="left")
     return pd.DataFrame(
         {
-            "la_code": p["la_code"],
-            "child": p["child"],
-            "upn": p["upn"].fillna(""),
+            "la_code": _la_text(p["la"].to_numpy()),
+            "child": sim.records["child"].to_numpy()[p["record_id"].to_numpy()],
+            "upn": np.where(ok, kids["upn"].to_numpy()[pos], ""),
             "period_start": _iso(p["start"].to_numpy()),
             "period_end": _iso(p["end"].to_numpy()),
-            "end_rec": p["end_rec"],
+            "end_rec": p["end_rec"].to_numpy(),
             "short_break": np.where(p["short_break"], "true", "false"),
         }
     )
