@@ -137,7 +137,9 @@ def simulate(
     # Starts that are first entries ~ 0.93 of ceasing in steady state (re-entries and
     # transfers make up the rest; tuned so generated ceasing matches published).
     lam = cal.ceasing[:, cal_idx] * scale * ENTRY_SCALE
-    counts = rng_entry.poisson(lam)  # (units, years)
+    # At least one new entrant per LA-year, so even the smallest LA makes a return at tiny
+    # scales (an entrant appears in the return of the year they start).
+    counts = np.maximum(rng_entry.poisson(lam), 1)  # (units, years)
     unit = np.repeat(np.tile(np.arange(n_units), len(sim_years)), counts.T.ravel())
     year = np.repeat(np.repeat(sim_years, n_units), counts.T.ravel())
     n = len(unit)
@@ -357,7 +359,10 @@ def _assign_child_ids(records: pd.DataFrame, unit_codes, rng) -> pd.DataFrame:
     # Predecessor split (e.g. BCP children were Bournemouth's or Poole's before 2019).
     pred = np.zeros(len(records), dtype=np.int64)
     codes_ = unit_codes[records["unit"].to_numpy()]
-    u = rng.random(len(records))
+    # Low-discrepancy split (golden-ratio sequence over each LA's records): both
+    # predecessors get children even when an LA has only a handful.
+    rank = records.groupby("unit").cumcount().to_numpy()
+    u = (rank * 0.6180339887 + rng.random()) % 1.0
     for succ, preds in PREDECESSORS.items():
         sel = codes_ == succ
         cum = np.cumsum([w for _, w in preds])
