@@ -185,8 +185,8 @@ def _parse_years(text: str | None, available: list[int]) -> list[int]:
 class _StageProgress:
     """Prints each stage as it starts and finishes, by polling the run's event log."""
 
-    def __init__(self, instance, run_id: str, out=sys.stdout):
-        self.instance, self.run_id, self.out = instance, run_id, out
+    def __init__(self, instance, run_id: str, out=None):
+        self.instance, self.run_id, self.out = instance, run_id, out or sys.stdout
         self._stop = threading.Event()
         self._seen = 0
         self._thread = threading.Thread(target=self._loop, daemon=True)
@@ -251,7 +251,7 @@ def _failure_messages(result) -> list[str]:
     return messages
 
 
-def execute_build(settings, years: list[int], *, out=sys.stdout):
+def execute_build(settings, years: list[int], *, out=None):
     """Run the build job in-process against the Dagster instance; returns the result."""
     from dagster import DagsterInstance
     from dagster._core.utils import make_new_run_id
@@ -478,13 +478,13 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from pipelines.release_checks import check_release_folder
-
     folder = args.release_folder.expanduser().resolve()
     if not folder.is_dir():
         raise UsageError(f"release folder {folder} does not exist")
     if not (folder / "manifest.json").is_file():
         raise UsageError(f"{folder} has no manifest.json; is it a release folder?")
+    from pipelines.release_checks import check_release_folder
+
     results = check_release_folder(folder)
     for r in results:
         print(f"  {'PASS' if r.passed else 'FAIL'}  {r.name}: {r.detail}")
