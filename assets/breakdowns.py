@@ -1,10 +1,10 @@
 """Breakdown categories for each index return (issue 4 "Breakdowns").
 
 Every group has a fixed, ordered list of categories that covers every child, so the
-categories of a group always add up to the group's Total (a 'Not known' or 'Other'
-category catches the legal statuses outside the named ones; sex and category of need are
-validated code lists, and a value outside them stops the run rather than vanish). Category order here is the order of
-rows in the published tables.
+categories of a group always add up to the group's Total: an 'Other legal status' category
+catches the legal statuses outside the named ones, and sex and category of need are
+validated code lists, so a value outside them stops the run rather than vanish. Category
+order here is the order of rows in the published tables.
 """
 
 from __future__ import annotations

@@ -95,14 +95,14 @@ def _next_new_period_start(periods: pd.DataFrame) -> pd.Series:
 
 def _first_new_period_elsewhere(index: pd.DataFrame, periods: pd.DataFrame) -> pd.Series:
     """Earliest RNE S period start in *another* LA, linked by UPN, on or after the return
-    date (NaT if none). Only UPNs seen in more than one LA are joined, so the merge stays
-    small (a handful of periods per linked child)."""
+    date (NaT if none). The join is on UPN, so it stays small: a handful of periods per
+    linked child. (The child's earlier period in the returning LA need not start with RNE S:
+    it may have begun before the first loaded year.)"""
     starts = periods.loc[
         periods["upn"].notna() & periods["first_rne"].eq(NEW_PERIOD_RNE),
         ["upn", "la_code", "period_start"],
     ]
-    multi = starts.groupby("upn")["la_code"].transform("nunique") > 1
-    starts = starts[multi].rename(columns={"la_code": "other_la"})
+    starts = starts.rename(columns={"la_code": "other_la"})
     left = index.loc[index["upn"].notna(), ["upn", "la_code", "return_date"]].reset_index()
     pairs = left.merge(starts, on="upn", how="inner")
     pairs = pairs[

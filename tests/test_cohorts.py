@@ -314,3 +314,15 @@ def test_la_figure_unavailable_if_any_needed_return_rejected_or_missing():
     status_missing = status[~((status["la_code"] == "201") & (status["collection_year"] == 2022))]
     out = la_availability(grid, status_missing, [24], 2022, las_by_year)
     assert out.set_index("old_la_code").loc["201", "unavailable_reason"] == "Return not received"
+
+
+def test_reentry_in_another_la_found_when_returning_period_began_before_loaded_history():
+    # The returning period's first loaded episode has RNE L (it began before the first
+    # loaded year); the other LA's new period must still be linked by UPN.
+    row = one(
+        [
+            episode("A", "2015-04-01", "2016-03-25", rne="L", rec="E4B", upn="C356223494733"),
+            episode("Z9", "2016-07-12", None, la="896", upn="C356223494733"),
+        ]
+    )
+    assert row["reentry_date_any_la"] == pd.Timestamp("2016-07-12")
