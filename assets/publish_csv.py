@@ -231,15 +231,29 @@ def write_ees(
     return [data_path, meta_path]
 
 
-def write_la_files(reentry_ees: pd.DataFrame, folder: Path, meta_path: Path) -> dict[str, Path]:
+def write_la_files(
+    reentry_ees: pd.DataFrame, data_path: Path, folder: Path, meta_path: Path
+) -> dict[str, Path]:
     """One CSV per LA with its rows of the headline file, for the LA pages' download links.
 
-    Each is validated against the headline meta; rows are byte-for-byte those of the
-    headline file (same columns, order and formatting)."""
-    la_rows = reentry_ees[reentry_ees["geographic_level"] == "Local authority"]
+    The lines are cut from the written headline file itself (its rows are grouped by LA),
+    so each extract is byte-for-byte the headline file's header and that LA's rows. Each
+    extract is then validated against the headline meta.
+    """
+    lines = Path(data_path).read_bytes().split(b"\n")
+    header, body = lines[0], lines[1:-1]
+    if len(body) != len(reentry_ees):
+        raise ValueError(f"{data_path}: {len(body)} data lines but {len(reentry_ees)} rows")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    codes = reentry_ees["old_la_code"].to_numpy()
+    is_la = (reentry_ees["geographic_level"] == "Local authority").to_numpy()
     out = {}
-    for code, rows in la_rows.groupby("old_la_code", sort=True):
-        out[str(code)] = write_csv(rows, Path(folder) / f"{REENTRY_FILE}_{code}.csv")
+    for code in sorted(set(codes[is_la])):
+        idx = np.flatnonzero(is_la & (codes == code))
+        path = folder / f"{REENTRY_FILE}_{code}.csv"
+        path.write_bytes(b"\n".join([header, *(body[i] for i in idx)]) + b"\n")
+        out[str(code)] = path
     validate_ees_files(list(out.values()), meta_path, filters_without_total=NON_ADDITIVE_FILTERS)
     return out
 
@@ -266,7 +280,7 @@ def write_open_data(published, notes: pd.DataFrame, folder: Path) -> dict[str, o
     paths += write_ees(ceased, CEASED_META, folder, CEASED_FILE)
     paths += write_ees(ttr, TIME_TO_REENTRY_META, folder, TIME_TO_REENTRY_FILE)
     paths.append(write_csv(footnotes_table(notes), folder / f"{REENTRY_FILE}_footnotes.csv"))
-    la_files = write_la_files(reentry, folder / "la", paths[1])
+    la_files = write_la_files(reentry, paths[0], folder / "la", paths[1])
     return {
         "reentry": reentry,
         "ceased": ceased,

@@ -1,0 +1,255 @@
+"""Static SVG charts for the HTML release: a funnel plot and trend lines.
+
+Charts are inline SVG (no JavaScript) with a <title> and <desc> as the text alternative
+and the data table placed next to them on the page (GSS Government Analysis Function,
+"Data visualisation: charts", accessibility). Series are told apart by line pattern and
+marker shape as well as colour (WCAG 2.2 1.4.1 Use of colour); colours have at least 3:1
+contrast with the white background (1.4.11 Non-text contrast).
+
+Funnel limits are exact binomial: for a cohort of n children and England rate p, the
+95% (99.8%) limits are the 2.5th and 97.5th (0.1th and 99.9th) percentiles of
+Binomial(n, p) divided by n (Spiegelhalter, "Funnel plots for comparing institutional
+performance", Stat Med 2005).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+
+import numpy as np
+import pandas as pd
+from scipy.stats import binom
+
+WIDTH, HEIGHT = 640, 380
+LEFT, RIGHT, TOP, BOTTOM = 56, 20, 20, 56
+INK = "#0b0c0c"
+GREY = "#505a5f"
+BLUE = "#1d70b8"
+ORANGE = "#b04600"  # 5.0:1 on white
+HIGHLIGHT = "#d4351c"
+LIMITS = {"95%": (0.95, "6 4"), "99.8%": (0.998, "2 3")}
+
+
+@dataclass(frozen=True)
+class Scale:
+    x0: float
+    x1: float
+    y0: float
+    y1: float
+
+    def x(self, v):
+        return LEFT + (np.asarray(v, dtype=float) - self.x0) / (self.x1 - self.x0) * (
+            WIDTH - LEFT - RIGHT
+        )
+
+    def y(self, v):
+        return (
+            HEIGHT
+            - BOTTOM
+            - (np.asarray(v, dtype=float) - self.y0) / (self.y1 - self.y0) * (HEIGHT - TOP - BOTTOM)
+        )
+
+
+def _nice_step(span: float, target: int = 5) -> float:
+    raw = span / target
+    mag = 10 ** np.floor(np.log10(raw)) if raw > 0 else 1
+    for m in (1, 2, 2.5, 5, 10):
+        if raw <= m * mag:
+            return m * mag
+    return 10 * mag
+
+
+def _ticks(lo: float, hi: float) -> list[float]:
+    step = _nice_step(hi - lo)
+    start = np.ceil(lo / step) * step
+    return [float(t) for t in np.arange(start, hi + step / 2, step)]
+
+
+def _axes(scale: Scale, xlabel: str, ylabel: str, xfmt=lambda v: f"{v:,.0f}") -> list[str]:
+    out = []
+    bottom = HEIGHT - BOTTOM
+    for t in _ticks(scale.y0, scale.y1):
+        y = float(scale.y(t))
+        out.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#b1b4b6" stroke-width="1"/>'
+            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{t:.0f}</text>'
+        )
+    for t in _ticks(scale.x0, scale.x1):
+        x = float(scale.x(t))
+        out.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{bottom}" y2="{bottom + 5}" stroke="{INK}"/>'
+            f'<text x="{x:.1f}" y="{bottom + 20}" text-anchor="middle">{escape(xfmt(t))}</text>'
+        )
+    out.append(
+        f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{bottom}" y2="{bottom}" stroke="{INK}"/>'
+        f'<line x1="{LEFT}" x2="{LEFT}" y1="{TOP}" y2="{bottom}" stroke="{INK}"/>'
+        f'<text x="{(LEFT + WIDTH - RIGHT) / 2:.0f}" y="{HEIGHT - 14}" text-anchor="middle">{escape(xlabel)}</text>'
+        f'<text transform="translate(16 {(TOP + bottom) / 2:.0f}) rotate(-90)" text-anchor="middle">{escape(ylabel)}</text>'
+    )
+    return out
+
+
+def _svg(chart_id: str, title: str, desc: str, body: list[str]) -> str:
+    return (
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'aria-labelledby="{chart_id}-title {chart_id}-desc" xmlns="http://www.w3.org/2000/svg">'
+        f'<title id="{chart_id}-title">{escape(title)}</title>'
+        f'<desc id="{chart_id}-desc">{escape(desc)}</desc>'
+        f'<g font-family="inherit" font-size="12" fill="{INK}">' + "".join(body) + "</g></svg>"
+    )
+
+
+def funnel_limits(p: float, n_max: int, n_min: int = 1) -> pd.DataFrame:
+    """Exact binomial control limits (as %) around England rate ``p`` for n = n_min..n_max."""
+    n = np.arange(max(n_min, 1), max(n_max, n_min + 1) + 1)
+    out = pd.DataFrame({"n": n})
+    for label, (level, _dash) in LIMITS.items():
+        tail = (1 - level) / 2
+        out[f"lower_{label}"] = 100 * binom.ppf(tail, n, p) / n
+        out[f"upper_{label}"] = 100 * binom.ppf(1 - tail, n, p) / n
+    return out
+
+
+def _step_path(xs, ys) -> str:
+    pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
+    return pts
+
+
+@dataclass
+class FunnelBase:
+    """The parts of a funnel plot shared by every LA page (limits, points, axes)."""
+
+    scale: Scale
+    body: list[str]
+    england_rate: float
+    n_points: int
+
+
+def funnel_base(points: pd.DataFrame, england_rate: float, xlabel: str) -> FunnelBase:
+    """``points``: columns n (cohort size), rate (%) for every LA with a published rate."""
+    n_max = int(max(points["n"].max() if len(points) else 10, 10) * 1.05)
+    limits = funnel_limits(england_rate / 100, n_max, 5)
+    y_hi = max(float(points["rate"].max()) if len(points) else 0, england_rate * 2, 10)
+    y_hi = min(100.0, np.ceil(y_hi / 10) * 10)
+    scale = Scale(0, n_max, 0, y_hi)
+    body = _axes(scale, xlabel, "Re-entry rate (%)")
+    xs = scale.x(limits["n"])
+    for label, (_level, dash) in LIMITS.items():
+        for side in ("lower", "upper"):
+            ys = scale.y(np.clip(limits[f"{side}_{label}"], 0, y_hi))
+            body.append(
+                f'<polyline points="{_step_path(xs, ys)}" fill="none" stroke="{GREY}" '
+                f'stroke-width="1.5" stroke-dasharray="{dash}"/>'
+            )
+    ey = float(scale.y(england_rate))
+    body.append(
+        f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{ey:.1f}" y2="{ey:.1f}" stroke="{INK}" stroke-width="1.5"/>'
+    )
+    px, py = scale.x(points["n"]), scale.y(points["rate"])
+    body.append(
+        "".join(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="none" stroke="{BLUE}" stroke-width="1.5"/>'
+            for x, y in zip(px, py, strict=True)
+        )
+    )
+    return FunnelBase(scale, body, england_rate, len(points))
+
+
+def _legend_funnel(highlight_label: str | None) -> list[str]:
+    y = TOP + 8
+    x = WIDTH - RIGHT - 190
+    items = [
+        f'<rect x="{x - 8}" y="{y - 12}" width="196" height="{78 if highlight_label else 62}" fill="#ffffff" stroke="#b1b4b6"/>',
+        f'<line x1="{x}" x2="{x + 24}" y1="{y}" y2="{y}" stroke="{INK}" stroke-width="1.5"/><text x="{x + 30}" y="{y + 4}">England rate</text>',
+        f'<line x1="{x}" x2="{x + 24}" y1="{y + 16}" y2="{y + 16}" stroke="{GREY}" stroke-width="1.5" stroke-dasharray="6 4"/><text x="{x + 30}" y="{y + 20}">95% limits</text>',
+        f'<line x1="{x}" x2="{x + 24}" y1="{y + 32}" y2="{y + 32}" stroke="{GREY}" stroke-width="1.5" stroke-dasharray="2 3"/><text x="{x + 30}" y="{y + 36}">99.8% limits</text>',
+        f'<circle cx="{x + 12}" cy="{y + 48}" r="3.5" fill="none" stroke="{BLUE}" stroke-width="1.5"/><text x="{x + 30}" y="{y + 52}">A local authority</text>',
+    ]
+    if highlight_label:
+        items.append(
+            f'<path d="M{x + 12} {y + 57} l6 7 l-6 7 l-6 -7 z" fill="{HIGHLIGHT}"/>'
+            f'<text x="{x + 30}" y="{y + 68}">{escape(highlight_label)}</text>'
+        )
+    return items
+
+
+def funnel_svg(
+    base: FunnelBase,
+    chart_id: str,
+    title: str,
+    desc: str,
+    highlight: tuple[float, float, str] | None = None,
+) -> str:
+    """The funnel plot, optionally with one LA drawn as a labelled red diamond."""
+    body = list(base.body)
+    if highlight is not None:
+        n, rate, label = highlight
+        x, y = float(base.scale.x(n)), float(base.scale.y(rate))
+        body.append(
+            f'<path d="M{x:.1f} {y - 8:.1f} l8 8 l-8 8 l-8 -8 z" fill="{HIGHLIGHT}" stroke="{INK}" stroke-width="1"/>'
+        )
+    body += _legend_funnel(highlight[2] if highlight else None)
+    return _svg(chart_id, title, desc, body)
+
+
+SERIES_STYLE = [
+    (INK, "", "circle"),
+    (BLUE, "6 4", "square"),
+    (ORANGE, "2 3", "triangle"),
+    (GREY, "8 3 2 3", "diamond"),
+]
+
+
+def _marker(shape: str, x: float, y: float, colour: str) -> str:
+    if shape == "circle":
+        return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{colour}"/>'
+    if shape == "square":
+        return f'<rect x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8" fill="{colour}"/>'
+    if shape == "triangle":
+        return f'<path d="M{x:.1f} {y - 5:.1f} l5 9 l-10 0 z" fill="{colour}"/>'
+    return f'<path d="M{x:.1f} {y - 5:.1f} l5 5 l-5 5 l-5 -5 z" fill="{colour}"/>'
+
+
+def trend_svg(
+    years: list[int],
+    series: dict[str, list[float | None]],
+    chart_id: str,
+    title: str,
+    desc: str,
+    ylabel: str = "Re-entry rate (%)",
+) -> str:
+    """Lines over cohort years; None (a suppressed or unavailable figure) breaks the line."""
+    values = [v for vals in series.values() for v in vals if v is not None]
+    y_hi = max(values + [10.0])
+    y_hi = min(100.0, np.ceil(y_hi * 1.15 / 10) * 10)
+    x0, x1 = (min(years) - 0.5, max(years) + 0.5) if years else (0, 1)
+    scale = Scale(x0, x1, 0, y_hi)
+    body = _axes(scale, "Cohort year (year ending 31 March)", ylabel, xfmt=lambda v: f"{v:.0f}")
+    legend_y = TOP + 8
+    for i, (name, vals) in enumerate(series.items()):
+        colour, dash, shape = SERIES_STYLE[i % len(SERIES_STYLE)]
+        segment: list[str] = []
+        segments = []
+        for yr, v in zip(years, vals, strict=True):
+            if v is None:
+                if segment:
+                    segments.append(segment)
+                segment = []
+                continue
+            segment.append(f"{float(scale.x(yr)):.1f},{float(scale.y(v)):.1f}")
+            body.append(_marker(shape, float(scale.x(yr)), float(scale.y(v)), colour))
+        if segment:
+            segments.append(segment)
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        for seg in segments:
+            body.append(
+                f'<polyline points="{" ".join(seg)}" fill="none" stroke="{colour}" stroke-width="2"{dash_attr}/>'
+            )
+        lx = LEFT + 12 + i * 170
+        body.append(
+            f'<line x1="{lx}" x2="{lx + 26}" y1="{legend_y}" y2="{legend_y}" stroke="{colour}" stroke-width="2"{dash_attr}/>'
+            + _marker(shape, lx + 13, legend_y, colour)
+            + f'<text x="{lx + 32}" y="{legend_y + 4}">{escape(name)}</text>'
+        )
+    return _svg(chart_id, title, desc, body)
