@@ -300,6 +300,8 @@ def build_episodes(
     provider[place == "P1"] = "PR0"
     provider[(provider == "PR0") & (place != "P1")] = "PR1"
     provider[np.isin(place, ["R2", "R5"])] = "PR3"
+    # No provider for 'other' placements (DfE rule 213: provider information not required).
+    provider[place == "Z1"] = ""
 
     rec_id = p["record_id"].to_numpy()[owner]
     # Postcodes and URNs are kept as numbers and turned into text only when rendered.
@@ -334,7 +336,7 @@ def build_episodes(
             "ls": _categorical(ls, codes.LS),
             "cin": _categorical(cin_per[owner], codes.CIN),
             "place": _categorical(place, codes.PLACE),
-            "provider": _categorical(provider, codes.PLACE_PROVIDER),
+            "provider": _categorical(provider, ["", *codes.PLACE_PROVIDER]),
             "rec": _categorical(rec, codes.REC_ALL),
             "rpc": _categorical(rpc, ["", *codes.REASON_PLACE_CHANGE]),
             "home_d": home_d.astype(np.int16),
