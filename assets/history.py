@@ -18,7 +18,7 @@ import pandas as pd
 
 from validation.ledger import format_reasons, normalise, parse_reasons
 from validation.rules import empty_failures, finalise_failures, sort_failures
-from validation.run import ValidatedYear
+from validation.run import ValidatedYear, child_keys
 
 HISTORY_COLUMNS = [
     "la_code",
@@ -108,24 +108,25 @@ def cross_year_failures(
     """
     if last.empty or this.empty:
         return empty_failures()
-    last_final = last.sort_values(["la_code", "child", "decom"]).drop_duplicates(
-        ["la_code", "child"], keep="last"
+    last_final = last.sort_values(["KEY", "decom"], kind="mergesort").drop_duplicates(
+        "KEY", keep="last"
     )
     open_last = last_final[last_final["dec"].isna()]
-    first_this = this.sort_values(["la_code", "child", "decom", "source_row"]).drop_duplicates(
-        ["la_code", "child"], keep="first"
-    )
-    las_this = set(this["la_code"])
-    open_last = open_last[open_last["la_code"].isin(las_this)]
+    first_this = this.sort_values(["KEY", "decom", "source_row"], kind="mergesort")
+    first_this = first_this.drop_duplicates("KEY", keep="first")
+    open_last = open_last[open_last["la_code"].isin(this["la_code"].unique())]
     pair = open_last.merge(
-        first_this, on=["la_code", "child"], how="left", suffixes=("_last", ""), indicator=True
+        first_this.drop(columns=["la_code", "child"]),
+        on="KEY",
+        how="left",
+        suffixes=("_last", ""),
+        indicator=True,
     )
     parts = []
     gone = pair[pair["_merge"].eq("left_only")]
     if this_quarantined is not None and not gone.empty:
         # A child quarantined this year is absent on purpose; that is not a discontinuity.
-        q = pd.MultiIndex.from_frame(this_quarantined[["la_code", "child"]])
-        gone = gone[~pd.MultiIndex.from_frame(gone[["la_code", "child"]]).isin(q)]
+        gone = gone[~gone["KEY"].isin(this_quarantined)]
     if not gone.empty:
         rows = gone.rename(
             columns={
@@ -163,33 +164,39 @@ def cross_year_failures(
     return pd.concat(parts, ignore_index=True) if parts else empty_failures()
 
 
-def _closed_conflicts(all_eps: pd.DataFrame) -> pd.DataFrame:
+def _closed_conflicts(episodes: pd.DataFrame, later_exists: np.ndarray) -> pd.DataFrame:
     """Episodes in two returns where the earlier version was already closed but the later
-    one differs (end date, reason, codes): a resubmission changed history."""
-    keys = ["la_code", "child", "decom"]
-    dup = all_eps[all_eps.duplicated(keys, keep=False)]
-    if dup.empty:
+    one differs (end date, reason, codes): a resubmission changed history.
+
+    ``episodes`` sorted by child, DECOM, collection year; ``later_exists`` marks rows whose
+    next row is a later return's version of the same episode.
+    """
+    earlier = np.flatnonzero(later_exists & episodes["dec"].notna().to_numpy())
+    if len(earlier) == 0:
         return empty_failures()
-    dup = dup.sort_values([*keys, "collection_year"])
-    prev = dup.groupby(keys, sort=False).shift()
-    same_key = prev["collection_year"].notna()
-    was_closed = prev["dec"].notna()
-    fields = ["dec", "rec", "rne", "ls", "cin", "place"]
+    old = episodes.iloc[earlier].reset_index(drop=True)
+    new = episodes.iloc[earlier + 1].reset_index(drop=True)
     parts = []
-    for col in fields:
-        a, b = dup[col], prev[col]
-        differ = ~((a == b) | (a.isna() & b.isna()))
-        hit = dup[same_key & was_closed & differ]
+    for col in ["dec", "rec", "rne", "ls", "cin", "place"]:
+        a, b = new[col], old[col]
+        differ = ~((a == b) | (a.isna() & b.isna())).fillna(False)
+        hit = new[differ]
         if hit.empty:
             continue
         value = (
             _fmt(hit[col]).fillna("blank")
             + " (earlier return: "
-            + _fmt(prev.loc[hit.index, col]).fillna("blank")
+            + _fmt(old.loc[hit.index, col]).fillna("blank")
             + ")"
         )
         parts.append(_fail(hit, "history_conflict", col.upper(), value))
     return pd.concat(parts, ignore_index=True) if parts else empty_failures()
+
+
+def _child_keys(frames: list[pd.DataFrame]) -> list[pd.Series]:
+    """int64 key per (la_code, child), shared by all ``frames`` (see validation.run)."""
+    children = pd.Index(pd.concat([f["child"] for f in frames], ignore_index=True).unique())
+    return [child_keys(f["la_code"], f["child"], children) for f in frames]
 
 
 def build_episode_history(years: Sequence[ValidatedYear]) -> HistoryResult:
@@ -199,14 +206,20 @@ def build_episode_history(years: Sequence[ValidatedYear]) -> HistoryResult:
     ledger = pd.concat([y.ledger for y in years], ignore_index=True)
     year_failures = [y.failures for y in years if not y.failures.empty]
 
+    episodes = pd.concat([y.episodes for y in years], ignore_index=True)
+    header = pd.concat([y.header for y in years], ignore_index=True)
+    episodes["KEY"], header["KEY"] = _child_keys([episodes, header])
+
     # Cross-year rules between each pair of consecutive loaded years.
+    by_year = {y: part for y, part in episodes.groupby("collection_year", sort=True)}
     cross = []
     for last, this in zip(years, years[1:], strict=False):
-        if this.year != last.year + 1:
+        if this.year != last.year + 1 or last.year not in by_year or this.year not in by_year:
             continue  # a gap: no pair of consecutive returns to compare
         f = this.failures
-        quarantined = f.loc[f["severity"].eq("child") & f["child"].notna(), ["la_code", "child"]]
-        cross.append(cross_year_failures(last.episodes, this.episodes, quarantined))
+        quarantined = f.loc[f["severity"].eq("child") & f["child"].notna()]
+        q_keys_this = _child_keys_like(quarantined, episodes, header)
+        cross.append(cross_year_failures(by_year[last.year], by_year[this.year], q_keys_this))
     cross = [c for c in cross if not c.empty]
     cross_failures = pd.concat(cross, ignore_index=True) if cross else empty_failures()
 
@@ -216,12 +229,9 @@ def build_episode_history(years: Sequence[ValidatedYear]) -> HistoryResult:
         ["la_code", "collection_year", "child"]
     )
     q_keys = q_keys.astype({"collection_year": "int64"})
-
-    episodes = pd.concat([y.episodes for y in years], ignore_index=True)
-    header = pd.concat([y.header for y in years], ignore_index=True)
-    key3 = ["la_code", "collection_year", "child"]
-    ep_q = episodes.merge(q_keys, on=key3, how="left")["rule_code"].notna().to_numpy()
-    hd_q = header.merge(q_keys, on=key3, how="left")["rule_code"].notna().to_numpy()
+    q_key = _year_key(_child_keys_like(q_keys, episodes, header), q_keys["collection_year"])
+    ep_q = _year_key(episodes["KEY"], episodes["collection_year"]).isin(q_key).to_numpy()
+    hd_q = _year_key(header["KEY"], header["collection_year"]).isin(q_key).to_numpy()
     dropped = pd.concat(
         [
             episodes.loc[ep_q, ["la_code", "collection_year", "source_file"]],
@@ -231,20 +241,28 @@ def build_episode_history(years: Sequence[ValidatedYear]) -> HistoryResult:
     episodes = episodes[~ep_q]
     header = header[~hd_q]
 
-    conflicts = _closed_conflicts(episodes)
+    # Later return wins: sort by child, start, year; keep the last of each (child, start).
+    decom = episodes["decom"].to_numpy(dtype="datetime64[ns]").view("int64")
+    order = np.lexsort((episodes["collection_year"].to_numpy(), decom, episodes["KEY"].to_numpy()))
+    episodes = episodes.iloc[order].reset_index(drop=True)
+    key = episodes["KEY"].to_numpy()
+    decom = decom[order]
+    later_exists = np.zeros(len(episodes), dtype=bool)
+    later_exists[:-1] = (key[:-1] == key[1:]) & (decom[:-1] == decom[1:])
+    conflicts = _closed_conflicts(episodes, later_exists)
+    superseded = episodes.loc[later_exists, "source_file"].value_counts()
+    winners = episodes[~later_exists]
 
-    # Later return wins: keep the version from the latest collection year.
-    episodes = episodes.sort_values(
-        ["la_code", "child", "decom", "collection_year"], kind="mergesort"
-    )
-    superseded_mask = episodes.duplicated(["la_code", "child", "decom"], keep="last")
-    superseded = episodes.loc[superseded_mask, "source_file"].value_counts()
-    winners = episodes[~superseded_mask]
-
-    hd = header[["la_code", "collection_year", "child", "sex", "dob", "upn"]].drop_duplicates(key3)
-    history = winners.merge(hd, on=key3, how="left", validate="many_to_one")
-    history = history[HISTORY_COLUMNS].sort_values(["la_code", "child", "decom"], kind="mergesort")
-    history = history.reset_index(drop=True)
+    # Header fields from the same return as the winning episode version.
+    hd = header.drop_duplicates(["KEY", "collection_year"])
+    hd_index = pd.Index(_year_key(hd["KEY"], hd["collection_year"]).to_numpy())
+    pos = hd_index.get_indexer(_year_key(winners["KEY"], winners["collection_year"]).to_numpy())
+    history = winners.reset_index(drop=True)
+    found = pos >= 0
+    for col in ("sex", "dob", "upn"):
+        values = hd[col].to_numpy()[np.where(found, pos, 0)]
+        history[col] = pd.Series(values, dtype=hd[col].dtype).where(found)
+    history = history[HISTORY_COLUMNS]
     history["collection_year"] = history["collection_year"].astype("int64")
 
     ledger = _apply_cross_year_to_ledger(ledger, dropped)
@@ -265,6 +283,27 @@ def build_episode_history(years: Sequence[ValidatedYear]) -> HistoryResult:
         failures=failures,
         ledger=ledger,
     )
+
+
+def _year_key(key: pd.Series, year: pd.Series) -> pd.Series:
+    """(child key, collection year) as one int64 (years 2000-2063 in the low 6 bits)."""
+    return pd.Series(
+        (key.to_numpy(dtype=np.int64) << 6) | (year.to_numpy(dtype=np.int64) - 2000),
+        index=key.index,
+    )
+
+
+def _child_keys_like(rows: pd.DataFrame, episodes: pd.DataFrame, header: pd.DataFrame):
+    """Keys for (la_code, child) pairs of ``rows`` in the key space of episodes/header."""
+    if rows.empty:
+        return pd.Series([], dtype="int64")
+    lookup = pd.concat(
+        [episodes[["la_code", "child", "KEY"]], header[["la_code", "child", "KEY"]]]
+    ).drop_duplicates("KEY")
+    idx = pd.MultiIndex.from_frame(lookup[["la_code", "child"]])
+    pos = idx.get_indexer(pd.MultiIndex.from_frame(rows[["la_code", "child"]]))
+    keys = lookup["KEY"].to_numpy()[np.where(pos >= 0, pos, 0)]
+    return pd.Series(np.where(pos >= 0, keys, -2), index=rows.index, dtype="int64")
 
 
 def _apply_cross_year_to_ledger(ledger: pd.DataFrame, dropped: pd.DataFrame) -> pd.DataFrame:

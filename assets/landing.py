@@ -293,7 +293,7 @@ def read_return_table(path: Path, table: str, max_bytes: int = DEFAULT_MAX_BYTES
 def _parse_csv_text(text: str, table: str, encoding: str, notes: list[str]) -> ReadResult:
     # Blank trailing rows (empty lines or ",,,," as spreadsheets export them) are dropped
     # and counted; a row's own trailing empty fields are kept.
-    body = re.sub(r"(?:\n[ \t,]*)+\Z", "", text)
+    body = _strip_blank_tail(text)
     removed = text[len(body) :]
     trailing = removed.count("\n") - (1 if removed.endswith("\n") else 0)
     if not body.strip():
@@ -333,7 +333,7 @@ def _parse_csv_text(text: str, table: str, encoding: str, notes: list[str]) -> R
     if extra:
         notes.append("extra columns ignored: " + ", ".join(extra))
     arrow = None
-    if not re.search(r"(?:^|\n)[ \t,]*(?:\n|$)", rows_text):
+    if not _may_have_blank_rows(rows_text):
         arrow = _parse_fast(rows_text, canonical)
     if arrow is None:
         arrow = _parse_slow(rows_text, canonical, result)
@@ -342,6 +342,33 @@ def _parse_csv_text(text: str, table: str, encoding: str, notes: list[str]) -> R
         notes.append(f"{result.blank_rows} blank row(s) skipped")
     result.table = _known_columns(arrow, table)
     return result
+
+
+def _strip_blank_tail(text: str) -> str:
+    """``text`` without trailing blank lines (empty, spaces or only commas)."""
+    end = len(text)
+    while end > 0:
+        start = text.rfind("\n", 0, end) + 1
+        if text[start:end].strip(" \t,\r"):
+            break
+        end = max(start - 1, 0)
+    return text[:end]
+
+
+_BLANK_LINE = re.compile(r"^[ \t,]*$", re.MULTILINE)
+
+
+def _may_have_blank_rows(rows_text: str) -> bool:
+    # Cheap substring tests first: a real row starts with CHILD, so a line starting with
+    # a comma, a space or nothing is rare, and only then is the regex needed.
+    if not any(m in rows_text for m in ("\n\n", "\n,", "\n ", "\n\t")) and rows_text[:1] not in (
+        ",",
+        " ",
+        "\t",
+        "\n",
+    ):
+        return False
+    return _BLANK_LINE.search(rows_text) is not None
 
 
 def _header_problem(canonical: list[str], table: str) -> tuple[str | None, list[str]]:

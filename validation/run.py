@@ -226,6 +226,16 @@ def validate_collection_year(
 
     header = _concat(frames["header"], "header")
     episodes = _concat(frames["episodes"], "episodes")
+    # Integer child keys (LA and CHILD) and dates parsed once: every rule, sort and join
+    # below works on int64 columns instead of strings.
+    children = pd.Index(
+        pd.concat([header["CHILD"], episodes["CHILD"]], ignore_index=True).dropna().unique()
+    )
+    header["KEY"] = child_keys(header["la_code"], header["CHILD"], children)
+    episodes["KEY"] = child_keys(episodes["la_code"], episodes["CHILD"], children)
+    header["DOB_DT"] = parse_903_dates(header["DOB"])
+    episodes["DECOM_DT"] = parse_903_dates(episodes["DECOM"])
+    episodes["DEC_DT"] = parse_903_dates(episodes["DEC"])
 
     failures = [_with_messages(file_rows), _with_messages(warn_rows)]
     if bad_rows:
@@ -246,11 +256,13 @@ def validate_collection_year(
     # Quarantine: every record of a child with a child-level failure in this LA-year.
     child_level = all_failures[all_failures["severity"].eq("child")]
     with_id = child_level[child_level["child"].notna()]
-    reasons = (
-        with_id.sort_values("rule_code", kind="mergesort")
-        .drop_duplicates(["la_code", "child"])
-        .set_index(["la_code", "child"])["rule_code"]
+    first = with_id.sort_values("rule_code", kind="mergesort").drop_duplicates(["la_code", "child"])
+    reasons = pd.Series(
+        first["rule_code"].to_numpy(),
+        index=child_keys(first["la_code"], first["child"], children).to_numpy(),
     )
+    # For the status table: reasons by (LA, CHILD) strings.
+    reasons_by_child = first.set_index(["la_code", "child"])["rule_code"]
     no_id = child_level[child_level["child"].isna() & child_level["row"].notna()]
     row_reasons = (
         no_id.sort_values("rule_code", kind="mergesort")
@@ -261,8 +273,9 @@ def validate_collection_year(
     def quarantine_reason(frame: pd.DataFrame) -> pd.Series:
         if frame.empty:
             return pd.Series(dtype="object")
-        keys = pd.MultiIndex.from_arrays([frame["la_code"], frame["CHILD"]])
-        by_child = pd.Series(reasons.reindex(keys).to_numpy(), index=frame.index)
+        by_child = frame["KEY"].map(reasons)
+        if row_reasons.empty:
+            return by_child
         rkeys = pd.MultiIndex.from_arrays(
             [frame["source_file"], frame["source_row"].astype("int64")]
         )
@@ -296,7 +309,7 @@ def validate_collection_year(
     accepted_header = _typed_header(header[header_reason.isna()], year)
     accepted_episodes = _typed_episodes(episodes[episodes_reason.isna()], year)
     status = _la_year_status(
-        year, expected, received, rejected, header, reads, reasons, rejected_frames
+        year, expected, received, rejected, header, reads, reasons_by_child, rejected_frames
     )
     return ValidatedYear(
         year=year,
@@ -374,7 +387,17 @@ def _complete_ledger(
     return normalise(out)
 
 
-_UPN_CHECK_ALPHABET = np.array(list("ABCDEFGHJKLMNPQRTUVWXYZ"))
+def child_keys(la_code: pd.Series, child: pd.Series, children: pd.Index) -> pd.Series:
+    """One int64 per (LA, CHILD): LA code in the high bits, CHILD's position in
+    ``children`` in the low 32 bits; -1 where CHILD is blank. Sorting and joining on this
+    is an order of magnitude faster than on two string columns."""
+    code = children.get_indexer(child.to_numpy())
+    la = pd.to_numeric(la_code, errors="coerce").fillna(0).to_numpy(dtype=np.int64)
+    key = (la << 32) | np.maximum(code, 0).astype(np.int64)
+    return pd.Series(np.where(code >= 0, key, -1), index=child.index, dtype="int64")
+
+
+_UPN_CHECK_ALPHABET = np.frombuffer(b"ABCDEFGHJKLMNPQRTUVWXYZ", dtype=np.uint8)
 
 
 def valid_upn(upn: pd.Series) -> pd.Series:
@@ -388,8 +411,9 @@ def valid_upn(upn: pd.Series) -> pd.Series:
     ok = upn.str.fullmatch(UPN_PATTERN).fillna(False).astype(bool).to_numpy().copy()
     permanent = ok & upn.str.fullmatch(r"^[A-Z]\d{12}$").fillna(False).astype(bool).to_numpy()
     if permanent.any():
-        chars = upn[permanent].to_numpy().astype("U13").view("U1").reshape(-1, 13)
-        digits = chars[:, 1:].astype(np.int64)
+        text = upn[permanent].to_numpy(dtype=object).astype("S13")
+        chars = np.frombuffer(text.tobytes(), dtype=np.uint8).reshape(-1, 13)
+        digits = chars[:, 1:].astype(np.int64) - ord("0")
         expected = _UPN_CHECK_ALPHABET[(digits * np.arange(2, 14)).sum(axis=1) % 23]
         ok[np.flatnonzero(permanent)] = expected == chars[:, 0]
     return upn.where(ok, None)
@@ -402,7 +426,7 @@ def _typed_header(raw: pd.DataFrame, year: int) -> pd.DataFrame:
             "child": raw["CHILD"].astype("str"),
             "collection_year": np.int64(year),
             "sex": raw["SEX"].map(SEX_NORMALISED).astype("str"),
-            "dob": parse_903_dates(raw["DOB"]),
+            "dob": raw["DOB_DT"],
             "ethnic": raw["ETHNIC"],
             "upn": valid_upn(raw["UPN"].astype("str")),
             "upn_supplied": raw["UPN"],
@@ -421,8 +445,8 @@ def _typed_episodes(raw: pd.DataFrame, year: int) -> pd.DataFrame:
             "la_code": raw["la_code"].astype("str"),
             "child": raw["CHILD"].astype("str"),
             "collection_year": np.int64(year),
-            "decom": parse_903_dates(raw["DECOM"]),
-            "dec": parse_903_dates(raw["DEC"]),
+            "decom": raw["DECOM_DT"],
+            "dec": raw["DEC_DT"],
             "rne": raw["RNE"],
             "ls": raw["LS"],
             "cin": raw["CIN"],

@@ -19,6 +19,8 @@ from functools import cache
 
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow as pa_arrow
+import pyarrow.compute as pc
 
 # SEX was collected as 1 (male) / 2 (female) up to the 2023-24 return; from 2024-25 the
 # return records M / F (DfE SSDA903 guide 2024-25, "Sex" code set).
@@ -80,16 +82,20 @@ def place_codes(year: int) -> list[str]:
 def parse_903_dates(values: pd.Series) -> pd.Series:
     """Strict ``dd/mm/yyyy`` to datetime64[ns]; anything else (31/02, ISO, 1/2/2020) is NaT.
 
-    The regex rejects other layouts that ``strptime`` would accept (single digits); the
-    explicit format rejects impossible days. Nothing is guessed.
+    The regex rejects other layouts; Arrow's strptime parses the rest, and because it
+    rolls impossible days over (31/02 -> 02/03) the parsed day and month must equal the
+    digits written. Years outside datetime64[ns] (e.g. 0001) are NaT. Nothing is guessed.
     """
-    text = values.astype("str")
-    shaped = text.str.fullmatch(DATE_PATTERN).fillna(False).astype(bool)
-    parsed = pd.to_datetime(text.where(shaped), format="%d/%m/%Y", errors="coerce")
-    # Dates outside datetime64[ns] (years before 1678 or after 2261, e.g. 01/01/0001)
-    # are not real dates in a care record; they fail like any invalid date.
-    in_range = (parsed >= pd.Timestamp.min) & (parsed <= pd.Timestamp.max)
-    return parsed.where(in_range).astype("datetime64[ns]")
+    arr = pa_arrow.array(values.astype("str"), type=pa_arrow.string(), from_pandas=True)
+    shaped = pc.fill_null(pc.match_substring_regex(arr, DATE_PATTERN), False)
+    text = pc.if_else(shaped, arr, pa_arrow.scalar(None, pa_arrow.string()))
+    parsed = pc.strptime(text, format="%d/%m/%Y", unit="ns", error_is_null=True)
+    day = pc.cast(pc.utf8_slice_codeunits(text, 0, 2), pa_arrow.int64())
+    month = pc.cast(pc.utf8_slice_codeunits(text, 3, 5), pa_arrow.int64())
+    same = pc.and_(pc.equal(pc.day(parsed), day), pc.equal(pc.month(parsed), month))
+    exact = pc.if_else(pc.fill_null(same, False), parsed, pa_arrow.scalar(None, parsed.type))
+    out = pd.Series(exact.to_numpy(zero_copy_only=False), index=values.index, name=values.name)
+    return out.astype("datetime64[ns]")
 
 
 def _valid_date(values: pd.Series) -> pd.Series:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from functools import cache
 
+import numpy as np
 import pandas as pd
 
 from assets.reference import load_rules
@@ -149,9 +150,13 @@ def failures_from_mask(
 
     ``table`` must carry la_code, source_file, source_row, CHILD and the raw ``column``.
     """
-    hit = table.loc[mask.fillna(False).astype(bool)]
-    if hit.empty:
+    rows = np.flatnonzero(mask.fillna(False).to_numpy(dtype=bool))
+    if len(rows) == 0:
         return empty_failures()
+    wanted = ["la_code", "source_file", "source_row", "CHILD"]
+    if column in table.columns and column not in wanted:
+        wanted.append(column)
+    hit = table[wanted].iloc[rows]
     return finalise_failures(
         pd.DataFrame(
             {

@@ -33,8 +33,8 @@ def duplicate_episode(ep: pd.DataFrame) -> pd.Series:
     """Two episodes of one child start on the same day (a duplicated row, or an overlap
     that 501 cannot see because the sort puts the pair side by side). The second and later
     copies are flagged."""
-    keyed = ep["DECOM_DT"].notna() & ep["CHILD"].notna()
-    dup = ep.duplicated(["la_code", "CHILD", "DECOM_DT"], keep="first")
+    keyed = ep["DECOM_DT"].notna() & ep["KEY"].ge(0)
+    dup = ep.duplicated(["KEY", "DECOM_DT"], keep="first")
     return keyed & dup
 
 

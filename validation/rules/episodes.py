@@ -16,29 +16,37 @@ from validation.schemas import parse_903_dates
 def episode_frame(episodes: pd.DataFrame, header: pd.DataFrame) -> pd.DataFrame:
     """Raw episodes plus parsed dates, the child's DOB and previous/next-episode columns.
 
-    ``episodes``/``header``: raw string columns plus la_code, source_file, source_row.
-    Added: DECOM_DT, DEC_DT, DOB_DT, IS_FIRST, IS_LAST, PREV_DEC_DT, PREV_REC,
-    NEXT_DECOM_DT, HAS_PREV, HAS_NEXT.
+    ``episodes``/``header``: raw string columns plus la_code, source_file, source_row, and
+    (from validation.run) KEY (int64 child key), DECOM_DT, DEC_DT / DOB_DT.
+    Added: DOB_DT, IS_FIRST, IS_LAST, HAS_PREV, HAS_NEXT, PREV_DEC_DT, PREV_DEC,
+    PREV_REC, NEXT_DECOM_DT.
     """
     ep = episodes.copy()
-    ep["DECOM_DT"] = parse_903_dates(ep["DECOM"])
-    ep["DEC_DT"] = parse_903_dates(ep["DEC"])
-    dob = header.drop_duplicates(["la_code", "CHILD"])[["la_code", "CHILD", "DOB"]]
-    dob = dob.assign(DOB_DT=parse_903_dates(dob["DOB"]))[["la_code", "CHILD", "DOB_DT"]]
-    ep = ep.merge(dob, on=["la_code", "CHILD"], how="left", sort=False)
-    ep = ep.sort_values(
-        ["la_code", "CHILD", "DECOM_DT", "source_row"], kind="mergesort", na_position="last"
-    ).reset_index(drop=True)
-    same_prev = (ep["la_code"].eq(ep["la_code"].shift())) & ep["CHILD"].eq(ep["CHILD"].shift())
-    same_next = (ep["la_code"].eq(ep["la_code"].shift(-1))) & ep["CHILD"].eq(ep["CHILD"].shift(-1))
-    ep["HAS_PREV"] = same_prev.fillna(False).astype(bool) & ep["CHILD"].notna()
-    ep["HAS_NEXT"] = same_next.fillna(False).astype(bool) & ep["CHILD"].notna()
-    ep["IS_FIRST"] = ~ep["HAS_PREV"]
-    ep["IS_LAST"] = ~ep["HAS_NEXT"]
-    ep["PREV_DEC_DT"] = ep["DEC_DT"].shift().where(ep["HAS_PREV"])
-    ep["PREV_DEC"] = ep["DEC"].shift().where(ep["HAS_PREV"])
-    ep["PREV_REC"] = ep["REC"].shift().where(ep["HAS_PREV"])
-    ep["NEXT_DECOM_DT"] = ep["DECOM_DT"].shift(-1).where(ep["HAS_NEXT"])
+    if "DECOM_DT" not in ep:
+        ep["DECOM_DT"] = parse_903_dates(ep["DECOM"])
+        ep["DEC_DT"] = parse_903_dates(ep["DEC"])
+    first = header[header["KEY"] >= 0].drop_duplicates("KEY")
+    dob_dt = first["DOB_DT"] if "DOB_DT" in first else parse_903_dates(first["DOB"])
+    ep["DOB_DT"] = ep["KEY"].map(pd.Series(dob_dt.to_numpy(), index=first["KEY"].to_numpy()))
+    # NaT sorts last; ties keep file order.
+    decom = ep["DECOM_DT"].to_numpy(dtype="datetime64[ns]").view("int64")
+    decom = np.where(ep["DECOM_DT"].isna().to_numpy(), np.iinfo(np.int64).max, decom)
+    order = np.lexsort((ep["source_row"].to_numpy(), decom, ep["KEY"].to_numpy()))
+    ep = ep.iloc[order].reset_index(drop=True)
+    key = ep["KEY"].to_numpy()
+    valid = key >= 0
+    same_prev = np.zeros(len(ep), dtype=bool)
+    same_prev[1:] = (key[1:] == key[:-1]) & valid[1:]
+    same_next = np.zeros(len(ep), dtype=bool)
+    same_next[:-1] = (key[:-1] == key[1:]) & valid[:-1]
+    ep["HAS_PREV"] = same_prev
+    ep["HAS_NEXT"] = same_next
+    ep["IS_FIRST"] = ~same_prev
+    ep["IS_LAST"] = ~same_next
+    ep["PREV_DEC_DT"] = ep["DEC_DT"].shift().where(same_prev)
+    ep["PREV_DEC"] = ep["DEC"].shift().where(same_prev)
+    ep["PREV_REC"] = ep["REC"].shift().where(same_prev)
+    ep["NEXT_DECOM_DT"] = ep["DECOM_DT"].shift(-1).where(same_next)
     return ep
 
 
