@@ -217,3 +217,34 @@ def test_return_home_share_and_la_proportionality_at_small_scale(small_landing):
     assert national["share_home"].between(0.15, 0.27).all()
     pooled = la.groupby("la_code")[["generated", "published"]].sum()
     assert np.corrcoef(pooled["generated"], pooled["published"])[0, 1] > 0.8
+
+
+@pytest.mark.slow
+def test_national_calibration_at_scale_one(tmp_path):
+    """Scale 1.0, ten years: EES-comparable ceasing within 10% of published every year,
+    about a fifth returning home, LA volumes tracking published LA figures, and a wide
+    spread of five-year re-entry rates between LAs (issue 2: roughly 10% to 60%)."""
+    from synthetic.backcheck import compare_with_published
+    from synthetic.generator import generate
+
+    generate(tmp_path / "landing", 2016, 2025, scale=1.0, seed=0, truth=tmp_path / "truth")
+    national, la = compare_with_published(tmp_path / "landing", scale=1.0)
+    assert national["ceasing_ratio"].between(0.9, 1.1).all(), national
+    assert national["share_home"].between(0.17, 0.25).all(), national
+    pooled = la.groupby("la_code")[["generated", "published"]].sum()
+    assert np.corrcoef(pooled["generated"], pooled["published"])[0, 1] > 0.95
+
+    ret = pd.read_csv(tmp_path / "truth" / "returns_home.csv", dtype=str, keep_default_na=False)
+    ret = ret[
+        (ret["is_index_return"] == "true") & ret["cohort_year"].astype(int).between(2016, 2020)
+    ]
+    returned = pd.to_datetime(ret["return_date"])
+    window_end = returned + pd.DateOffset(months=60)
+    ret = ret[window_end <= pd.Timestamp("2025-03-31")]
+    reentry = pd.to_datetime(ret["reentry_date"].replace("", None))
+    hit = reentry.notna() & (reentry <= window_end[ret.index])
+    rate = hit.groupby(ret["la_code"]).mean()
+    assert rate.quantile(0.05) < 0.17 and rate.quantile(0.95) > 0.45
+    # Unplanned returns (E4B) break down more often than planned ones (E4A).
+    by_rec = hit.groupby(ret["rec"]).mean()
+    assert by_rec["E4B"] > by_rec["E4A"]
