@@ -61,9 +61,9 @@ def _nice_step(span: float, target: int = 5) -> float:
 
 
 def _ticks(lo: float, hi: float) -> list[float]:
-    step = _nice_step(hi - lo)
+    step = max(_nice_step(hi - lo), 1.0)
     start = np.ceil(lo / step) * step
-    return [float(t) for t in np.arange(start, hi + step / 2, step)]
+    return [float(t) for t in np.arange(start, hi + step / 2, step) if lo <= t <= hi]
 
 
 def _axes(scale: Scale, xlabel: str, ylabel: str, xfmt=lambda v: f"{v:,.0f}") -> list[str]:

@@ -138,9 +138,9 @@ def _public_text(path: Path) -> str:
     return path.read_text(encoding="utf-8", errors="replace")
 
 
-def _dates_in(text: str) -> dict[date, str]:
-    """Full dates written in ``text``, each with one way it was written."""
-    out: dict[date, str] = {}
+def _dates_in(text: str) -> dict[date, set[str]]:
+    """Full dates written in ``text``, each with the ways it was written."""
+    out: dict[date, set[str]] = {}
     for pattern, order in _DATE_PATTERNS:
         for groups in set(pattern.findall(text)):
             parts = dict(zip(order, groups, strict=True))
@@ -150,13 +150,14 @@ def _dates_in(text: str) -> dict[date, str]:
             except ValueError:
                 continue
             sep = {"y": "-", "d": "/"}[order[0]] if "M" not in parts else " "
-            out.setdefault(d, sep.join(groups))
+            out.setdefault(d, set()).add(sep.join(groups))
     return out
 
 
 def _line(text: str, needle: str) -> int:
-    pos = text.find(needle)
-    return text.count("\n", 0, pos) + 1 if pos >= 0 else 0
+    """Line of the first whole-token occurrence of ``needle`` in ``text`` (0 = absent)."""
+    m = re.search(r"(?<![A-Za-z0-9])" + re.escape(needle) + r"(?![A-Za-z0-9])", text)
+    return text.count("\n", 0, m.start()) + 1 if m else 0
 
 
 def _segments(text: str) -> list[str]:
@@ -206,18 +207,19 @@ def scan_for_private_identifiers(
             if m.replace(" ", "") in ids.postcodes:
                 hits.append(("postcode", m, _mask(m.replace(" ", ""))))
     if ids.dobs:
-        for d, written in sorted(_dates_in(corpus).items()):
+        for d, forms in sorted(_dates_in(corpus).items()):
             structural = (d.month, d.day) in ((3, 31), (4, 1))
             if d in ids.dobs and d not in allowed_dates and not structural:
-                hits.append(("date_of_birth", written, d.isoformat()))
+                hits += [("date_of_birth", w, d.isoformat()) for w in sorted(forms)]
 
-    findings = []
+    findings: dict[tuple[str, str, str], Finding] = {}
     for kind, written, shown in hits:
         for rel, text in texts.items():
             hay = text.upper() if kind == "postcode" else text
-            if written in hay:
-                findings.append(Finding(rel, _line(hay, written), kind, shown))
-    return findings
+            line = _line(hay, written) if written in hay else 0
+            if line and (rel, kind, shown) not in findings:
+                findings[(rel, kind, shown)] = Finding(rel, line, kind, shown)
+    return sorted(findings.values(), key=lambda f: (f.file, f.line, f.kind))
 
 
 # --- Manifest ---------------------------------------------------------------------------

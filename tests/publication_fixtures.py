@@ -495,3 +495,68 @@ def build_episode_history(n_children: int = 200, seed: int = 7) -> pd.DataFrame:
             "home_post": [f"B{1 + i % 30} {i % 9}AA" for i in range(n_children)],
         }
     )
+
+
+# A small but complete set of LAs for fast tests: boundary changes (Dorset/Poole/
+# Bournemouth 2019, Northamptonshire 2021, Cumbria 2023), tiny cohorts (City of London,
+# Isles of Scilly), a rejected return (Kent 2022), a quarantined one (Birmingham 2024),
+# and ordinary LAs in several regions.
+SMALL_LAS = [
+    "201",
+    "202",
+    "330",
+    "420",
+    "835",
+    "836",
+    "837",
+    "838",
+    "839",
+    "886",
+    "909",
+    "928",
+    "940",
+    "941",
+    "942",
+    "943",
+    "929",
+    "873",
+]
+
+
+def release_info(**overrides):
+    from assets.release import ReleaseInfo
+
+    values = dict(
+        name="2025",
+        title="Re-entry to care after a return home",
+        release_date=date(2025, 11, 27),
+        next_update="November 2026",
+        contact_email="children.statistics@example.gov.uk",
+        contact_name="Children looked after statistics team",
+        producer="Department for Education",
+        cut_off_year=2025,
+        first_year=2016,
+        provisional=True,
+    )
+    values.update(overrides)
+    return ReleaseInfo(**values)
+
+
+def small_inputs(la_codes=SMALL_LAS, seed=20251127):
+    """Everything build_candidate needs, for a handful of LAs."""
+    from assets.notes import contextual_notes
+    from assets.release import PrivateIdentifiers
+
+    release = release_info()
+    published = build_published(la_codes=la_codes, seed=seed)
+    status = build_la_year_status(la_codes=la_codes)
+    notes = contextual_notes(published, status, previous_release_dir=None, release=release)
+    return {
+        "published": published,
+        "notes": notes,
+        "la_year_status": status,
+        "audit": FakeAudit(True, 5000, 4.0, {"primary": 120, "secondary": 45}),
+        "inventory": build_inventory(),
+        "release": release,
+        "private_identifiers": PrivateIdentifiers.from_history(build_episode_history()),
+    }
