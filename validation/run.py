@@ -392,7 +392,9 @@ def child_keys(la_code: pd.Series, child: pd.Series, children: pd.Index) -> pd.S
     ``children`` in the low 32 bits; -1 where CHILD is blank. Sorting and joining on this
     is an order of magnitude faster than on two string columns."""
     code = children.get_indexer(child.to_numpy())
-    la = pd.to_numeric(la_code, errors="coerce").fillna(0).to_numpy(dtype=np.int64)
+    la_codes, la_values = pd.factorize(la_code)
+    la_ints = pd.to_numeric(pd.Series(la_values), errors="coerce").fillna(0).to_numpy(np.int64)
+    la = np.where(la_codes >= 0, la_ints[np.maximum(la_codes, 0)], 0)
     key = (la << 32) | np.maximum(code, 0).astype(np.int64)
     return pd.Series(np.where(code >= 0, key, -1), index=child.index, dtype="int64")
 
