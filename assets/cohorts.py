@@ -28,7 +28,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from assets.periods import collection_year_of
+from assets.periods import collection_year_of, sort_order
 
 RETURN_HOME_RECS = ("E4A", "E4B")
 NEW_PERIOD_RNE = "S"
@@ -71,8 +71,8 @@ def returns_home(periods: pd.DataFrame) -> pd.DataFrame:
     """Periods of care ending in a return home (E4A/E4B), with each child's count of
     earlier returns home in the same LA in the loaded history (``previous_returns``)."""
     rh = periods[periods["end_rec"].isin(RETURN_HOME_RECS)].copy()
-    rh = rh.sort_values(["la_code", "child", "period_seq"], kind="stable")
-    rh["previous_returns"] = rh.groupby(["la_code", "child"], sort=False).cumcount()
+    rh = rh.iloc[sort_order(rh, ["la_code", "child", "period_seq"])]
+    rh["previous_returns"] = rh.groupby(_child_id(rh), sort=False).cumcount().to_numpy()
     rh["cohort_year"] = collection_year_of(rh["period_end"]).astype("int64")
     return rh.rename(
         columns={
@@ -88,9 +88,19 @@ def _next_new_period_start(periods: pd.DataFrame) -> pd.Series:
     """For each period, the start of the first *later* period of the same child in the same
     LA whose first episode is RNE S (NaT if none). Periods are in (la, child, seq) order."""
     new_start = periods["period_start"].where(periods["first_rne"].eq(NEW_PERIOD_RNE))
-    keys = [periods["la_code"], periods["child"]]
-    following = new_start.groupby(keys, sort=False).shift(-1)
-    return following.groupby(keys, sort=False).bfill()
+    child = _child_id(periods)
+    following = new_start.groupby(child, sort=False).shift(-1)
+    return following.groupby(child, sort=False).bfill()
+
+
+def _child_id(frame: pd.DataFrame) -> np.ndarray:
+    """An integer per (la_code, child) for a frame already in (la_code, child) order:
+    integer group keys are much faster than grouping on two text columns."""
+    la = pd.factorize(frame["la_code"])[0]
+    child = pd.factorize(frame["child"])[0]
+    new = np.ones(len(frame), dtype=bool)
+    new[1:] = (la[1:] != la[:-1]) | (child[1:] != child[:-1])
+    return np.cumsum(new)
 
 
 def _first_new_period_elsewhere(index: pd.DataFrame, periods: pd.DataFrame) -> pd.Series:
@@ -115,7 +125,7 @@ def _first_new_period_elsewhere(index: pd.DataFrame, periods: pd.DataFrame) -> p
 def index_returns(periods: pd.DataFrame) -> pd.DataFrame:
     """Each child's first return home per LA per collection year, with the date of their
     first re-entry in the same LA and in any LA (NaT if none in the loaded history)."""
-    periods = periods.sort_values(["la_code", "child", "period_seq"], kind="stable")
+    periods = periods.iloc[sort_order(periods, ["la_code", "child", "period_seq"])]
     periods = periods.reset_index(drop=True)
     periods["next_new_period_start"] = _next_new_period_start(periods)
     rh = returns_home(periods)
@@ -129,7 +139,7 @@ def index_returns(periods: pd.DataFrame) -> pd.DataFrame:
     elsewhere = _first_new_period_elsewhere(index, periods)
     index["reentry_date_any_la"] = pd.concat([same_la, elsewhere], axis=1).min(axis=1)
     index["reentry_date_any_la"] = index["reentry_date_any_la"].astype(same_la.dtype)
-    index = index.sort_values(["cohort_year", "la_code", "child"], kind="stable")
+    index = index.iloc[sort_order(index, ["cohort_year", "la_code", "child"])]
     return index[INDEX_RETURN_COLUMNS].reset_index(drop=True)
 
 

@@ -307,7 +307,8 @@ def _add_comparisons(rows: pd.DataFrame) -> pd.DataFrame:
     rows = rows.merge(
         england.rename(columns={"re_entry_rate": "england_re_entry_rate"}), on=match, how="left"
     )
-    is_la = rows["level"].eq(LEVEL_ORDER[LOCAL]).to_numpy()
+    # Strata rows exist only for the standardised ratio: no funnel or neighbours needed.
+    is_la = (rows["level"].eq(LEVEL_ORDER[LOCAL]) & rows["g"].ne(STRATUM_G)).to_numpy()
     position = funnel_position(
         rows.loc[is_la, "re_entered"],
         rows.loc[is_la, "returned_home"],
