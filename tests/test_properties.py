@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 history_mod = pytest.importorskip("assets.history")
@@ -58,12 +58,14 @@ UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
 # Exits other than a return home, all valid for a child under 16 in a foster placement.
 OTHER_EXITS = ("E8", "E13", "E45", "E41")
 
-PROPERTY_SETTINGS = settings(
-    max_examples=12,
+# CI: a few derandomised examples, no shrinking (each example validates 3 years twice).
+# `pytest -m slow tests/test_properties.py` runs the same properties with many examples.
+_COMMON = dict(
     deadline=None,
-    derandomize=True,  # same examples every CI run; failures reproduce exactly
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
+FAST = settings(max_examples=5, derandomize=True, phases=[Phase.generate], **_COMMON)
+DEEP = settings(max_examples=60, **_COMMON)
 
 
 @dataclass
@@ -146,6 +148,12 @@ def cohorts(draw) -> list[Child]:
     children = []
     serial = 1000
     for la in LAS:
+        # A child in long-term care throughout, so every LA sends a return every year
+        # (a year with no return at all is covered by test_bad_inputs).
+        serial += 1
+        long_term = Child(la, f"L{serial}", dt.date(2015, 1, 1), "2", _upn(la, serial))
+        long_term.episodes.append(Episode(dt.date(2021, 4, 1), None, "S", None))
+        children.append(long_term)
         for _ in range(draw(st.integers(1, 4))):
             serial += 1
             children.append(draw(child_histories(la, serial)))
@@ -190,6 +198,8 @@ def render_returns(children: list[Child], landing: Path) -> None:
                             "",
                         ]
                     )
+            if not headers:
+                continue  # no child looked after that year: no return (not_received)
             folder = landing / str(year) / la
             folder.mkdir(parents=True, exist_ok=True)
             for name, cols, rows in (
@@ -259,24 +269,31 @@ PERIOD_COLS = ["la_code", "child", "period_seq", "period_start", "period_end", "
 INDEX_COLS = ["la_code", "child", "cohort_year", "return_date", "reentry_date"]
 
 
-@PROPERTY_SETTINGS
-@given(children=cohorts())
-def test_rendered_histories_read_back_to_the_same_periods_and_reentries(children, tmp_path_factory):
-    landing = tmp_path_factory.mktemp("landing")
+def check_round_trip(children: list[Child], landing: Path) -> None:
     render_returns(children, landing)
     periods, index, history = pipeline_results(landing)
 
     failures = history.failures
-    assert failures[failures["severity"].ne("warning")].empty if "severity" in failures else True, (
-        "valid histories raised errors:\n" + failures.head(10).to_string()
-    )
+    errors = failures[failures["severity"].ne("warning")]
+    assert errors.empty, "valid histories raised errors:\n" + errors.head(10).to_string()
+    expected = expected_periods(children)
+    pd.testing.assert_frame_equal(_norm(periods, PERIOD_COLS), _norm(expected, PERIOD_COLS))
     pd.testing.assert_frame_equal(
-        _norm(periods, PERIOD_COLS), _norm(expected_periods(children), PERIOD_COLS)
+        _norm(index, INDEX_COLS), _norm(expected_index_returns(expected), INDEX_COLS)
     )
-    pd.testing.assert_frame_equal(
-        _norm(index, INDEX_COLS),
-        _norm(expected_index_returns(expected_periods(children)), INDEX_COLS),
-    )
+
+
+@FAST
+@given(children=cohorts())
+def test_rendered_histories_read_back_to_the_same_periods_and_reentries(children, tmp_path_factory):
+    check_round_trip(children, tmp_path_factory.mktemp("landing"))
+
+
+@pytest.mark.slow
+@DEEP
+@given(children=cohorts())
+def test_rendered_histories_round_trip_many_examples(children, tmp_path_factory):
+    check_round_trip(children, tmp_path_factory.mktemp("landing"))
 
 
 CORRUPTIONS = {
@@ -319,8 +336,7 @@ def _corrupt(
     return True
 
 
-@PROPERTY_SETTINGS
-@given(
+CORRUPTION_ARGS = dict(
     children=cohorts(),
     victim=st.integers(0, 50),
     year=st.integers(FIRST_YEAR, LAST_YEAR),
@@ -328,9 +344,26 @@ def _corrupt(
     column=st.sampled_from(["DECOM", "DEC", "REC", "RNE", "LS", "CIN", "PLACE"]),
     which=st.integers(0, 5),
 )
+
+
+@FAST
+@given(**CORRUPTION_ARGS)
 def test_corrupting_one_child_is_caught_or_leaves_other_children_unchanged(
     children, victim, year, how, column, which, tmp_path_factory
 ):
+    check_corruption(children, victim, year, how, column, which, tmp_path_factory)
+
+
+@pytest.mark.slow
+@DEEP
+@given(**CORRUPTION_ARGS)
+def test_corrupting_one_child_many_examples(
+    children, victim, year, how, column, which, tmp_path_factory
+):
+    check_corruption(children, victim, year, how, column, which, tmp_path_factory)
+
+
+def check_corruption(children, victim, year, how, column, which, tmp_path_factory) -> None:
     clean = tmp_path_factory.mktemp("clean")
     render_returns(children, clean)
     clean_periods, clean_index, _ = pipeline_results(clean)
