@@ -227,3 +227,54 @@ def assert_case(case, inventory: pd.DataFrame, result, clean, bad: str = BAD) ->
         assert set(result.episodes["la_code"]) <= {CLEAN, BAD}
     else:  # pragma: no cover - the catalogue test guards the vocabulary
         raise AssertionError(case.outcome)
+
+
+# --- returns across years ----------------------------------------------------------------
+
+
+def _write(folder: Path, header: str, episodes: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "header.csv").write_text(",".join(corpus.HEADER_COLUMNS) + "\n" + header)
+    (folder / "episodes.csv").write_text(",".join(corpus.EPISODE_COLUMNS) + "\n" + episodes)
+
+
+def test_year_with_no_returns_at_all_is_not_received_for_every_la(tmp_path):
+    """A collection year whose folder is empty (e.g. the new year's partition before any
+    return arrives) is 'not received' for every LA, not a crash."""
+    landing = tmp_path / "landing"
+    _write(
+        landing / "2023" / "202",
+        "A,1,01/01/2015,WBRI,UN1,,\n",
+        "A,01/05/2022,S,C2,N1,U1,PR1,,,,,,\n",
+    )
+    (landing / "2024").mkdir()
+    result = validate_collection_year(landing, 2024)
+    assert set(result.la_year_status["status"]) == {"not_received"}
+    assert result.episodes.empty and result.header.empty
+    assert result.ledger.empty or (result.ledger["rows_read"] == 0).all()
+
+
+def test_child_whose_open_episode_is_missing_next_year_is_reported_not_crashed(tmp_path):
+    """Last year's return ended with A's episode open; this year's return omits A.
+    The history must report it (open_episode_not_continued) and keep going."""
+    from assets.history import build_episode_history
+
+    landing = tmp_path / "landing"
+    _write(
+        landing / "2023" / "202",
+        "A,1,01/01/2015,WBRI,UN1,,\nB,1,01/01/2015,WBRI,UN1,,\n",
+        "A,01/05/2022,S,C2,N1,U1,PR1,,,,,,\nB,01/05/2022,S,C2,N1,U1,PR1,01/06/2022,E4A,,,,\n",
+    )
+    _write(
+        landing / "2024" / "202",
+        "C,1,01/01/2015,WBRI,UN1,,\n",
+        "C,01/05/2023,S,C2,N1,U1,PR1,01/06/2023,E4A,,,,\n",
+    )
+    years = [validate_collection_year(landing, y) for y in (2023, 2024)]
+    history = build_episode_history(years)
+    f = history.failures
+    hit = f[f["rule_code"].eq("open_episode_not_continued")]
+    assert hit["child"].tolist() == ["A"], f.to_string()
+    assert hit["file"].tolist() == ["2023/202/episodes.csv"]
+    assert hit["row"].tolist() == [1]
+    assert set(history.episode_history["child"]) == {"A", "B", "C"}
