@@ -35,14 +35,14 @@ HOME, ADOPT, SGO, CAO, REL, OTHER, TRANSFER, CUSTODY, TO18, AGEASSESS, MISC = ra
 OUTCOME_BY_AGE = np.array(
     [
         [0.20, 0.36, 0.22, 0.05, 0.05, 0.06, 0.035, 0.00, 0.02, 0.00, 0.005],
-        [0.30, 0.21, 0.22, 0.06, 0.06, 0.07, 0.045, 0.00, 0.03, 0.00, 0.005],
-        [0.35, 0.03, 0.15, 0.06, 0.08, 0.08, 0.055, 0.00, 0.19, 0.00, 0.005],
-        [0.30, 0.00, 0.05, 0.03, 0.07, 0.08, 0.075, 0.03, 0.355, 0.005, 0.005],
+        [0.30, 0.21, 0.22, 0.06, 0.06, 0.07, 0.045, 0.00, 0.05, 0.00, 0.005],
+        [0.35, 0.03, 0.15, 0.06, 0.08, 0.08, 0.055, 0.00, 0.24, 0.00, 0.005],
+        [0.28, 0.00, 0.05, 0.03, 0.07, 0.075, 0.075, 0.03, 0.38, 0.005, 0.005],
         [0.14, 0.00, 0.00, 0.01, 0.07, 0.10, 0.06, 0.04, 0.49, 0.08, 0.01],
     ]
 )
 # Period length (days) by category: lognormal median and sigma (TO18 ends at 18).
-LENGTH_MEDIAN = np.array([120, 680, 560, 450, 260, 160, 200, 60, 1, 90, 300], dtype=float)
+LENGTH_MEDIAN = np.array([140, 720, 700, 600, 420, 300, 330, 60, 1, 150, 450], dtype=float)
 LENGTH_SIGMA = np.array([1.3, 0.3, 0.5, 0.6, 1.1, 1.4, 1.1, 0.9, 0.0, 0.8, 1.0])
 # Starts by age (EES children starting to be looked after, by age): <1, 1-4, 5-9, 10-15, 16+.
 ENTRY_AGE_SHARE = np.array([0.19, 0.15, 0.14, 0.36, 0.16])
@@ -52,7 +52,7 @@ AT18_REC = np.array(["E17", "E5", "E6", "E7", "E8", "E13"])
 AT18_WEIGHTS = np.array([0.42, 0.33, 0.09, 0.04, 0.06, 0.06])
 E4B_SHARE = 0.16  # EES 2024: 1,100 of 6,840 returns home were not part of the care plan
 MOVE_LA_ON_REENTRY = 0.07
-TRANSFER_CONTINUES = 0.7
+TRANSFER_CONTINUES = 0.5
 MAX_ROUNDS = 10
 
 
@@ -302,7 +302,7 @@ def simulate(
     return Simulation(children=children, records=records, periods=periods, episodes=episodes)
 
 
-ENTRY_SCALE = 0.91
+ENTRY_SCALE = 0.94
 COVID_FROM, COVID_TO = to_days("2020-04-01"), to_days("2021-03-31")
 COVID_DELAYED = 0.15
 HOME_DAMPING = 0.8
