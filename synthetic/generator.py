@@ -8,6 +8,8 @@ are sorted before writing, and nothing depends on dict/set order or the wall clo
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -113,6 +115,41 @@ def generate(
         raise ValueError(f"--error-rate must be in [0, 1), got {error_rate}")
     t0 = time.perf_counter()
     out = Path(out)
+    if out.is_dir() and any(p.is_dir() and p.name.isdigit() for p in out.iterdir()):
+        raise FileExistsError(
+            f"{out} already holds collection-year folders; generate into a new or empty folder "
+            "(returns from different runs must not be mixed)"
+        )
+    # Write into a hidden sibling and move the year folders in at the end, so an interrupted
+    # run never leaves a partial landing folder that looks complete.
+    staging = out.parent / f".{out.name}.synth-staging-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        summary = _generate(
+            staging, first_year, last_year, scale, seed, error_rate, truth, progress, t0
+        )
+        out.mkdir(parents=True, exist_ok=True)
+        for year_dir in sorted(staging.iterdir()):
+            os.rename(year_dir, out / year_dir.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    summary.out = str(out)
+    summary.seconds = round(time.perf_counter() - t0, 2)
+    return summary
+
+
+def _generate(
+    out: Path,
+    first_year: int,
+    last_year: int,
+    scale: float,
+    seed: int,
+    error_rate: float,
+    truth: Path | None,
+    progress: bool,
+    t0: float,
+) -> GenerationSummary:
 
     def say(msg: str) -> None:
         if progress:

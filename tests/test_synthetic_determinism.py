@@ -51,3 +51,14 @@ def test_different_seed_gives_different_returns(tmp_path):
     generate(tmp_path / "a", **ARGS)
     generate(tmp_path / "b", **{**ARGS, "seed": 4})
     assert _digest(tmp_path / "a") != _digest(tmp_path / "b")
+
+
+def test_refuses_to_mix_runs_in_one_landing_folder(tmp_path):
+    import pytest
+
+    generate(tmp_path / "landing", 2025, 2025, scale=0.01, seed=1)
+    before = _digest(tmp_path / "landing")
+    with pytest.raises(FileExistsError, match="collection-year folders"):
+        generate(tmp_path / "landing", 2024, 2025, scale=0.01, seed=2)
+    assert _digest(tmp_path / "landing") == before
+    assert not list(tmp_path.glob(".*staging*"))
