@@ -27,7 +27,12 @@ def episode_frame(episodes: pd.DataFrame, header: pd.DataFrame) -> pd.DataFrame:
         ep["DEC_DT"] = parse_903_dates(ep["DEC"])
     first = header[header["KEY"] >= 0].drop_duplicates("KEY")
     dob_dt = first["DOB_DT"] if "DOB_DT" in first else parse_903_dates(first["DOB"])
-    ep["DOB_DT"] = ep["KEY"].map(pd.Series(dob_dt.to_numpy(), index=first["KEY"].to_numpy()))
+    lookup = pd.Series(
+        dob_dt.to_numpy(dtype="datetime64[ns]"),
+        index=pd.Index(first["KEY"].to_numpy(dtype=np.int64)),
+        dtype="datetime64[ns]",
+    )
+    ep["DOB_DT"] = lookup.reindex(ep["KEY"].to_numpy(dtype=np.int64)).to_numpy()
     # NaT sorts last; ties keep file order.
     decom = ep["DECOM_DT"].to_numpy(dtype="datetime64[ns]").view("int64")
     decom = np.where(ep["DECOM_DT"].isna().to_numpy(), np.iinfo(np.int64).max, decom)

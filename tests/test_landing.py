@@ -1,0 +1,153 @@
+"""Finding and reading returns: inventory of odd landing folders, tolerated variations
+recorded, nothing guessed (tests/data/bad_inputs covers the full corpus of broken files)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from assets.landing import INVENTORY_COLUMNS, inventory_landing, read_return_table
+
+FIXTURE = Path(__file__).parent / "data" / "returns" / "two_years"
+EPISODES = (FIXTURE / "2024" / "201" / "episodes.csv").read_text()
+HEADER = (FIXTURE / "2024" / "201" / "header.csv").read_text()
+
+
+@pytest.fixture
+def landing(tmp_path) -> Path:
+    root = tmp_path / "landing"
+    shutil.copytree(FIXTURE, root)
+    return root
+
+
+def test_inventory_lists_every_file_with_hash_size_and_time(landing):
+    inv = inventory_landing(landing)
+    assert list(inv.columns) == INVENTORY_COLUMNS
+    assert len(inv) == 8 and inv["problem"].isna().all()
+    assert inv["path"].tolist() == sorted(inv["path"])
+    row = inv[inv["path"].eq("2024/201/episodes.csv")].iloc[0]
+    data = (landing / row["path"]).read_bytes()
+    assert row["sha256"] == hashlib.sha256(data).hexdigest()
+    assert row["size_bytes"] == len(data)
+    assert row["collection_year"] == 2024 and row["la_code"] == "201"
+    assert row["table"] == "episodes"
+    assert pd.Timestamp(row["modified"]).tzinfo is not None  # ISO 8601 UTC
+    assert str(inv["collection_year"].dtype) == "Int64"
+
+
+def test_inventory_reports_odd_names_without_crashing(landing, tmp_path):
+    (landing / "20x4" / "201").mkdir(parents=True)
+    (landing / "20x4" / "201" / "header.csv").write_text(HEADER)
+    (landing / "2024" / "999").mkdir()
+    (landing / "2024" / "999" / "episodes.csv").write_text(EPISODES)
+    (landing / "2024" / "201" / "notes.txt").write_text("call back")
+    (landing / "2024" / "README.md").write_text("x")
+    (landing / "2024" / "202; rm -rf ~").mkdir()
+    outside = tmp_path / "secret.csv"
+    outside.write_text("CHILD\n1\n")
+    os.symlink(outside, landing / "2023" / "202" / "link.csv")
+    os.symlink(tmp_path, landing / "2023" / "203")
+    inv = inventory_landing(landing).set_index("path")
+    assert "not a 4-digit collection year" in inv.loc["20x4/201/header.csv", "problem"]
+    assert pd.isna(inv.loc["20x4/201/header.csv", "collection_year"])
+    assert "not a known 3-digit DfE LA code" in inv.loc["2024/999/episodes.csv", "problem"]
+    assert pd.isna(inv.loc["2024/999/episodes.csv", "la_code"])
+    assert "not a recognised SSDA903 table" in inv.loc["2024/201/notes.txt", "problem"]
+    assert "expected layout" in inv.loc["2024/README.md", "problem"]
+    assert "outside the landing folder" in inv.loc["2023/202/link.csv", "problem"]
+    assert "outside the landing folder" in inv.loc["2023/203", "problem"]
+    assert pd.isna(inv.loc["2023/202/link.csv", "sha256"])  # never opened
+    # the linked folder was not walked into
+    assert not any(p.startswith("2023/203/") for p in inv.index)
+
+
+def test_size_limit_is_checked_before_reading(landing):
+    inv = inventory_landing(landing, max_bytes=50)
+    assert inv["problem"].str.contains("size limit").all()
+    result = read_return_table(landing / "2024/201/episodes.csv", "episodes", max_bytes=50)
+    assert result.table is None and result.problem_rule == "file_too_large"
+
+
+def _read(tmp_path: Path, data: bytes, table: str = "episodes"):
+    path = tmp_path / f"{table}.csv"
+    path.write_bytes(data)
+    return read_return_table(path, table)
+
+
+def test_child_keeps_leading_zeros_and_values_stay_strings(tmp_path):
+    result = _read(tmp_path, EPISODES.encode())
+    frame = result.frame
+    assert frame["CHILD"].tolist()[:2] == ["0101", "0102"]
+    assert frame["source_row"].tolist() == [1, 2, 3, 4]
+    assert frame["DEC"].isna().tolist() == [False, True, False, False]
+    assert result.notes == [] and result.problem is None
+
+
+@pytest.mark.parametrize(
+    ("variant", "note"),
+    [
+        (lambda t: b"\xef\xbb\xbf" + t.encode(), "byte-order mark"),
+        (lambda t: t.replace("CARPL", "CARPL£").encode("cp1252"), "Windows-1252"),
+        (lambda t: t.replace("\n", "\r\n").encode(), "CRLF"),
+        (lambda t: t.replace("CHILD,DECOM", " child , Decom").encode(), "column names"),
+        (lambda t: (t + ",,,,,,,,,,,,\n\n  \n").encode(), "3 blank row(s)"),
+        (
+            lambda t: t.replace("URN\n", "URN,SOCIAL_WORKER\n").replace(",\n", ",,Ann\n").encode(),
+            "extra columns",
+        ),
+    ],
+    ids=["bom", "cp1252", "crlf", "header_case", "blank_trailing_rows", "extra_column"],
+)
+def test_tolerated_variations_are_recorded_and_read_identically(tmp_path, variant, note):
+    clean = _read(tmp_path, EPISODES.encode()).frame
+    result = _read(tmp_path, variant(EPISODES))
+    assert any(note in n for n in result.notes), result.notes
+    got = result.frame
+    if note == "Windows-1252":
+        assert got.loc[0, "REASON_PLACE_CHANGE"] == "CARPL£"
+        got.loc[0, "REASON_PLACE_CHANGE"] = "CARPL"
+    pd.testing.assert_frame_equal(got, clean)
+
+
+def test_blank_rows_in_the_middle_keep_file_row_numbers(tmp_path):
+    lines = EPISODES.splitlines()
+    text = "\n".join([lines[0], lines[1], "", ",,,,", lines[2]]) + "\n"
+    result = _read(tmp_path, text.encode())
+    assert result.frame["source_row"].tolist() == [1, 4]
+    assert result.blank_rows == 2
+
+
+def test_unusable_files_are_file_level_problems_not_exceptions(tmp_path):
+    cases = {
+        b"": "file_empty",
+        EPISODES.splitlines()[0].encode() + b"\n": "file_empty",
+        HEADER.encode(): "file_wrong_table",
+        EPISODES.replace("DECOM,", "").encode(): "file_missing_column",
+        EPISODES.encode("utf-16"): "file_unreadable",
+        EPISODES.replace(",", ";").encode(): "file_missing_column",
+    }
+    for data, rule in cases.items():
+        result = _read(tmp_path, data)
+        assert result.table is None and result.problem_rule == rule, (data[:30], result)
+        assert result.problem
+
+
+def test_xlsx_return_reads_like_the_csv(tmp_path):
+    from openpyxl import Workbook
+
+    clean = _read(tmp_path, EPISODES.encode()).frame
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Episodes"
+    for line in EPISODES.splitlines():
+        ws.append([v if v else None for v in line.split(",")])
+    path = tmp_path / "episodes.xlsx"
+    wb.save(path)
+    result = read_return_table(path, "episodes")
+    pd.testing.assert_frame_equal(result.frame, clean)
+    assert "Excel" in result.notes[0]
