@@ -87,7 +87,7 @@ COUNT_COLUMNS = [
     Column("re_entry_rate_upper_ci", "Re-entry rate upper 95% confidence limit (%)", "number"),
 ]
 KEY_COLUMNS = [
-    Column("time_period", "Cohort year (year ending 31 March)", "number", 12),
+    Column("time_period", "Cohort year (ending 31 March)", "number", 12),
     Column("cohort_span", "Cohort years", "text", 14),
 ]
 BREAKDOWN_COLUMNS = [
@@ -285,6 +285,13 @@ def reentry_tables(reentry_ees: pd.DataFrame, notes: pd.DataFrame) -> list[Sheet
         if not la[mask].any():
             cols = [c for c in cols if c.source not in ("funnel_position", "sn_re_entry_rate")]
         lines = list(common)
+        if (part["notes"] == "").all():
+            # No row-specific note: a Notes column would be a blank column.
+            cols = [c for c in cols if c is not NOTES_COLUMN]
+            lines[3] = (
+                f"Notes that apply to the whole table: {whole}. The notes are on the Notes "
+                "worksheet."
+            )
         if sheet in ("Table_3", "Table_4"):
             lines.insert(
                 3,
@@ -322,7 +329,7 @@ def context_tables(
                 "Source: SSDA903 children looked after returns made by local authorities.",
             ],
             [
-                Column("time_period", "Year ending 31 March", "number", 10),
+                Column("time_period", "Year (ending 31 March)", "number", 10),
                 Column("geographic_level", "Geographic level", "text", 14),
                 Column("la_or_area_code", "Area code", "text", 12),
                 Column("la_or_area_name", "Area name", "text", 28),
@@ -344,7 +351,7 @@ def context_tables(
                 "Source: SSDA903 children looked after returns made by local authorities.",
             ],
             [
-                Column("time_period", "Cohort year (year ending 31 March)", "number", 12),
+                Column("time_period", "Cohort year (ending 31 March)", "number", 12),
                 *AREA_COLUMNS,
                 Column("time_band", "Time from return home to re-entry", "text", 22),
                 Column("re_entered", "Children who re-entered care (number)", "number", 16),
