@@ -128,7 +128,7 @@ def cross_year_failures(
         # A child quarantined this year is absent on purpose; that is not a discontinuity.
         gone = gone[~gone["KEY"].isin(this_quarantined)]
     if not gone.empty:
-        rows = gone.rename(
+        rows = gone.drop(columns=["collection_year", "source_file", "source_row"]).rename(
             columns={
                 "collection_year_last": "collection_year",
                 "source_file_last": "source_file",
