@@ -31,7 +31,7 @@ from synthetic.render import (
 )
 from synthetic.simulate import simulate, to_days
 from synthetic.truth import (
-    child_upns,
+    episode_upns,
     observed_episodes,
     periods_of_care,
     periods_table,
@@ -217,11 +217,10 @@ def _write_truth(
     args: dict,
 ) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    obs = observed_episodes(sim, rows)
-    upns = child_upns(header_upn)
+    obs = episode_upns(observed_episodes(sim, rows), header_upn)
     per = periods_of_care(obs)
-    periods = periods_table(per, upns, sim)
-    ret = returns_home(per, upns, sim)
+    periods = periods_table(per, sim)
+    ret = returns_home(per, sim)
     periods.to_csv(folder / "periods.csv", index=False, lineterminator="\n")
     ret.to_csv(folder / "returns_home.csv", index=False, lineterminator="\n")
     errors.to_csv(folder / "errors.csv", index=False, lineterminator="\n")

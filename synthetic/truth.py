@@ -45,16 +45,20 @@ def observed_episodes(sim: Simulation, rows: pd.DataFrame) -> pd.DataFrame:
             "rec": pd.Categorical(rec),
             "rne": pd.Categorical(text(ep["rne"], e)),
             "short_break": ep["short_break"].to_numpy()[e],
+            "year": last["year"].to_numpy(),
         }
     )
     return out.sort_values(["la", "child_num", "decom"], kind="stable").reset_index(drop=True)
 
 
-def child_upns(header_upn: pd.DataFrame) -> pd.DataFrame:
-    """la, record_id, upn_ok: whether the UPN in the child's latest header under that LA code
-    is a real UPN (not a UN code). Input: la, record_id, year, upn_ok for every header row."""
-    h = header_upn.sort_values(["la", "record_id", "year"], kind="stable")
-    return h.drop_duplicates(["la", "record_id"], keep="last")[["la", "record_id", "upn_ok"]]
+def episode_upns(obs: pd.DataFrame, header_upn: pd.DataFrame) -> pd.DataFrame:
+    """Add ``upn_ok`` to observed episodes: whether the header of the return the episode's
+    version comes from (its latest return under that LA code) holds a real UPN, not a UN
+    code. This is the UPN the pipeline carries on the episode (header fields repeated on
+    every episode; the later return wins). Input header_upn: la, record_id, year, upn_ok."""
+    out = obs.merge(header_upn, on=["la", "record_id", "year"], how="left", validate="m:1")
+    out["upn_ok"] = out["upn_ok"].fillna(False).astype(bool)
+    return out
 
 
 def periods_of_care(obs: pd.DataFrame) -> pd.DataFrame:
@@ -82,6 +86,7 @@ def periods_of_care(obs: pd.DataFrame) -> pd.DataFrame:
                     "end": dec[last],
                     "end_rec": rec[last],
                     "start_rne": rne[first],
+                    "upn_ok": eps["upn_ok"].to_numpy()[last],
                     "short_break": sb,
                 }
             )
@@ -96,37 +101,47 @@ def _la_text(la: np.ndarray) -> np.ndarray:
     return np.char.zfill(la.astype(str), 3).astype(object)
 
 
-def returns_home(per: pd.DataFrame, upns: pd.DataFrame, sim: Simulation) -> pd.DataFrame:
-    """One row per return home (non-short-break period ending E4A/E4B), with re-entries."""
+def returns_home(per: pd.DataFrame, sim: Simulation) -> pd.DataFrame:
+    """One row per return home (non-short-break period ending E4A/E4B), with re-entries.
+
+    A period's UPN is the one on its last episode (as in the pipeline). Any-LA re-entry: the
+    earlier of the same-LA re-entry and the first RNE S period in another LA code whose UPN
+    matches, on or after the return date; blank when the returning period has no real UPN.
+    """
     care = per[~per["short_break"].to_numpy()]
     ret = care[np.isin(care["end_rec"].to_numpy(), ["E4A", "E4B"]) & (care["end"] >= 0)].copy()
     ret["return_date"] = ret["end"].to_numpy()
     ret["cohort_year"] = collection_year_of(ret["return_date"].to_numpy())
     ret = ret.sort_values(["la", "child_num", "return_date"], kind="stable")
     ret["is_index_return"] = ~ret.duplicated(["la", "record_id", "cohort_year"])
-    starts = care[care["start_rne"].to_numpy() == "S"][["la", "record_id", "start"]]
     pid_of = sim.records["pid"].to_numpy()
-
-    ret = ret.merge(upns, on=["la", "record_id"], how="left")
-    ret["upn_ok"] = ret["upn_ok"].fillna(False).astype(bool)
     ret["pid"] = pid_of[ret["record_id"].to_numpy()]
+    starts = care[care["start_rne"].to_numpy() == "S"]
+
     ret = ret.sort_values("return_date", kind="stable")
-    s_same = starts.sort_values("start", kind="stable").rename(columns={"start": "reentry"})
+    s_same = starts[["la", "record_id", "start"]].rename(columns={"start": "reentry"})
+    s_same = s_same.sort_values("reentry", kind="stable")
     ret = pd.merge_asof(
         ret, s_same, left_on="return_date", right_on="reentry", by=["la", "record_id"],
         direction="forward",
     )  # fmt: skip
-    # Any LA: linked by UPN, which (when valid) identifies the person, so link on pid.
-    s_any = starts.merge(upns, on=["la", "record_id"], how="left")
-    s_any = s_any[s_any["upn_ok"].fillna(False).astype(bool)]
-    s_any = pd.DataFrame(
-        {"pid": pid_of[s_any["record_id"].to_numpy()], "reentry_any": s_any["start"].to_numpy()}
+    # Other LA codes, linked by UPN: a real UPN identifies the person, so link on pid.
+    s_other = starts[starts["upn_ok"].to_numpy()]
+    s_other = pd.DataFrame(
+        {
+            "pid": pid_of[s_other["record_id"].to_numpy()],
+            "other_la": s_other["la"].to_numpy(),
+            "other_start": s_other["start"].to_numpy(),
+        }
     )
-    s_any = s_any.sort_values("reentry_any", kind="stable")
-    ret = pd.merge_asof(
-        ret, s_any, left_on="return_date", right_on="reentry_any", by="pid", direction="forward"
-    )
-    ret.loc[~ret["upn_ok"], "reentry_any"] = np.nan
+    linked = ret.loc[ret["upn_ok"], ["pid", "la", "return_date"]].reset_index()
+    pairs = linked.merge(s_other, on="pid", how="inner")
+    pairs = pairs[
+        (pairs["other_la"] != pairs["la"]) & (pairs["other_start"] >= pairs["return_date"])
+    ]
+    elsewhere = pairs.groupby("index")["other_start"].min().reindex(ret.index)
+    any_la = np.fmin(ret["reentry"].to_numpy(dtype=float), elsewhere.to_numpy(dtype=float))
+    ret["reentry_any"] = np.where(ret["upn_ok"].to_numpy(), any_la, np.nan)
     ret = ret.sort_values(["la", "child_num", "return_date"], kind="stable")
     kids = sim.children
     pos = np.searchsorted(kids["pid"].to_numpy(), ret["pid"].to_numpy())
@@ -143,27 +158,27 @@ def returns_home(per: pd.DataFrame, upns: pd.DataFrame, sim: Simulation) -> pd.D
             "cohort_year": ret["cohort_year"].to_numpy(),
             "is_index_return": np.where(ret["is_index_return"], "true", "false"),
             "reentry_date": _iso(ret["reentry"].fillna(-1).to_numpy(dtype=np.int64)),
-            "reentry_date_any_la": _iso(ret["reentry_any"].fillna(-1).to_numpy(dtype=np.int64)),
+            "reentry_date_any_la": _iso(
+                pd.Series(ret["reentry_any"]).fillna(-1).to_numpy(dtype=np.int64)
+            ),
         }
     )
 
 
-def periods_table(per: pd.DataFrame, upns: pd.DataFrame, sim: Simulation) -> pd.DataFrame:
+def periods_table(per: pd.DataFrame, sim: Simulation) -> pd.DataFrame:
     """periods.csv: one row per period of care as reported under each LA code."""
-    p = per.merge(upns, on=["la", "record_id"], how="left")
-    ok = p["upn_ok"].fillna(False).astype(bool).to_numpy()
+    ok = per["upn_ok"].to_numpy()
     kids = sim.children
-    pos = np.searchsorted(
-        kids["pid"].to_numpy(), sim.records["pid"].to_numpy()[p["record_id"].to_numpy()]
-    )
+    rid = per["record_id"].to_numpy()
+    pos = np.searchsorted(kids["pid"].to_numpy(), sim.records["pid"].to_numpy()[rid])
     return pd.DataFrame(
         {
-            "la_code": _la_text(p["la"].to_numpy()),
-            "child": sim.records["child"].to_numpy()[p["record_id"].to_numpy()],
+            "la_code": _la_text(per["la"].to_numpy()),
+            "child": sim.records["child"].to_numpy()[rid],
             "upn": np.where(ok, kids["upn"].to_numpy()[pos], ""),
-            "period_start": _iso(p["start"].to_numpy()),
-            "period_end": _iso(p["end"].to_numpy()),
-            "end_rec": p["end_rec"].to_numpy(),
-            "short_break": np.where(p["short_break"], "true", "false"),
+            "period_start": _iso(per["start"].to_numpy()),
+            "period_end": _iso(per["end"].to_numpy()),
+            "end_rec": per["end_rec"].to_numpy(),
+            "short_break": np.where(per["short_break"], "true", "false"),
         }
     )
