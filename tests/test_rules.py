@@ -106,6 +106,7 @@ SEVERITY |= {"381": "warning", "child_without_episodes": "warning"}
 # "followed by an episode while still open"; a gap after X1 is also "no continuation").
 ALSO_FIRES = {
     "duplicate_episode": {"142"},
+    "142": {"433"},  # the next episode cannot start on a DEC that does not exist
     "432": {"433"},
     "433": {"388"},
     "501": {"388", "433"},  # overlap: the next episode does not start on the DEC

@@ -57,9 +57,11 @@ def rule_432(ep: pd.DataFrame) -> pd.Series:
 
 
 def rule_433(ep: pd.DataFrame) -> pd.Series:
-    """433: a continuation RNE but the episode does not start the day the last one ended."""
+    """433: a continuation RNE but the episode does not start the day the last one ended
+    (including when the last one has not ended at all)."""
     cont = ep["RNE"].isin(CONTINUATION_RNE)
-    return cont & ep["HAS_PREV"] & ep["PREV_DEC_DT"].notna() & ep["PREV_DEC_DT"].ne(ep["DECOM_DT"])
+    same_day = ep["PREV_DEC_DT"].eq(ep["DECOM_DT"]).fillna(False).astype(bool)
+    return cont & ep["HAS_PREV"] & ~same_day
 
 
 def rule_357(ep: pd.DataFrame, first_visible_start: pd.Timestamp) -> pd.Series:
