@@ -4,6 +4,7 @@ candidate release."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -49,6 +50,38 @@ def disclosure_config(settings: ReleaseSettings):
     )
 
 
+def load_previous_published(qa_disclosure: Path):
+    """The previous release's controlled tables and suppression log, from its restricted
+    QA pack (written by ``assets.disclosure.write_published``), or None if absent."""
+    import pandas as pd
+
+    from assets.audit import read_published_dir
+    from assets.disclosure import PublishedTables
+
+    log = qa_disclosure / "suppression_log.csv"
+    if not log.is_file():
+        return None
+    tables = read_published_dir(qa_disclosure)
+    loss = qa_disclosure / "information_loss.csv"
+    return PublishedTables(
+        reentry=tables["reentry"],
+        ceased_by_reason=tables["ceased_by_reason"],
+        time_to_reentry=tables["time_to_reentry"],
+        suppression_log=pd.read_csv(log, dtype={"region_code": str, "old_la_code": str}),
+        information_loss=pd.read_csv(loss) if loss.is_file() else pd.DataFrame(),
+    )
+
+
+def previous_release_tables(settings: ReleaseSettings, release: str):
+    """(folder, tables) of the previous published release, so suppression and the audit
+    cover both releases together (a cell cannot be recovered by differencing them)."""
+    previous = settings.previous_release_path(release)
+    if previous is None:
+        return None, None
+    qa = previous.parent.parent / "restricted" / previous.name / "qa" / "disclosure"
+    return previous, load_previous_published(qa)
+
+
 def _suppressed_cells(published) -> int:
     log = getattr(published, "suppression_log", None)
     return 0 if log is None else len(log)
@@ -79,13 +112,20 @@ def disclosure_controlled_tables(
     from assets.disclosure import apply_disclosure_control
 
     config = disclosure_config(settings)
+    previous_dir, previous = previous_release_tables(settings, settings.release_name())
+    if previous_dir is not None and previous is None:
+        context.log.warning(
+            f"previous release {previous_dir} has no restricted suppression log; suppression "
+            "and audit cover this release alone"
+        )
     published = apply_disclosure_control(
         reentry_measures.reentry,
         reentry_measures.ceased_by_reason,
         reentry_measures.time_to_reentry,
         config=config,
+        previous=previous,
     )
-    audit = audit_release(published, config=config)
+    audit = audit_release(published, config=config, previous=previous)
     suppressed = _suppressed_cells(published)
     yield Output(
         ControlledTables(published=published, audit=audit, config=config),
@@ -95,6 +135,7 @@ def disclosure_controlled_tables(
             "audit_passed": bool(audit.passed),
             "threshold": f"{config.threshold_low}-{config.threshold_high}",
             "protection_width": config.protection_width,
+            "previous_release": str(previous_dir) if previous is not None else "(none)",
             "information_loss": MetadataValue.md(
                 markdown_table(_as_frame(published.information_loss))
             ),

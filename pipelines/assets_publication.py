@@ -82,22 +82,22 @@ def write_qa_pack(
     _csv(history.ledger, qa / "ledger.csv")
     _csv(history.la_year_status, qa / "la_year_status.csv")
     _csv(inventory, qa / "inventory.csv")
+    from assets.disclosure import write_published
+    from assets.release import audit_summary
+
     published, audit = controlled.published, controlled.audit
-    _csv(getattr(published, "suppression_log", None), qa / "suppression_log.csv")
-    _csv(getattr(published, "information_loss", None), qa / "information_loss.csv")
-    _csv(getattr(audit, "cells_by_reason", None), qa / "disclosure_audit_cells_by_reason.csv")
-    _csv(getattr(audit, "failures", None), qa / "disclosure_audit_failures.csv")
+    # Controlled tables + restricted suppression log, in the layout the audit re-reads
+    # (`reentry check`, and the next release's suppression against this one).
+    write_published(published, qa / "disclosure")
+    _csv(audit.failures, qa / "disclosure_audit_failures.csv")
     (qa / "disclosure_audit.json").write_text(
         json.dumps(
             {
-                "passed": bool(audit.passed),
-                "cells_checked": int(audit.cells_checked),
-                "narrowest_width": None
-                if audit.narrowest_width is None
-                else float(audit.narrowest_width),
+                **audit_summary(audit),
                 "protection_width": controlled.config.protection_width,
                 "threshold_low": controlled.config.threshold_low,
                 "threshold_high": controlled.config.threshold_high,
+                "rounding_base": controlled.config.rounding_base,
             },
             indent=2,
             sort_keys=True,

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from assets.approval import MANIFEST_FILE, file_sha256
+from assets.approval import MANIFEST_FILE
 
 
 @dataclass(frozen=True)
@@ -21,35 +21,57 @@ class CheckOutcome:
     detail: str
 
 
-def _manifest_entries(manifest: dict) -> dict[str, str]:
-    """path -> sha256 from the manifest's file list (list of records or a mapping)."""
-    files = manifest.get("files", manifest)
-    if isinstance(files, dict):
-        return {str(k): (v if isinstance(v, str) else v.get("sha256")) for k, v in files.items()}
-    return {str(f["path"]): f["sha256"] for f in files}
-
-
 def check_manifest(folder: Path) -> CheckOutcome:
-    """Every file listed in manifest.json exists with the recorded SHA-256; none unlisted."""
-    manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
-    entries = _manifest_entries(manifest)
-    problems = []
-    for rel, sha in sorted(entries.items()):
-        path = folder / rel
-        if not path.is_file():
-            problems.append(f"{rel} is listed but missing")
-        elif file_sha256(path) != sha:
-            problems.append(f"{rel} does not match its recorded SHA-256")
-    on_disk = {
-        p.relative_to(folder).as_posix()
-        for p in folder.rglob("*")
-        if p.is_file() and p.name != MANIFEST_FILE
-    }
-    for rel in sorted(on_disk - set(entries)):
-        problems.append(f"{rel} is not listed in the manifest")
+    """Every file listed in manifest.json exists with its recorded size and SHA-256, and
+    nothing unlisted is present (assets.release.verify_manifest)."""
+    from assets.release import verify_manifest
+
+    problems = verify_manifest(folder)
     if problems:
         return CheckOutcome("manifest hashes", False, "; ".join(problems[:10]))
-    return CheckOutcome("manifest hashes", True, f"{len(entries)} files match manifest.json")
+    listed = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))["files"]
+    return CheckOutcome("manifest hashes", True, f"{len(listed)} files match manifest.json")
+
+
+def spreadsheet_problems(path: Path) -> list[str]:
+    """Breaches of the Analysis Function "Releasing statistics in spreadsheets" checklist
+    that can be seen in the file: hidden sheets, merged cells, filter buttons, a sheet
+    without a title in A1, a data sheet without a marked-up table, default sheet names."""
+    from openpyxl import load_workbook
+
+    problems = []
+    wb = load_workbook(path)
+    for ws in wb.worksheets:
+        where = f"{path.name} sheet '{ws.title}'"
+        if ws.sheet_state != "visible":
+            problems.append(f"{where} is hidden")
+        if ws.merged_cells.ranges:
+            problems.append(f"{where} has merged cells")
+        if ws.auto_filter and ws.auto_filter.ref:
+            problems.append(f"{where} has filter buttons")
+        if ws.title.lower().startswith("sheet"):
+            problems.append(f"{where} has a default name")
+        if not isinstance(ws["A1"].value, str) or not ws["A1"].value.strip():
+            problems.append(f"{where} has no title in cell A1")
+        for table in ws.tables.values():
+            if table.autoFilter is not None and table.autoFilter.ref:
+                problems.append(f"{where} table {table.name} has filter buttons")
+    data_sheets = [ws for ws in wb.worksheets[1:] if ws.max_row > 3]
+    for ws in data_sheets:
+        if not ws.tables:
+            problems.append(f"{path.name} sheet '{ws.title}' has data but no marked-up table")
+    return problems
+
+
+def check_spreadsheet(folder: Path) -> CheckOutcome:
+    """Every spreadsheet in the release passes the visible checklist items."""
+    books = sorted(folder.glob("*.xlsx"))
+    if not books:
+        return CheckOutcome("spreadsheet checklist", False, "no .xlsx spreadsheet found")
+    problems = [p for book in books for p in spreadsheet_problems(book)]
+    if problems:
+        return CheckOutcome("spreadsheet checklist", False, "; ".join(problems[:10]))
+    return CheckOutcome("spreadsheet checklist", True, f"{len(books)} spreadsheet(s) pass")
 
 
 def check_ees_files(folder: Path) -> CheckOutcome:
@@ -112,6 +134,7 @@ def check_disclosure_audit(folder: Path) -> CheckOutcome:
         qa / "disclosure",
         log_path=qa / "disclosure" / "suppression_log.csv",
         protection_width=int(params["protection_width"]),
+        rounding_base=int(params.get("rounding_base", 10)),
     )
     detail = (
         f"{result.cells_checked} suppressed cells checked; narrowest feasible range "
@@ -123,7 +146,7 @@ def check_disclosure_audit(folder: Path) -> CheckOutcome:
 def check_release_folder(folder: Path) -> list[CheckOutcome]:
     """Run every release check; a check that cannot run is reported as failed, with why."""
     outcomes = []
-    for check in (check_manifest, check_ees_files, check_disclosure_audit):
+    for check in (check_manifest, check_ees_files, check_spreadsheet, check_disclosure_audit):
         try:
             outcomes.append(check(folder))
         except Exception as err:  # report, do not crash: the user needs every result
