@@ -17,6 +17,7 @@ Nothing here is disclosure-controlled; the tables stay under restricted/.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -42,7 +43,7 @@ from assets.comparison import (
 )
 from assets.periods import periods_of_care
 from assets.reference import las_in_year, load_regions, load_statistical_neighbours
-from validation.contracts import ReentryMeasures
+from validation.contracts import FOLLOW_UP_MONTHS, ReentryMeasures
 
 NATIONAL, REGIONAL, LOCAL = "National", "Regional", "Local authority"
 LEVELS = [NATIONAL, REGIONAL, LOCAL]
@@ -592,11 +593,19 @@ def build_measures(
 ) -> MeasureTables:
     """All re-entry measures from the validated episode history.
 
+    Returns MeasureTables with: ``reentry`` (contract ReentryMeasures plus
+    re_entry_rate_any_la, las_excluded, england_re_entry_rate, funnel_position,
+    sn_returned_home, sn_re_entered, sn_neighbours_included, sn_re_entry_rate,
+    expected_re_entered, standardised_ratio and its interval), ``ceased_by_reason``,
+    ``time_to_reentry`` and the child-level ``index_returns`` (restricted).
+
     ``cut_off_year`` is the latest collection year whose return is loaded (default: the
     latest in ``episode_history``); follow-up ends on 31 March of that year. Cohorts are
     the loaded collection years (from ``la_year_status``) up to the cut-off.
     """
     windows = sorted({int(w) for w in windows})
+    if not windows or not set(windows) <= set(FOLLOW_UP_MONTHS):
+        raise ValueError(f"windows must be among {FOLLOW_UP_MONTHS} months, got {windows}")
     if cut_off_year is None:
         cut_off_year = int(episode_history["collection_year"].max())
     years = sorted(
@@ -614,6 +623,23 @@ def build_measures(
     periods = periods_of_care(episode_history)
     index = index_returns(periods)
     index = index[index["cohort_year"].isin(years)]
+    known = (
+        index[["cohort_year", "la_code"]]
+        .merge(la_grid.rename(columns={"old_la_code": "la_code"}), how="left", indicator=True)[
+            "_merge"
+        ]
+        .eq("both")
+    )
+    if not known.all():
+        # Validation rejects unknown LA codes, so this should not happen; say so loudly
+        # rather than drop children from every table without a word.
+        strays = index.loc[~known.to_numpy(), ["la_code", "cohort_year"]].drop_duplicates()
+        warnings.warn(
+            f"{int((~known).sum())} index returns are in LA codes that did not exist in their "
+            f"cohort year and are left out of the measures: "
+            f"{strays.astype(str).agg(' in '.join, axis=1).tolist()[:10]}",
+            stacklevel=2,
+        )
     flagged = add_window_flags(index, windows, cut_off_year)
     time_windows = sorted({*windows, 60})
     availability = la_availability(la_grid, la_year_status, time_windows, cut_off_year, las_by_year)

@@ -399,3 +399,15 @@ def test_cut_off_year_earlier_than_data_limits_follow_up(history):
     ].set_index("time_period")
     assert nat.loc[2022, "unavailable_reason"] == "Follow-up incomplete"
     assert pd.notna(nat.loc[2021, "re_entered"])
+
+
+def test_index_return_in_an_la_code_that_did_not_exist_is_reported(history):
+    stray = history[history["la_code"].eq("201")].assign(la_code="928")  # Northamptonshire
+    stray = stray[stray["collection_year"].ge(2023)]  # abolished 31 March 2021
+    with pytest.warns(UserWarning, match="did not exist in their cohort year"):
+        build_measures(pd.concat([history, stray], ignore_index=True), status_table(), windows=(6,))
+
+
+def test_unknown_window_is_refused(history):
+    with pytest.raises(ValueError, match="windows must be among"):
+        build_measures(history, status_table(), windows=(3,))
