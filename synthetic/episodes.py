@@ -128,6 +128,7 @@ PLACE_CHILD_W = np.array([0.46, 0.15, 0.10, 0.06, 0.01, 0.01, 0.10, 0.04, 0.02, 
 PLACE_16 = np.array(["H5", "P2", "K2", "U4", "U6", "U3", "R1", "Z1", "K1", "P1"])
 PLACE_16_W = np.array([0.25, 0.05, 0.15, 0.20, 0.24, 0.05, 0.01, 0.02, 0.01, 0.02])
 SAME_CARERS_PLACE = {"U3": "U1", "U6": "U4", "U1": "U3", "U4": "U6", "U2": "U3", "U5": "U6"}
+URN_POOL = 6000
 RPC = np.array(["CARPL", "CHILD", "LAREQ", "PLACE", "CREQB", "CREQO", "STAND", "APPRR", "OTHER"])
 RPC_W = np.array([0.25, 0.15, 0.15, 0.10, 0.05, 0.05, 0.05, 0.10, 0.10])
 
@@ -308,7 +309,9 @@ def build_episodes(
     home_d = ch.loc[pid[owner], "home_district"].to_numpy()
     pl_d = (home_d + 1 + carer_idx // 10) % 40 + 1
     pl_code = np.where(place == "P1", -1, pl_d * 10 + carer_idx % 10)
-    urn_num = rng.integers(0, 10**6, n_ep)[gsrc]
+    # Placements are with one of a national pool of providers (Ofsted-registered homes and
+    # agencies number in the low thousands), each with its own URN.
+    urn_num = rng.integers(0, URN_POOL, n_ep)[gsrc]
     urn_num = np.where(np.isin(place, codes.URN_EXEMPT), -1, urn_num)
 
     rpc = np.where(np.isin(ctype, ["P", "T", "B", "U"]), _choice(rng, RPC, RPC_W, n_ep), "")

@@ -208,6 +208,14 @@ def _generate(
     return summary
 
 
+def _write_frame(path: Path, frame: pd.DataFrame) -> None:
+    """CSV of a frame whose text needs no quoting (codes, digits, ISO dates), written by
+    joining lines: several times faster than DataFrame.to_csv for a million rows."""
+    cols = {c: frame[c].to_numpy().astype(str).astype(object) for c in frame.columns}
+    lines = _csv_lines(cols, list(frame.columns))
+    path.write_text(",".join(frame.columns) + "\n" + "".join(x + "\n" for x in lines))
+
+
 def _write_truth(
     folder: Path,
     sim,
@@ -221,8 +229,8 @@ def _write_truth(
     per = periods_of_care(obs)
     periods = periods_table(per, sim)
     ret = returns_home(per, sim)
-    periods.to_csv(folder / "periods.csv", index=False, lineterminator="\n")
-    ret.to_csv(folder / "returns_home.csv", index=False, lineterminator="\n")
+    _write_frame(folder / "periods.csv", periods)
+    _write_frame(folder / "returns_home.csv", ret)
     errors.to_csv(folder / "errors.csv", index=False, lineterminator="\n")
     summary = {
         "arguments": args,

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from synthetic import codes
-from synthetic.episodes import POSTCODE_AREAS
+from synthetic.episodes import POSTCODE_AREAS, URN_POOL
 from synthetic.simulate import DAY0, Simulation, age_years, collection_year_of, to_days
 
 HEADER_COLUMNS = ["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"]
@@ -44,11 +44,19 @@ def _post_table() -> np.ndarray:
 _POSTS = _post_table()
 
 
+def _urn_table() -> np.ndarray:
+    """URN text for each provider in the pool (index URN_POOL = no URN, 'XXXXXXX')."""
+    rng = np.random.default_rng(903)  # fixed: provider URNs do not depend on the run's seed
+    nums = rng.choice(np.arange(100000, 1000000), URN_POOL, replace=False)
+    return np.array([f"SC{n:06d}" for n in nums.tolist()] + ["XXXXXXX"], dtype=object)
+
+
+_URNS = _urn_table()
+
+
 def _urn_text(urn: np.ndarray) -> np.ndarray:
-    """Ofsted URN 'SC' + 6 digits, or 'XXXXXXX' where the placement has none."""
-    uniq, inv = np.unique(urn, return_inverse=True)
-    labels = np.array(["XXXXXXX" if u < 0 else f"SC{u:06d}" for u in uniq.tolist()], dtype=object)
-    return labels[inv]
+    """Ofsted URN 'SC' + 6 digits, or 'XXXXXXX' where the placement has none (-1)."""
+    return _URNS[np.where(urn < 0, URN_POOL, urn)]
 
 
 class DateText:
