@@ -524,7 +524,7 @@ def render_site(
             else:
                 sn_rows.append(
                     [
-                        _la_link(nb.neighbour_old_la_code, p["la_name"], ""),
+                        _la_link(nb.neighbour_old_la_code, p["la_name"], "../"),
                         str(nb.rank),
                         nb.closeness,
                         display(p["re_entry_rate"]),
