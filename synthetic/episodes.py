@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from synthetic import codes
-from synthetic.simulate import ADOPT, CUSTODY, SGO, age_years
+from synthetic.timeline import ADOPT, CUSTODY, SGO, age_years
 
 # Postcode areas used for synthetic HOME_POST / PL_POST (first half + sector digit, as the
 # 903 guide asks); assigned to LAs in code order, purely cosmetic.

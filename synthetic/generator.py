@@ -29,7 +29,8 @@ from synthetic.render import (
     observed_rows,
     year_tables,
 )
-from synthetic.simulate import simulate, to_days
+from synthetic.simulate import simulate
+from synthetic.timeline import to_days
 from synthetic.truth import (
     episode_upns,
     observed_episodes,

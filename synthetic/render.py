@@ -13,7 +13,8 @@ import pandas as pd
 
 from synthetic import codes
 from synthetic.episodes import POSTCODE_AREAS, URN_POOL
-from synthetic.simulate import DAY0, Simulation, age_years, collection_year_of, to_days
+from synthetic.simulate import Simulation
+from synthetic.timeline import DAY0, age_years, collection_year_of, to_days
 
 HEADER_COLUMNS = ["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"]
 EPISODE_COLUMNS = [

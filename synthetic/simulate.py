@@ -25,11 +25,24 @@ import pandas as pd
 
 from synthetic import codes
 from synthetic.calibration import PREDECESSORS, Calibration
+from synthetic.episodes import build_episodes
+from synthetic.timeline import (
+    ADOPT,
+    AGEASSESS,
+    CAO,
+    CUSTODY,
+    HOME,
+    MISC,
+    OTHER,
+    REL,
+    SGO,
+    TO18,
+    TRANSFER,
+    add_years,
+    age_years,
+    to_days,
+)
 
-DAY0 = np.datetime64("1970-01-01", "D")
-
-# Outcome categories of a period of care.
-HOME, ADOPT, SGO, CAO, REL, OTHER, TRANSFER, CUSTODY, TO18, AGEASSESS, MISC = range(11)
 # Rows: age group at entry (<1, 1-4, 5-9, 10-15, 16-17); columns: categories above.
 # Shaped on EES 2024 "children who ceased by reason" and "by age on ceasing".
 OUTCOME_BY_AGE = np.array(
@@ -54,6 +67,13 @@ E4B_SHARE = 0.16  # EES 2024: 1,100 of 6,840 returns home were not part of the c
 MOVE_LA_ON_REENTRY = 0.07
 TRANSFER_CONTINUES = 0.5
 MAX_ROUNDS = 10
+# Calibration (see docs/synthetic-data.md): first entries per published child ceasing;
+# the per-period chance of a return home relative to the LA's published share (re-entrants
+# return home again); COVID-19 exit delays in 2020-21.
+ENTRY_SCALE = 0.94
+COVID_FROM, COVID_TO = to_days("2020-04-01"), to_days("2021-03-31")
+COVID_DELAYED = 0.15
+HOME_DAMPING = 0.8
 
 
 @dataclass
@@ -62,37 +82,6 @@ class Simulation:
     records: pd.DataFrame  # one row per (person, unit): the CHILD record
     periods: pd.DataFrame  # one row per period of care (true, untruncated)
     episodes: pd.DataFrame  # one row per episode (true dates; dec may be after cut-off)
-
-
-def to_days(d) -> int:
-    return int((np.datetime64(d, "D") - DAY0).astype(int))
-
-
-def add_years(days: np.ndarray, years: int) -> np.ndarray:
-    """Same calendar day ``years`` later (29 Feb -> 28 Feb), as the law counts birthdays."""
-    idx = pd.DatetimeIndex((days + DAY0).astype("datetime64[ns]"))
-    return ((idx + pd.DateOffset(years=years)).to_numpy().astype("datetime64[D]") - DAY0).astype(
-        np.int64
-    )
-
-
-def age_years(dob: np.ndarray, at: np.ndarray) -> np.ndarray:
-    """Completed years of age on day ``at``."""
-    a = (dob + DAY0).astype("datetime64[D]")
-    b = (at + DAY0).astype("datetime64[D]")
-    ya, yb = a.astype("datetime64[Y]"), b.astype("datetime64[Y]")
-    ma, mb = a.astype("datetime64[M]"), b.astype("datetime64[M]")
-    # Month-day as month*32 + day, so birthdays compare without leap-year drift.
-    mda = (ma.astype(int) % 12) * 32 + (a - ma.astype("datetime64[D]")).astype(int)
-    mdb = (mb.astype(int) % 12) * 32 + (b - mb.astype("datetime64[D]")).astype(int)
-    return (yb.astype(int) - ya.astype(int)) - (mdb < mda)
-
-
-def collection_year_of(days: np.ndarray) -> np.ndarray:
-    """Collection year (ending 31 March) containing each day."""
-    d = (days + DAY0).astype("datetime64[D]")
-    m = d.astype("datetime64[M]")
-    return m.astype("datetime64[Y]").astype(int) + 1970 + ((m.astype(int) % 12) >= 3)
 
 
 def _lognormal(rng, median, sigma):
@@ -296,16 +285,8 @@ def simulate(
     records = _assign_child_ids(records, unit_codes, rng_attr)
     periods = periods.merge(records[["pid", "unit", "record_id"]], on=["pid", "unit"], how="left")
 
-    from synthetic.episodes import build_episodes
-
     episodes = build_episodes(periods, children, records, unit_codes, rng_episode)
     return Simulation(children=children, records=records, periods=periods, episodes=episodes)
-
-
-ENTRY_SCALE = 0.94
-COVID_FROM, COVID_TO = to_days("2020-04-01"), to_days("2021-03-31")
-COVID_DELAYED = 0.15
-HOME_DAMPING = 0.8
 
 
 def _exit_reason(cat: np.ndarray, r: np.random.Generator) -> np.ndarray:

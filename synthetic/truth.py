@@ -16,7 +16,8 @@ import pandas as pd
 
 from synthetic.codes import E17_FROM
 from synthetic.render import text
-from synthetic.simulate import DAY0, Simulation, collection_year_of
+from synthetic.simulate import Simulation
+from synthetic.timeline import DAY0, collection_year_of
 
 
 def _iso(days: np.ndarray) -> np.ndarray:
