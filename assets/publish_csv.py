@@ -74,6 +74,47 @@ REENTRY_FILTERS = [
 ]
 
 
+# Further indicators the disclosure stage may publish; written when present.
+OPTIONAL_INDICATORS = [
+    ("re_entry_rate_any_la", "Re-entry rate, any local authority", "Rates (%)", "%", "0"),
+    (
+        "standardised_ratio",
+        "Standardised re-entry ratio (observed / expected)",
+        "Standardised ratio",
+        "",
+        "2",
+    ),
+    (
+        "standardised_ratio_lower_ci",
+        "Standardised ratio: lower 95% confidence limit",
+        "Standardised ratio",
+        "",
+        "2",
+    ),
+    (
+        "standardised_ratio_upper_ci",
+        "Standardised ratio: upper 95% confidence limit",
+        "Standardised ratio",
+        "",
+        "2",
+    ),
+    (
+        "sn_neighbours_included",
+        "Statistical neighbours in the pooled neighbour rate",
+        "Number of local authorities",
+        "",
+        "0",
+    ),
+    (
+        "las_excluded",
+        "Local authorities left out of the total (return not usable)",
+        "Number of local authorities",
+        "",
+        "0",
+    ),
+]
+
+
 def _meta(filters, indicators) -> pd.DataFrame:
     rows = [
         {
@@ -95,23 +136,31 @@ def _meta(filters, indicators) -> pd.DataFrame:
             "label": label,
             "indicator_grouping": grouping,
             "indicator_unit": unit,
-            "indicator_dp": "0",
+            "indicator_dp": dp,
             "filter_hint": "",
             "filter_grouping_column": "",
         }
-        for name, label, grouping, unit in indicators
+        for name, label, grouping, unit, dp in indicators
     ]
     return pd.DataFrame(rows)
 
 
-REENTRY_META = _meta(
-    REENTRY_FILTERS,
-    [(n, lab, "Number of children", "") for n, lab in COUNT_INDICATORS]
-    + [(n, lab, "Rates (%)", "%") for n, lab in RATE_INDICATORS],
-)
+def reentry_meta(columns: list[str]) -> pd.DataFrame:
+    """Meta for the headline file: the fixed filters and indicators, plus any optional
+    indicators present in ``columns``."""
+    optional = [o for o in OPTIONAL_INDICATORS if o[0] in columns]
+    return _meta(
+        REENTRY_FILTERS,
+        [(n, lab, "Number of children", "", "0") for n, lab in COUNT_INDICATORS]
+        + [(n, lab, "Rates (%)", "%", "0") for n, lab in RATE_INDICATORS]
+        + optional,
+    )
+
+
+REENTRY_META = reentry_meta([])
 CEASED_META = _meta(
     [("reason_group", "Reason ceased", "Reason the child stopped being looked after", "")],
-    [("ceased", "Children who ceased to be looked after", "Number of children", "")],
+    [("ceased", "Children who ceased to be looked after", "Number of children", "", "0")],
 )
 TIME_TO_REENTRY_META = _meta(
     [
@@ -122,7 +171,7 @@ TIME_TO_REENTRY_META = _meta(
             "",
         )
     ],
-    [("re_entered", "Children who re-entered care", "Number of children", "")],
+    [("re_entered", "Children who re-entered care", "Number of children", "", "0")],
 )
 
 
@@ -200,6 +249,7 @@ def ees_reentry(reentry: pd.DataFrame) -> pd.DataFrame:
         + ["characteristic_group", "characteristic", "follow_up", "cohort_span", "funnel_position"]
         + [n for n, _ in COUNT_INDICATORS]
         + [n for n, _ in RATE_INDICATORS]
+        + [o[0] for o in OPTIONAL_INDICATORS if o[0] in df]
     )
     return df[cols]
 
@@ -274,9 +324,8 @@ def write_open_data(published, notes: pd.DataFrame, folder: Path) -> dict[str, o
     reentry = ees_reentry(published.reentry)
     ceased = ees_ceased(published.ceased_by_reason)
     ttr = ees_time_to_reentry(published.time_to_reentry)
-    paths = write_ees(
-        reentry, REENTRY_META, folder, REENTRY_FILE, non_additive=NON_ADDITIVE_FILTERS
-    )
+    meta = reentry_meta(list(reentry.columns))
+    paths = write_ees(reentry, meta, folder, REENTRY_FILE, non_additive=NON_ADDITIVE_FILTERS)
     paths += write_ees(ceased, CEASED_META, folder, CEASED_FILE)
     paths += write_ees(ttr, TIME_TO_REENTRY_META, folder, TIME_TO_REENTRY_FILE)
     paths.append(write_csv(footnotes_table(notes), folder / f"{REENTRY_FILE}_footnotes.csv"))

@@ -112,6 +112,24 @@ COMPARISON_COLUMNS = [
     Column("england_re_entry_rate", "England re-entry rate (%)", "number"),
 ]
 NOTES_COLUMN = Column("notes", "Notes", "text", 18)
+OPTIONAL_COLUMNS = [
+    Column("re_entry_rate_any_la", "Re-entry rate, any local authority (%)", "number"),
+    Column("standardised_ratio", "Standardised re-entry ratio (ratio)", "number"),
+    Column(
+        "standardised_ratio_lower_ci",
+        "Standardised ratio lower 95% confidence limit (ratio)",
+        "number",
+    ),
+    Column(
+        "standardised_ratio_upper_ci",
+        "Standardised ratio upper 95% confidence limit (ratio)",
+        "number",
+    ),
+    Column(
+        "sn_neighbours_included", "Statistical neighbours in the neighbour rate (number)", "number"
+    ),
+    Column("las_excluded", "Local authorities left out of the total (number)", "number"),
+]
 
 
 def safe_text(value: str) -> str:
@@ -279,7 +297,8 @@ def reentry_tables(reentry_ees: pd.DataFrame, notes: pd.DataFrame) -> list[Sheet
     for sheet, name, title, mask, geo in specs:
         part = df[mask]
         cols = KEY_COLUMNS[:1] + geo + KEY_COLUMNS[1:] + BREAKDOWN_COLUMNS + COUNT_COLUMNS
-        cols = cols + COMPARISON_COLUMNS + [NOTES_COLUMN]
+        optional = [c for c in OPTIONAL_COLUMNS if c.source in df]
+        cols = cols + optional + COMPARISON_COLUMNS + [NOTES_COLUMN]
         if sheet in ("Table_1", "Table_3"):
             cols = [c for c in cols if c.source not in ("characteristic_group", "characteristic")]
         if not la[mask].any():

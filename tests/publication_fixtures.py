@@ -363,6 +363,17 @@ def build_published(
     )
     eng_s = eng_s.where(table["england_p"].notna() & table["complete"].astype(bool), "x")
     out["england_re_entry_rate"] = eng_s.to_numpy()
+    anyla = table["re_entered_any_la"].to_numpy(dtype=float)
+    any_s = _rate_str(100 * anyla / np.where(n > 0, n, np.nan), np.full(len(n), 100.0))
+    out["re_entry_rate_any_la"] = (
+        any_s.where(~withheld, "c").where(~unavailable.to_numpy(), "x").where(n > 0, "z").to_numpy()
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = re / (n * table["england_p"].to_numpy())
+    ratio_s = pd.Series([f"{v:.2f}" if np.isfinite(v) else "z" for v in ratio])
+    ratio_s = ratio_s.where(~withheld, "c").where(~unavailable.to_numpy(), "x")
+    ratio_s = ratio_s.where(is_la & (table["characteristic_group"] == "Total"), "z")
+    out["standardised_ratio"] = ratio_s.to_numpy()
     out["time_period"] = out["time_period"].astype("int64")
     out["follow_up_months"] = out["follow_up_months"].astype("int64")
     out = out.sort_values(

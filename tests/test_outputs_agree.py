@@ -39,6 +39,8 @@ XLSX_TO_CSV = {
     "Position on funnel plot against England": "funnel_position",
     "Statistical neighbours' re-entry rate (%)": "sn_re_entry_rate",
     "England re-entry rate (%)": "england_re_entry_rate",
+    "Re-entry rate, any local authority (%)": "re_entry_rate_any_la",
+    "Standardised re-entry ratio (ratio)": "standardised_ratio",
     "Reason ceased": "reason_group",
     "Children who ceased to be looked after (number)": "ceased",
     "Time from return home to re-entry": "time_band",
@@ -80,8 +82,10 @@ def release(tmp_path_factory):
 def _as_csv_text(value) -> str:
     if value is None:
         return ""
-    if isinstance(value, int | float):
-        return str(int(value))
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.2f}"  # the standardised ratio, published to 2 decimal places
     return SHORTHAND.get(value, value)
 
 
