@@ -18,7 +18,7 @@ import pandas as pd
 
 from validation.ledger import format_reasons, normalise, parse_reasons
 from validation.rules import empty_failures, finalise_failures, sort_failures
-from validation.run import ValidatedYear, child_keys
+from validation.run import ValidatedYear, child_keys, keys_from_codes
 
 HISTORY_COLUMNS = [
     "la_code",
@@ -40,6 +40,8 @@ HISTORY_COLUMNS = [
     "source_row",
 ]
 USABLE = ["accepted", "accepted_with_quarantine"]
+EPISODE_KEEP = [c for c in HISTORY_COLUMNS if c not in ("sex", "dob", "upn")]
+HEADER_KEEP = ["la_code", "child", "collection_year", "sex", "dob", "upn", "source_file"]
 # 503 family: the field of last year's open episode that must equal this year's first
 # episode (DfE rules 503A-503F; 503G-J need PL_DISTANCE/PL_LA/PL_LOCATION, not collected
 # in this pipeline's landing layout).
@@ -193,10 +195,15 @@ def _closed_conflicts(episodes: pd.DataFrame, later_exists: np.ndarray) -> pd.Da
     return pd.concat(parts, ignore_index=True) if parts else empty_failures()
 
 
-def _child_keys(frames: list[pd.DataFrame]) -> list[pd.Series]:
-    """int64 key per (la_code, child), shared by all ``frames`` (see validation.run)."""
-    children = pd.Index(pd.concat([f["child"] for f in frames], ignore_index=True).unique())
-    return [child_keys(f["la_code"], f["child"], children) for f in frames]
+def _child_keys(frames: list[pd.DataFrame]) -> tuple[list[pd.Series], pd.Index]:
+    """int64 key per (la_code, child), shared by all ``frames`` (see validation.run), and
+    the index of CHILD values that maps any other (la_code, child) into the same keys."""
+    codes, children = pd.factorize(pd.concat([f["child"] for f in frames], ignore_index=True))
+    out, start = [], 0
+    for f in frames:
+        out.append(keys_from_codes(f["la_code"], codes[start : start + len(f)], f.index))
+        start += len(f)
+    return out, pd.Index(children)
 
 
 def build_episode_history(years: Sequence[ValidatedYear]) -> HistoryResult:
@@ -206,9 +213,10 @@ def build_episode_history(years: Sequence[ValidatedYear]) -> HistoryResult:
     ledger = pd.concat([y.ledger for y in years], ignore_index=True)
     year_failures = [y.failures for y in years if not y.failures.empty]
 
-    episodes = pd.concat([y.episodes for y in years], ignore_index=True)
-    header = pd.concat([y.header for y in years], ignore_index=True)
-    episodes["KEY"], header["KEY"] = _child_keys([episodes, header])
+    # Only the columns the history needs: the full returns stay in each ValidatedYear.
+    episodes = pd.concat([y.episodes[EPISODE_KEEP] for y in years], ignore_index=True)
+    header = pd.concat([y.header[HEADER_KEEP] for y in years], ignore_index=True)
+    (episodes["KEY"], header["KEY"]), children = _child_keys([episodes, header])
 
     # Cross-year rules between each pair of consecutive loaded years.
     by_year = {y: part for y, part in episodes.groupby("collection_year", sort=True)}
@@ -218,7 +226,7 @@ def build_episode_history(years: Sequence[ValidatedYear]) -> HistoryResult:
             continue  # a gap: no pair of consecutive returns to compare
         f = this.failures
         quarantined = f.loc[f["severity"].eq("child") & f["child"].notna()]
-        q_keys_this = _child_keys_like(quarantined, episodes, header)
+        q_keys_this = child_keys(quarantined["la_code"], quarantined["child"], children)
         cross.append(cross_year_failures(by_year[last.year], by_year[this.year], q_keys_this))
     cross = [c for c in cross if not c.empty]
     cross_failures = pd.concat(cross, ignore_index=True) if cross else empty_failures()
@@ -229,7 +237,9 @@ def build_episode_history(years: Sequence[ValidatedYear]) -> HistoryResult:
         ["la_code", "collection_year", "child"]
     )
     q_keys = q_keys.astype({"collection_year": "int64"})
-    q_key = _year_key(_child_keys_like(q_keys, episodes, header), q_keys["collection_year"])
+    q_key = _year_key(
+        child_keys(q_keys["la_code"], q_keys["child"], children), q_keys["collection_year"]
+    )
     ep_q = _year_key(episodes["KEY"], episodes["collection_year"]).isin(q_key).to_numpy()
     hd_q = _year_key(header["KEY"], header["collection_year"]).isin(q_key).to_numpy()
     dropped = pd.concat(
@@ -291,19 +301,6 @@ def _year_key(key: pd.Series, year: pd.Series) -> pd.Series:
         (key.to_numpy(dtype=np.int64) << 6) | (year.to_numpy(dtype=np.int64) - 2000),
         index=key.index,
     )
-
-
-def _child_keys_like(rows: pd.DataFrame, episodes: pd.DataFrame, header: pd.DataFrame):
-    """Keys for (la_code, child) pairs of ``rows`` in the key space of episodes/header."""
-    if rows.empty:
-        return pd.Series([], dtype="int64")
-    lookup = pd.concat(
-        [episodes[["la_code", "child", "KEY"]], header[["la_code", "child", "KEY"]]]
-    ).drop_duplicates("KEY")
-    idx = pd.MultiIndex.from_frame(lookup[["la_code", "child"]])
-    pos = idx.get_indexer(pd.MultiIndex.from_frame(rows[["la_code", "child"]]))
-    keys = lookup["KEY"].to_numpy()[np.where(pos >= 0, pos, 0)]
-    return pd.Series(np.where(pos >= 0, keys, -2), index=rows.index, dtype="int64")
 
 
 def _apply_cross_year_to_ledger(ledger: pd.DataFrame, dropped: pd.DataFrame) -> pd.DataFrame:
