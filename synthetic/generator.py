@@ -39,6 +39,8 @@ from synthetic.truth import (
     returns_home,
 )
 
+FIRST_SUPPORTED, LAST_SUPPORTED = 2014, 2025
+
 
 @dataclass
 class GenerationSummary:
@@ -110,6 +112,13 @@ def generate(
     """Simulate care histories for every LA and write one return per LA per year."""
     if first_year > last_year:
         raise ValueError(f"--first-year {first_year} is after --last-year {last_year}")
+    if first_year < FIRST_SUPPORTED or last_year > LAST_SUPPORTED:
+        # The LA lookup in reference/ describes reporting LAs for these years only (every
+        # current LA, or its predecessor, reports throughout).
+        raise ValueError(
+            f"collection years must lie within {FIRST_SUPPORTED}-{LAST_SUPPORTED}, "
+            f"got {first_year}-{last_year}"
+        )
     if scale <= 0:
         raise ValueError(f"--scale must be positive, got {scale}")
     if not 0 <= error_rate < 1:

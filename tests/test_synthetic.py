@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import pytest
 
 from assets.reference import collection_year_bounds, las_in_year
@@ -16,9 +18,14 @@ YEARS = range(2019, 2026)
 
 
 def _read_all(landing: Path, name: str) -> pd.DataFrame:
+    """Every ``name`` file as text columns plus year, la_code and 1-based row."""
+    cols = HEADER_COLUMNS if name == "header.csv" else EPISODE_COLUMNS
+    opts = pacsv.ConvertOptions(
+        column_types={c: pa.string() for c in cols}, strings_can_be_null=False
+    )
     frames = []
     for path in sorted(landing.glob(f"*/*/{name}")):
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        df = pacsv.read_csv(path, convert_options=opts).to_pandas()
         df["year"] = int(path.parent.parent.name)
         df["la_code"] = path.parent.name
         df["row"] = np.arange(1, len(df) + 1)

@@ -62,3 +62,11 @@ def test_refuses_to_mix_runs_in_one_landing_folder(tmp_path):
         generate(tmp_path / "landing", 2024, 2025, scale=0.01, seed=2)
     assert _digest(tmp_path / "landing") == before
     assert not list(tmp_path.glob(".*staging*"))
+
+
+def test_rejects_collection_years_the_la_lookup_does_not_cover(tmp_path):
+    import pytest
+
+    with pytest.raises(ValueError, match="2014-2025"):
+        generate(tmp_path / "landing", 2016, 2026, scale=0.01)
+    assert not (tmp_path / "landing").exists()
