@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from assets.reference import ENGLAND_CODE, ENGLAND_NAME, load_las, load_regions
-from validation.ees import validate_ees_file, validate_ees_files
+from validation.ees import validate_ees_extracts, validate_ees_file
 
 REENTRY_FILE = "la_reentry_to_care"
 CEASED_FILE = "children_ceasing_care_by_reason"
@@ -287,8 +287,8 @@ def write_la_files(
     """One CSV per LA with its rows of the headline file, for the LA pages' download links.
 
     The lines are cut from the written headline file itself (its rows are grouped by LA),
-    so each extract is byte-for-byte the headline file's header and that LA's rows. Each
-    extract is then validated against the headline meta.
+    so each extract is byte-for-byte the headline file's header and that LA's rows; the
+    extracts are then checked as verbatim, complete EES files (validate_ees_extracts).
     """
     lines = Path(data_path).read_bytes().split(b"\n")
     header, body = lines[0], lines[1:-1]
@@ -304,7 +304,9 @@ def write_la_files(
         path = folder / f"{REENTRY_FILE}_{code}.csv"
         path.write_bytes(b"\n".join([header, *(body[i] for i in idx)]) + b"\n")
         out[str(code)] = path
-    validate_ees_files(list(out.values()), meta_path, filters_without_total=NON_ADDITIVE_FILTERS)
+    validate_ees_extracts(
+        list(out.values()), data_path, meta_path, filters_without_total=NON_ADDITIVE_FILTERS
+    )
     return out
 
 

@@ -169,3 +169,20 @@ def test_errors_in_one_of_many_files_name_that_file_and_row(tmp_path):
     b = write_csv(bad, tmp_path / "b.csv")
     with pytest.raises(EesValidationError, match=r"b\.csv row 3"):
         validate_ees_files([a, b], m, filters_without_total=("follow_up",))
+
+
+def test_extract_with_a_row_not_in_its_source_fails(tmp_path):
+    from validation.ees import validate_ees_extracts
+
+    m = write_csv(META, tmp_path / "d.meta.csv")
+    src = write_csv(GOOD, tmp_path / "src.csv")
+    ok = write_csv(GOOD.iloc[[2, 3]], tmp_path / "ok.csv")
+    validate_ees_extracts([ok], src, m, filters_without_total=("follow_up",))
+    forged = GOOD.iloc[[2, 3]].copy()
+    forged.loc[3, "re_entered"] = "40"
+    bad = write_csv(forged, tmp_path / "bad.csv")
+    with pytest.raises(EesValidationError, match=r"bad\.csv row 3: not a row of"):
+        validate_ees_extracts([bad], src, m, filters_without_total=("follow_up",))
+    no_total = write_csv(GOOD.iloc[[3]], tmp_path / "no_total.csv")
+    with pytest.raises(EesValidationError, match="Total"):
+        validate_ees_extracts([no_total], src, m, filters_without_total=("follow_up",))

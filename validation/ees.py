@@ -15,6 +15,7 @@ rule, the column and the first failing rows.
 
 from __future__ import annotations
 
+import csv
 import re
 from pathlib import Path
 
@@ -316,3 +317,46 @@ def validate_ees_files(
         schema.validate(data, lazy=True)
     except pa.errors.SchemaErrors as err:
         _raise(paths[0] if len(paths) == 1 else meta_path, err, where)
+
+
+def validate_ees_extracts(
+    extract_paths: list[Path],
+    source_path: Path,
+    meta_path: Path,
+    *,
+    filters_without_total: tuple[str, ...] = (),
+) -> None:
+    """Check extracts (e.g. one file per LA) cut from an already validated data file.
+
+    Each extract must have the source's header and only lines that appear verbatim in the
+    source, so every row-level rule checked on the source holds for it; the per-file rules
+    (encoding, no blank lines, a Total in each additive filter) are checked here.
+    """
+    source_lines = Path(source_path).read_text(encoding="utf-8").split("\n")
+    header, body = source_lines[0], set(source_lines[1:-1])
+    meta = read_ees_csv(meta_path)
+    columns = next(csv.reader([header]))
+    additive = [
+        columns.index(c)
+        for c in meta.loc[meta["col_type"] == "Filter", "col_name"]
+        if c not in filters_without_total and c in columns
+    ]
+    for path in map(Path, extract_paths):
+        _check_bytes(path)
+        lines = path.read_text(encoding="utf-8").split("\n")
+        if lines[0] != header:
+            raise EesValidationError(f"{path}: header differs from {source_path}")
+        if lines[-1] != "":
+            raise EesValidationError(f"{path}: must end with a line break")
+        rows = lines[1:-1]
+        stray = [i for i, line in enumerate(rows, start=2) if line not in body]
+        if stray:
+            raise EesValidationError(
+                f"{path} row {stray[0]}: not a row of {source_path} (extracts must be verbatim)"
+            )
+        parsed = list(csv.reader(rows))
+        for j in additive:
+            if rows and not any(r[j] == "Total" for r in parsed):
+                raise EesValidationError(
+                    f"{path}: column {columns[j]}: every filter needs a 'Total' value (EES standards)"
+                )
