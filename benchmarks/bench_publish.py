@@ -53,7 +53,9 @@ def main() -> None:
     ids = PrivateIdentifiers.from_history(build_episode_history(n_children=20000))
     inputs_s = time.perf_counter() - t0
     r = published.reentry
-    print(f"inputs: {len(r):,} re-entry rows, {r['old_la_code'].nunique()} LAs, built in {inputs_s:.1f} s")
+    print(
+        f"inputs: {len(r):,} re-entry rows, {r['old_la_code'].nunique()} LAs, built in {inputs_s:.1f} s"
+    )
     print(f"load average at start: {os.getloadavg()[0]:.1f} (2 cores; other work inflates times)")
 
     with tempfile.TemporaryDirectory() as tmp:
