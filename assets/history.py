@@ -99,23 +99,36 @@ def _fmt(values: pd.Series) -> pd.Series:
     return values.astype("str")
 
 
+def _one_per_child(episodes: pd.DataFrame, first: bool) -> pd.DataFrame:
+    """Each child's first (or last) episode by DECOM, then file row."""
+    decom = episodes["decom"].to_numpy(dtype="datetime64[ns]").view("int64")
+    key = episodes["KEY"].to_numpy()
+    order = np.lexsort((episodes["source_row"].to_numpy(), decom, key))
+    key = key[order]
+    if first:
+        keep = np.ones(len(key), dtype=bool)
+        keep[1:] = key[1:] != key[:-1]
+    else:
+        keep = np.ones(len(key), dtype=bool)
+        keep[:-1] = key[:-1] != key[1:]
+    return episodes.iloc[order[keep]]
+
+
 def cross_year_failures(
     last: pd.DataFrame, this: pd.DataFrame, this_quarantined: pd.DataFrame | None = None
 ) -> pd.DataFrame:
     """502, 503A-F and open_episode_not_continued between two consecutive years' accepted
-    episodes of the same LAs (both typed, as in ValidatedYear.episodes).
+    episodes of the same LAs (typed, as in ValidatedYear.episodes, plus the int64 child
+    key KEY shared by both).
 
     Only children whose last-year record ended with an open episode are checked (DfE 502:
     "Last year's record ended with an open episode").
     """
     if last.empty or this.empty:
         return empty_failures()
-    last_final = last.sort_values(["KEY", "decom"], kind="mergesort").drop_duplicates(
-        "KEY", keep="last"
-    )
+    last_final = _one_per_child(last, first=False)
     open_last = last_final[last_final["dec"].isna()]
-    first_this = this.sort_values(["KEY", "decom", "source_row"], kind="mergesort")
-    first_this = first_this.drop_duplicates("KEY", keep="first")
+    first_this = _one_per_child(this, first=True)
     open_last = open_last[open_last["la_code"].isin(this["la_code"].unique())]
     pair = open_last.merge(
         first_this.drop(columns=["la_code", "child"]),
