@@ -86,13 +86,15 @@ def assess_validated_years(years: Sequence) -> Assessment:
         "failures": failures_all,
         "la_year_status": status_all,
     }
-    if not failures_all.empty and "rule" in failures_all.columns:
+    # validation.run names the column rule_code (validation.rules.FAILURE_COLUMNS).
+    rule = "rule_code" if "rule_code" in failures_all.columns else "rule"
+    if not failures_all.empty and rule in failures_all.columns:
         tables["failures_by_rule"] = (
-            failures_all.groupby("rule", dropna=False)
+            failures_all.groupby(rule, dropna=False)
             .size()
             .rename("failures")
             .reset_index()
-            .sort_values(["failures", "rule"], ascending=[False, True])
+            .sort_values(["failures", rule], ascending=[False, True])
         )
     counts = status_all["status"].value_counts() if not status_all.empty else pd.Series()
     figures = {
