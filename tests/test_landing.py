@@ -151,3 +151,16 @@ def test_xlsx_return_reads_like_the_csv(tmp_path):
     result = read_return_table(path, "episodes")
     pd.testing.assert_frame_equal(result.frame, clean)
     assert "Excel" in result.notes[0]
+
+
+def test_two_files_for_one_table_reject_the_la_year_naming_both(landing):
+    from validation.run import validate_collection_year
+
+    shutil.copy(landing / "2024/201/header.csv", landing / "2024/201/HEADER.csv")
+    result = validate_collection_year(landing, 2024)
+    status = result.la_year_status.set_index("la_code").loc["201"]
+    assert status["status"] == "rejected"
+    dup = result.failures[result.failures["rule_code"].eq("file_duplicate")]
+    assert set(dup["file"]) == {"2024/201/HEADER.csv", "2024/201/header.csv"}
+    assert dup["message"].str.contains("HEADER.csv").all()
+    assert not result.episodes["la_code"].eq("201").any()
