@@ -89,7 +89,7 @@ def write_qa_pack(
     # Controlled tables + restricted suppression log, in the layout the audit re-reads
     # (`reentry check`, and the next release's suppression against this one).
     write_published(published, qa / "disclosure")
-    _csv(audit.failures, qa / "disclosure_audit_failures.csv")
+    _csv(getattr(audit, "failures", None), qa / "disclosure_audit_failures.csv")
     (qa / "disclosure_audit.json").write_text(
         json.dumps(
             {
