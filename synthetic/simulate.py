@@ -123,8 +123,8 @@ def simulate(
     # ---- first entries: 18 years of history before the first collection year ----
     sim_years = np.arange(first_year - 18, last_year + 1)
     cal_idx = np.clip(sim_years - cal.years[0], 0, len(cal.years) - 1)
-    # Starts that are first entries ~ 0.93 of ceasing in steady state (re-entries and
-    # transfers make up the rest; tuned so generated ceasing matches published).
+    # First entries are a fixed share (ENTRY_SCALE) of published ceasing: in steady state
+    # re-entries and transfers make up the rest of the starts that later cease.
     lam = cal.ceasing[:, cal_idx] * scale * ENTRY_SCALE
     # At least one new entrant per LA-year, so even the smallest LA makes a return at tiny
     # scales (an entrant appears in the return of the year they start).
@@ -178,7 +178,6 @@ def simulate(
         len(codes.ETHNIC), n_p, p=codes.ETHNIC_WEIGHTS / codes.ETHNIC_WEIGHTS.sum()
     )
     p_b18 = np.concatenate([add_years(dob, 18), sb_b18])
-    p_b4 = add_years(p_dob, 4)
 
     # ---- periods of care, simulated in rounds ----
     cur_pid = np.concatenate([np.arange(n), sb_pid[lc]])
@@ -271,7 +270,6 @@ def simulate(
             "female": p_sex_f,
             "ethnic": np.array(codes.ETHNIC)[p_ethnic],
             "b18": p_b18,
-            "b4": p_b4,
             "sb_ls": np.concatenate([np.full(n, ""), sb_ls]),
         }
     )
