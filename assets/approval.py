@@ -166,6 +166,22 @@ def candidate_landing(paths: ReleasePaths) -> Path | None:
     return Path(landing) if landing else None
 
 
+def check_manifest_inputs(paths: ReleasePaths, inventory: pd.DataFrame) -> None:
+    """Refuse if the landing files' hashes differ from the inputs the candidate's manifest
+    records (a second, independent record of what the release was built from)."""
+    manifest = json.loads((paths.candidate / MANIFEST_FILE).read_text(encoding="utf-8"))
+    recorded = manifest.get("inputs")
+    if recorded is None:
+        return
+    was = sorted(str(f["sha256"]) for f in recorded)
+    now = sorted(inventory["sha256"].astype("string").fillna("").tolist())
+    if was != now:
+        raise ApprovalError(
+            f"the landing files differ from the {len(was)} inputs recorded in the candidate's "
+            f"manifest ({len(now)} files now); re-run the pipeline and review the new candidate"
+        )
+
+
 def _require_candidate(paths: ReleasePaths) -> Path:
     manifest = paths.candidate / MANIFEST_FILE
     if not manifest.is_file():

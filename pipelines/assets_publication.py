@@ -14,6 +14,7 @@ from assets.approval import (
     ApprovalError,
     ReleasePaths,
     candidate_landing,
+    check_manifest_inputs,
     file_sha256,
     inputs_sha256,
     publish_approved,
@@ -243,8 +244,10 @@ def published_release(
         raise Failure(
             description=f"landing folder {landing} does not exist; cannot re-check inputs"
         )
-    current = inputs_sha256(inventory_landing(landing))
+    inventory = inventory_landing(landing)
+    current = inputs_sha256(inventory)
     try:
+        check_manifest_inputs(paths, inventory)
         if config.reviewer:
             approval = record_approval(
                 paths, reviewer=config.reviewer, current_inputs_sha256=current

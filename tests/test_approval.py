@@ -177,3 +177,18 @@ def test_differences_from_previous_release_count_revised_rows(tmp_path):
         "t.csv", ["rows_previous", "rows_candidate", "rows_added", "rows_removed"]
     ].tolist() == [2, 3, 2, 1]
     assert release_differences(new, None).empty
+
+
+def test_inputs_recorded_in_the_manifest_must_match_the_landing_files(tmp_path):
+    from assets.approval import check_manifest_inputs
+
+    paths = _candidate(tmp_path)
+    inventory = _inventory()
+    recorded = [
+        {"path": p, "sha256": h}
+        for p, h in zip(inventory["path"], inventory["sha256"], strict=True)
+    ]
+    (paths.candidate / "manifest.json").write_text(json.dumps({"inputs": recorded}))
+    check_manifest_inputs(paths, inventory)  # unchanged inputs: accepted
+    with pytest.raises(ApprovalError, match="differ from the 2 inputs recorded"):
+        check_manifest_inputs(paths, _inventory(episodes_sha="c" * 64))
