@@ -104,9 +104,8 @@ def stage_floor(args, work: Path) -> dict:
 
 
 def stage_ingest(args, work: Path) -> dict:
-    from validation.run import validate_collection_year
-
     from assets.landing import inventory_landing
+    from validation.run import validate_collection_year
 
     landing = work / "landing"
     t0 = time.perf_counter()
@@ -178,6 +177,46 @@ def stage_audit(args, work: Path) -> dict:
     return {"wall_s": wall}
 
 
+def stage_publication(args, work: Path) -> dict:
+    """Contextual notes and the whole candidate release (CSV, spreadsheet, HTML, manifest)."""
+    import shutil
+
+    from assets.notes import contextual_notes
+    from assets.release import PrivateIdentifiers, build_candidate
+    from pipelines.assets_publication import release_info
+    from pipelines.resources import ReleaseSettings
+
+    published, audit = _load(work, "published"), _load(work, "audit")
+    history, inventory = _load(work, "history"), _load(work, "inventory")
+    years = history.la_year_status["collection_year"].astype(int)
+    info = release_info(
+        ReleaseSettings(landing=str(work / "landing"), output=str(work / "stage_output")),
+        "benchmark",
+        first_year=int(years.min()),
+        cut_off_year=int(years.max()),
+    )
+    folder = work / "stage_output" / "candidate"
+    shutil.rmtree(folder, ignore_errors=True)
+    t0 = time.perf_counter()
+    notes = contextual_notes(
+        published, history.la_year_status, previous_release_dir=None, release=info
+    )
+    manifest = build_candidate(
+        folder,
+        published=published,
+        notes=notes,
+        la_year_status=history.la_year_status,
+        audit=audit,
+        inventory=inventory,
+        release=info,
+        private_identifiers=PrivateIdentifiers.from_history(history.episode_history),
+    )
+    wall = time.perf_counter() - t0
+    files = sum(1 for p in folder.rglob("*") if p.is_file())
+    del manifest
+    return {"wall_s": wall, "rows": files}
+
+
 def stage_e2e(args, work: Path) -> dict:
     """``reentry run`` then ``reentry approve``, in this process, as a user runs them."""
     import shutil
@@ -186,6 +225,8 @@ def stage_e2e(args, work: Path) -> dict:
 
     out = work / "output"
     shutil.rmtree(out, ignore_errors=True)
+    os.environ["DAGSTER_HOME"] = str(work / "dagster_home")
+    (work / "dagster_home").mkdir(exist_ok=True)
     release = "benchmark"
     t0 = time.perf_counter()
     rc = main(
@@ -205,6 +246,7 @@ STAGES = {
     "measures": stage_measures,
     "disclosure": stage_disclosure,
     "audit": stage_audit,
+    "publication": stage_publication,
     "end to end": stage_e2e,
 }
 
@@ -257,7 +299,12 @@ def _machine() -> str:
     except OSError:
         pass
     mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
-    return f"{cpu}; {os.cpu_count()} CPUs visible; {mem_gb:.0f} GB RAM; Python {platform.python_version()}"
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (
+        f"{cpu}; {os.cpu_count()} CPUs visible; {mem_gb:.0f} GB RAM; "
+        f"Python {platform.python_version()}; load average at the end {load} "
+        "(other jobs share the machine when this is above the CPU count)"
+    )
 
 
 def _fmt(value, spec: str) -> str:
