@@ -296,6 +296,14 @@ def _parse_csv_text(text: str, table: str, encoding: str, notes: list[str]) -> R
     body = _strip_blank_tail(text)
     removed = text[len(body) :]
     trailing = removed.count("\n") - (1 if removed.endswith("\n") else 0)
+    # Blank rows above the header line (some exports start with one) are skipped too;
+    # data rows are still numbered from the header line.
+    leading = 0
+    while body and "\n" in body and not body[: body.index("\n")].strip(" \t,\r"):
+        body = body[body.index("\n") + 1 :]
+        leading += 1
+    if leading:
+        notes.append(f"{leading} blank row(s) above the header line skipped")
     if not body.strip():
         return ReadResult(
             None,

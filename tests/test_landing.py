@@ -96,12 +96,21 @@ def test_child_keeps_leading_zeros_and_values_stay_strings(tmp_path):
         (lambda t: t.replace("\n", "\r\n").encode(), "CRLF"),
         (lambda t: t.replace("CHILD,DECOM", " child , Decom").encode(), "column names"),
         (lambda t: (t + ",,,,,,,,,,,,\n\n  \n").encode(), "3 blank row(s)"),
+        (lambda t: ("\n,,,,\n" + t).encode(), "above the header line"),
         (
             lambda t: t.replace("URN\n", "URN,SOCIAL_WORKER\n").replace(",\n", ",,Ann\n").encode(),
             "extra columns",
         ),
     ],
-    ids=["bom", "cp1252", "crlf", "header_case", "blank_trailing_rows", "extra_column"],
+    ids=[
+        "bom",
+        "cp1252",
+        "crlf",
+        "header_case",
+        "blank_trailing_rows",
+        "blank_leading_rows",
+        "extra_column",
+    ],  # fmt: skip
 )
 def test_tolerated_variations_are_recorded_and_read_identically(tmp_path, variant, note):
     clean = _read(tmp_path, EPISODES.encode()).frame
