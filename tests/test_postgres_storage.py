@@ -16,7 +16,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -109,7 +108,8 @@ def postgres_server():
         conn = psycopg2.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres")
         conn.autocommit = True
         with conn.cursor() as cur:
-            cur.execute("CREATE DATABASE dagster")
+            cur.execute("CREATE ROLE dagster LOGIN")
+            cur.execute("CREATE DATABASE dagster OWNER dagster")
         conn.close()
         yield port
     finally:
@@ -120,7 +120,24 @@ def postgres_server():
         shutil.rmtree(base, ignore_errors=True)
 
 
-def test_runs_are_stored_in_postgresql_with_the_documented_configuration(postgres_server, tmp_path):
+def documented_postgres_config(port: int) -> str:
+    """The project's dagster.yaml with its commented PostgreSQL block switched on."""
+    template = (Path(__file__).resolve().parents[1] / "dagster.yaml").read_text()
+    lines, in_block = [], False
+    for line in template.splitlines():
+        if line.startswith("# storage:"):
+            in_block = True
+        if in_block and line.startswith("#"):
+            line = line[2:]
+        lines.append(line)
+    text = "\n".join(lines) + "\n"
+    assert "storage:\n  postgres:" in text, "dagster.yaml no longer documents PostgreSQL"
+    return text.replace("db.example.internal", "127.0.0.1").replace("port: 5432", f"port: {port}")
+
+
+def test_runs_are_stored_in_postgresql_with_the_documented_configuration(
+    postgres_server, tmp_path, monkeypatch
+):
     import psycopg2
     from dagster import DagsterInstance, materialize
 
@@ -130,26 +147,10 @@ def test_runs_are_stored_in_postgresql_with_the_documented_configuration(postgre
     port = postgres_server
     home = tmp_path / "dagster_home"
     home.mkdir()
-    # The storage block documented in docs/operations.md, with this server's port.
-    (home / "dagster.yaml").write_text(
-        textwrap.dedent(
-            f"""\
-            run_queue:
-              max_concurrent_runs: 1
-            telemetry:
-              enabled: false
-            storage:
-              postgres:
-                postgres_db:
-                  username: postgres
-                  password: ""
-                  hostname: 127.0.0.1
-                  db_name: dagster
-                  port: {port}
-                  scheme: postgresql+psycopg2
-            """
-        )
-    )
+    # The storage block documented (commented out) in the dagster.yaml template, enabled
+    # and pointed at this server; trust authentication ignores the password.
+    (home / "dagster.yaml").write_text(documented_postgres_config(port))
+    monkeypatch.setenv("DAGSTER_PG_PASSWORD", "not-checked-by-trust-auth")
     landing = tmp_path / "landing"
     for table in ("header", "episodes"):
         path = landing / "2024" / "201" / f"{table}.csv"
@@ -167,7 +168,7 @@ def test_runs_are_stored_in_postgresql_with_the_documented_configuration(postgre
         )
         assert result.success
         run_id = result.run_id
-    conn = psycopg2.connect(host="127.0.0.1", port=port, user="postgres", dbname="dagster")
+    conn = psycopg2.connect(host="127.0.0.1", port=port, user="dagster", dbname="dagster")
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT status FROM runs WHERE run_id = %s", (run_id,))
