@@ -211,7 +211,10 @@ def _closed_conflicts(episodes: pd.DataFrame, later_exists: np.ndarray) -> pd.Da
 def _child_keys(frames: list[pd.DataFrame]) -> tuple[list[pd.Series], pd.Index]:
     """int64 key per (la_code, child), shared by all ``frames`` (see validation.run), and
     the index of CHILD values that maps any other (la_code, child) into the same keys."""
-    codes, children = pd.factorize(pd.concat([f["child"] for f in frames], ignore_index=True))
+    # sort=True: key order is (LA, CHILD as text), the contract's sort order.
+    codes, children = pd.factorize(
+        pd.concat([f["child"] for f in frames], ignore_index=True), sort=True
+    )
     out, start = [], 0
     for f in frames:
         out.append(keys_from_codes(f["la_code"], codes[start : start + len(f)], f.index))

@@ -44,6 +44,8 @@ def test_overlapping_returns_give_one_row_per_episode_and_the_later_version_wins
     EpisodeHistory.validate(h)
     LaYearStatus.validate(clean.la_year_status)
     assert not h.duplicated(["la_code", "child", "decom"]).any()
+    ordered = h.sort_values(["la_code", "child", "decom"], kind="mergesort")
+    pd.testing.assert_frame_equal(h, ordered.reset_index(drop=True))  # contract order
     assert len(h) == 8  # 5 + 4 + 1 + 1 episodes, minus 3 repeated open ones
     move = h[h["child"].eq("0101") & h["decom"].eq(pd.Timestamp("2022-08-15"))].iloc[0]
     assert (move["collection_year"], move["dec"], move["rec"]) == (

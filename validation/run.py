@@ -228,8 +228,9 @@ def validate_collection_year(
     episodes = _concat(frames["episodes"], "episodes")
     # Integer child keys (LA and CHILD) and dates parsed once: every rule, sort and join
     # below works on int64 columns instead of strings.
+    # sort=True: key order is (LA, CHILD as text), so sorting by key is the contract order.
     codes, children = pd.factorize(
-        pd.concat([header["CHILD"], episodes["CHILD"]], ignore_index=True)
+        pd.concat([header["CHILD"], episodes["CHILD"]], ignore_index=True), sort=True
     )
     children = pd.Index(children)
     header["KEY"] = keys_from_codes(header["la_code"], codes[: len(header)], header.index)
@@ -445,7 +446,8 @@ def _typed_header(raw: pd.DataFrame, year: int) -> pd.DataFrame:
             "source_row": raw["source_row"].astype("int64"),
         }
     )
-    return out.sort_values(["la_code", "child"], kind="mergesort").reset_index(drop=True)
+    order = np.lexsort((raw["source_row"].to_numpy(), raw["KEY"].to_numpy()))
+    return out.iloc[order].reset_index(drop=True)
 
 
 def _typed_episodes(raw: pd.DataFrame, year: int) -> pd.DataFrame:
@@ -470,8 +472,9 @@ def _typed_episodes(raw: pd.DataFrame, year: int) -> pd.DataFrame:
             "source_row": raw["source_row"].astype("int64"),
         }
     )
-    out = out.sort_values(["la_code", "child", "decom", "source_row"], kind="mergesort")
-    return out.reset_index(drop=True)
+    decom = raw["DECOM_DT"].to_numpy(dtype="datetime64[ns]").view("int64")
+    order = np.lexsort((raw["source_row"].to_numpy(), decom, raw["KEY"].to_numpy()))
+    return out.iloc[order].reset_index(drop=True)
 
 
 def _la_year_status(
