@@ -208,7 +208,11 @@ def _generate(
             "first_year": first_year, "last_year": last_year, "scale": scale, "seed": seed,
             "error_rate": error_rate,
         }  # fmt: skip
-        _write_truth(Path(truth), sim, rows, pd.concat(header_upn, ignore_index=True), errors, args)
+        written = {"returns": folders, "files": n_files, "header_rows": n_children,
+                   "episode_rows": n_episodes}  # fmt: skip
+        _write_truth(
+            Path(truth), sim, rows, pd.concat(header_upn, ignore_index=True), errors, args, written
+        )
         say(f"truth written to {truth}")
     summary = GenerationSummary(
         out=str(out), first_year=first_year, last_year=last_year, scale=scale, seed=seed,
@@ -233,6 +237,7 @@ def _write_truth(
     header_upn: pd.DataFrame,
     errors: pd.DataFrame,
     args: dict,
+    written: dict,
 ) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     obs = episode_upns(observed_episodes(sim, rows), header_upn)
@@ -245,6 +250,7 @@ def _write_truth(
     summary = {
         "arguments": args,
         "counts": {
+            **written,
             "periods": int(len(periods)),
             "short_break_periods": int((periods["short_break"] == "true").sum()),
             "returns_home": int(len(ret)),
