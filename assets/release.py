@@ -255,6 +255,10 @@ def _plain(value):
         return {str(k): _plain(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, Path):
+        return value.as_posix()
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, date):
