@@ -47,7 +47,7 @@ def landing(tmp_path_factory) -> Path:
     from synthetic.generator import generate
 
     out = tmp_path_factory.mktemp("synth") / "landing"
-    generate(out=out, first_year=2020, last_year=2024, scale=0.02, seed=11, error_rate=0.01)
+    generate(out=out, first_year=2022, last_year=2024, scale=0.01, seed=11, error_rate=0.01)
     return out
 
 
