@@ -120,10 +120,23 @@ def test_tables_have_captions_and_header_scopes(site):
 def test_text_is_escaped(site, tmp_path):
     from dataclasses import replace
 
+    import pandas as pd
+
+    from assets.publish_html import render_site
+
     inputs = small_inputs()
     release = replace(inputs["release"], producer="Stats <Team> & Co")
-    build_candidate(tmp_path / "c", **dict(inputs, release=release))
-    html = (tmp_path / "c" / "index.html").read_text()
+    ees = pd.read_csv(site / "data" / "la_reentry_to_care.csv", dtype=str, keep_default_na=False)
+    la_files = {p.stem.rsplit("_", 1)[1]: p for p in (site / "data" / "la").glob("*.csv")}
+    render_site(
+        tmp_path,
+        release=release,
+        reentry_ees=ees,
+        notes=inputs["notes"],
+        la_files=la_files,
+        downloads=[],
+    )
+    html = (tmp_path / "index.html").read_text()
     assert "Stats &lt;Team&gt; &amp; Co" in html and "<Team>" not in html
 
 
