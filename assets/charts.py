@@ -129,13 +129,14 @@ class FunnelBase:
 def funnel_base(points: pd.DataFrame, england_rate: float, xlabel: str) -> FunnelBase:
     """``points``: columns n (cohort size), rate (%) for every LA with a published rate."""
     n_max = int(max(points["n"].max() if len(points) else 10, 10) * 1.05)
-    limits = funnel_limits(england_rate / 100, n_max, 5)
     y_hi = max(float(points["rate"].max()) if len(points) else 0, england_rate * 2, 10)
     y_hi = min(100.0, np.ceil(y_hi / 10) * 10)
     scale = Scale(0, n_max, 0, y_hi)
     body = _axes(scale, xlabel, "Re-entry rate (%)")
-    xs = scale.x(limits["n"])
-    for label, (_level, dash) in LIMITS.items():
+    # England's rate of 0% or 100% gives degenerate limits (no variation): none drawn.
+    limits = funnel_limits(england_rate / 100, n_max, 5) if 0 < england_rate < 100 else None
+    xs = scale.x(limits["n"]) if limits is not None else []
+    for label, (_level, dash) in LIMITS.items() if limits is not None else []:
         for side in ("lower", "upper"):
             ys = scale.y(np.clip(limits[f"{side}_{label}"], 0, y_hi))
             body.append(

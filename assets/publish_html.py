@@ -80,6 +80,11 @@ def _site_data(ees: pd.DataFrame) -> SiteData:
         elif row["re_entry_rate"].isdigit():
             eng = float(row["re_entry_rate"])
     la = pooled[pooled["geographic_level"] == "Local authority"]
+    if eng is None:
+        # No England pooled row: every pooled LA row carries England's published rate.
+        rates = la.loc[la["england_re_entry_rate"].str.isdigit(), "england_re_entry_rate"]
+        if len(rates):
+            eng = float(rates.astype(int).mode().min())
     return SiteData(ees, totals, la, span, eng)
 
 
