@@ -596,6 +596,12 @@ CASES: list[Case] = [
     ),
     Case("columns_out_of_order_rows", "episode rows in reverse order", _out_of_order, "accepted"),
     Case(
+        "blank_leading_rows",
+        "a blank line and a comma-only line above the column names",
+        _blank_leading_rows,
+        "accepted",
+    ),
+    Case(
         "quoted_newline_in_field",
         "a quoted newline in HOME_POST; an invalid REC two records later",
         _quoted_newline,
