@@ -312,6 +312,11 @@ def _run(args: argparse.Namespace) -> int:
     available = _check_landing(settings)
     years = _parse_years(args.years, available)
     release = settings.release_name()
+    if ReleasePaths(settings.output_path, release).published.exists():
+        raise UsageError(
+            f"release {release} is already published under {settings.output_path / 'publications'}; "
+            "published releases are never replaced: choose a new name with --release"
+        )
     print(
         f"Building candidate release {release} from {settings.landing_path} "
         f"(collection years {years[0]}-{years[-1]})"

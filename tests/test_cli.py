@@ -114,3 +114,11 @@ def test_synth_subcommand_still_writes_the_landing_layout(tmp_path, capsys):
     assert main([*args, "--scale", "0.01", "--seed", "2"]) == EXIT_OK
     assert (out / "2024" / "201" / "header.csv").is_file()
     assert (out / "2024" / "201" / "episodes.csv").is_file()
+
+
+def test_run_for_an_already_published_release_is_bad_usage(tmp_path, capsys):
+    (tmp_path / "landing" / "2024" / "201").mkdir(parents=True)
+    (tmp_path / "publications" / "2024").mkdir(parents=True)
+    code = main(["run", "--landing", str(tmp_path / "landing"), "--output", str(tmp_path)])
+    assert code == EXIT_USAGE
+    assert "release 2024 is already published" in capsys.readouterr().err
