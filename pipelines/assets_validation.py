@@ -3,6 +3,8 @@ assets/history.py. Domain modules are imported inside the bodies so the definiti
 (and the UI starts) quickly."""
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from dagster import (
@@ -17,6 +19,7 @@ from dagster import (
     asset,
 )
 
+from assets.approval import inputs_sha256
 from pipelines.checks import (
     assess_validated_years,
     failures_for_metadata,
@@ -38,6 +41,21 @@ from pipelines.partitions import collection_year_partitions
 from pipelines.resources import ReleaseSettings
 from pipelines.schema_metadata import column_schema_metadata, table_schema_from_model
 from validation.contracts import EpisodeHistory, LaYearStatus
+
+
+@dataclass(frozen=True)
+class ValidatedPartition:
+    """One collection year's validation result with the hash of the files it was run on,
+    so a later run can tell a year validated from out-of-date returns."""
+
+    inputs_sha256: str
+    result: Any
+
+
+def year_inputs_sha256(inventory: pd.DataFrame, year: int) -> str:
+    """Hash of one collection year's landing files (identity and content)."""
+    years = pd.to_numeric(inventory["collection_year"], errors="coerce")
+    return inputs_sha256(inventory[years == year])
 
 
 @asset(
@@ -117,11 +135,17 @@ def validated_returns(
         context.log.info(f"validating collection year {key}")
         results[key] = validate_collection_year(landing, int(key), inventory=landing_inventory)
     assessment = assess_validated_years(list(results.values()))
+    stored = {
+        key: ValidatedPartition(
+            inputs_sha256=year_inputs_sha256(landing_inventory, int(key)), result=result
+        )
+        for key, result in results.items()
+    }
     tables = assessment.tables
     failures = tables["failures"]
     by_rule = tables.get("failures_by_rule", pd.DataFrame())
     yield Output(
-        results,
+        stored,
         metadata={
             "collection_years": ", ".join(context.partition_keys),
             "episodes_accepted": sum(len(v.episodes) for v in results.values()),
@@ -191,7 +215,19 @@ def episode_history(
             "not been validated; run the whole job (`reentry run`) or materialize those "
             f"{VALIDATED_RETURNS} partitions first"
         )
-    years = [validated_returns[str(y)] for y in loaded if y in in_landing]
+    stale = [
+        y
+        for y in in_landing
+        if validated_returns[str(y)].inputs_sha256 != year_inputs_sha256(landing_inventory, y)
+    ]
+    if stale:
+        years_text = ",".join(map(str, stale))
+        raise Failure(
+            description=f"the landing files for collection year(s) {stale} changed after they were "
+            f"validated; re-validate them (`reentry run --years {years_text}`) so the history is "
+            "not built from out-of-date returns"
+        )
+    years = [validated_returns[str(y)].result for y in loaded if y in in_landing]
     if not years:
         raise Failure(description="no validated collection years to build a history from")
     # Defence in depth: the blocking check stops this in the same run, but an earlier

@@ -184,3 +184,45 @@ def test_failing_validation_check_stops_the_run_before_any_candidate(tmp_path, d
     assert c.CANDIDATE_RELEASE not in executed
     assert not (tmp_path / "out" / "restricted" / "bad" / "candidate").exists()
     assert not (tmp_path / "out" / "publications").exists()
+
+
+def test_history_refuses_a_year_whose_returns_changed_after_validation(tmp_path):
+    from dagster import materialize
+
+    from pipelines.definitions import build_definitions
+    from pipelines.resources import RestrictedPickleIOManager, storage_dir
+    from synthetic.generator import generate
+
+    landing = tmp_path / "landing"
+    generate(out=landing, first_year=2024, last_year=2024, scale=0.01, seed=5)
+    settings = ReleaseSettings(landing=str(landing), output=str(tmp_path / "out"))
+    assets = list(build_definitions(settings).assets)
+    resources = {
+        "settings": settings,
+        "io_manager": RestrictedPickleIOManager(base_dir=str(storage_dir(settings.output_path))),
+    }
+    instance = DagsterInstance.ephemeral()
+    first = materialize(
+        assets,
+        selection=[c.LANDING_INVENTORY, c.VALIDATED_RETURNS],
+        partition_key="2024",
+        resources=resources,
+        instance=instance,
+    )
+    assert first.success
+    # An LA resubmits; only the inventory and history are rebuilt, not the validation.
+    episodes = next(landing.glob("2024/*/episodes.csv"))
+    episodes.write_bytes(episodes.read_bytes() + b"\n")
+    second = materialize(
+        assets,
+        selection=[c.LANDING_INVENTORY, c.EPISODE_HISTORY],
+        resources=resources,
+        instance=instance,
+        raise_on_error=False,
+    )
+    assert not second.success
+    failure = next(e for e in second.all_events if e.event_type_value == "STEP_FAILURE")
+    assert failure.step_key == c.EPISODE_HISTORY
+    description = failure.step_failure_data.user_failure_data.description
+    assert "collection year(s) [2024] changed after they were validated" in description
+    assert "reentry run --years 2024" in description
