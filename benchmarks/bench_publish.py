@@ -93,6 +93,7 @@ def main() -> None:
         assert findings == [], findings
 
         t = time.perf_counter()
+        cpu0 = time.process_time()
         manifest = build_candidate(
             tmp / "candidate",
             published=published,
@@ -104,16 +105,20 @@ def main() -> None:
             private_identifiers=ids,
         )
         whole = time.perf_counter() - t
+        whole_cpu = time.process_time() - cpu0
         size = sum(f["bytes"] for f in manifest.files)
 
     print(f"{'stage':48s} {'seconds':>8s}")
     for name, secs in stages.items():
         print(f"{name:48s} {secs:8.2f}")
     print(f"{'whole build_candidate (target < 20 s)':48s} {whole:8.2f}")
+    # The writers are single-threaded: on a shared machine CPU time is the figure a
+    # dedicated 2-core machine would see as wall time.
+    print(f"{'whole build_candidate, CPU time of this process':48s} {whole_cpu:8.2f}")
     print(f"files written: {len(manifest.files) + 1}, total {size / 1e6:.1f} MB")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory (RSS): {peak:,.0f} MB")
-    print("PASS" if whole < 20 else "FAIL: over the 20 s target")
+    print("PASS" if whole < 20 else "FAIL: over the 20 s target (wall time)")
 
 
 if __name__ == "__main__":
