@@ -1,0 +1,1055 @@
+"""The attacker: an independent linear-programming audit of a disclosure-controlled release.
+
+For every suppressed cell it finds the smallest and largest value consistent with
+everything a reader can see: every published figure, every relation the tables obey
+(geography, breakdowns, complements, nested windows, pooled years, the context tables,
+rates), the suppression rule (a ``c`` is a count of at least 1, because zeros are
+published) and that counts are non-negative. A primary-suppressed cell is protected only
+if that interval spans at least ``protection_width`` (max - min >= 4 by default); this is
+the "protection interval" criterion of Hundepool et al., *Statistical Disclosure Control*
+(Wiley 2012), section 5.2 and chapter 4 on linked tables.
+
+Independence: this module never imports the suppression code's relation builder; it
+rebuilds every relation from the published tables' structure alone, so a relation the
+suppression step forgot is still used against it. ``suppression_log`` is read only for
+each cell's true value (to report it and to check that every relation used really holds)
+and whether it was primarily suppressed.
+
+Attacker knowledge, chosen to be at least as strong as a real reader:
+- National and regional counts: by default the attacker is granted their *unrounded*
+  values. Published regional rates and confidence intervals are computed from unrounded
+  counts (DfE practice), which narrows the rounded figures a great deal, so rounding to 10
+  is not relied on to protect local-authority cells. This also makes the system split into
+  small independent components (LA cells of one region). With
+  ``exact_aggregates=False`` the attacker sees only the rounding interval [r-5, r+4].
+- A published rate is the interval [r-0.5, r+0.5) of 100 x numerator / denominator, a
+  linear constraint in integers: (2r-1) den <= 200 num <= (2r+1) den - 1. Nonlinear
+  figures (Wilson bounds, funnel position, statistical-neighbour rates, standardised
+  ratios) must only be published over known counts; if one is published over a suppressed
+  count the audit fails that cell outright.
+- Across releases: the previous release's published tables are added as a second copy of
+  the system, and a cell whose true value did not change between releases is the same
+  variable in both, so differencing the two releases is part of the attack.
+
+The LP is solved with HiGHS (scipy.optimize.linprog). LP bounds are rounded inwards to
+integers (ceil of the minimum, floor of the maximum). For speed the audit first collects
+feasible points from a few LPs with shared objectives over all components at once (any
+two feasible points prove a lower bound on a cell's range), then solves the exact minimum
+and maximum only for cells those points do not already show to be wide.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.optimize import linprog
+from scipy.sparse.csgraph import connected_components
+
+from assets.reference import load_statistical_neighbours
+
+if TYPE_CHECKING:  # pragma: no cover - typing only; no runtime dependency on suppression
+    from assets.disclosure import DisclosureConfig, PublishedTables
+
+LA, REGION, NATION = "Local authority", "Regional", "National"
+SINGLE_YEAR = "Single year"
+TOTAL = "Total"
+
+TABLE_KEYS: dict[str, list[str]] = {
+    "reentry": [
+        "time_period",
+        "cohort_span",
+        "geographic_level",
+        "region_code",
+        "old_la_code",
+        "follow_up_months",
+        "characteristic_group",
+        "characteristic",
+    ],
+    "ceased_by_reason": [
+        "time_period",
+        "geographic_level",
+        "region_code",
+        "old_la_code",
+        "reason_group",
+    ],
+    "time_to_reentry": ["time_period", "geographic_level", "region_code", "time_band"],
+}
+TABLE_COUNTS: dict[str, list[str]] = {
+    "reentry": [
+        "returned_home",
+        "re_entered",
+        "not_re_entered",
+        "re_entered_any_la",
+        "turned_18_in_window",
+    ],
+    "ceased_by_reason": ["ceased"],
+    "time_to_reentry": ["re_entered"],
+}
+ALL_KEYS = list(dict.fromkeys(k for keys in TABLE_KEYS.values() for k in keys))
+INT_KEYS = ("time_period", "follow_up_months")
+# Rates whose published value is a linear constraint on (numerator, denominator).
+LINEAR_RATES = {
+    "re_entry_rate": ("re_entered", "returned_home"),
+    "re_entry_rate_any_la": ("re_entered_any_la", "returned_home"),
+}
+# Published figures that are nonlinear in counts: allowed only over known counts.
+NONLINEAR = {
+    "re_entry_rate_lower_ci": ("re_entered", "returned_home"),
+    "re_entry_rate_upper_ci": ("re_entered", "returned_home"),
+    "funnel_position": ("re_entered", "returned_home"),
+    "standardised_ratio": ("re_entered", "returned_home"),
+    "standardised_ratio_lower_ci": ("re_entered", "returned_home"),
+    "standardised_ratio_upper_ci": ("re_entered", "returned_home"),
+}
+SYMBOLS_NOT_PUBLISHED = {"c", "x", "z"}
+BIG = 1_000_000.0  # an upper bound no count in England can reach
+EPS = 1e-6
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """What the attacker could learn. ``failures`` lists every primary cell narrower than
+    the protection width (and any cell exposed by a nonlinear figure), with its true value
+    and feasible range; ``intervals`` has every checked cell's range (restricted: it holds
+    true values)."""
+
+    passed: bool
+    cells_checked: int
+    narrowest_width: int | None
+    cells_by_reason: dict[str, int]
+    failures: pd.DataFrame
+    components: int
+    seconds: float
+    largest_component: int = 0
+    relations: int = 0
+    relations_not_holding: int = 0
+    lp_solves: int = 0
+    intervals: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+
+
+# --------------------------------------------------------------------------------------
+# Cells: every published count, with what the attacker knows about it
+# --------------------------------------------------------------------------------------
+
+
+def _normalise_keys(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.copy()
+    for k in ALL_KEYS:
+        if k not in df:
+            df[k] = np.nan
+        if k in INT_KEYS:
+            df[k] = pd.to_numeric(df[k], errors="coerce").astype("Float64").astype("float64")
+        else:
+            s = df[k]
+            present = s.notna().to_numpy().copy()
+            text = s.astype("object").where(present, "").astype(str).to_numpy(dtype=object)
+            present &= text != ""
+            text[~present] = None
+            df[k] = pd.Series(text, index=df.index, dtype="object")
+    return df
+
+
+def _long_cells(tables: dict[str, pd.DataFrame], release: str) -> pd.DataFrame:
+    """One row per published count cell: release, table, row, key columns, column,
+    published string."""
+    parts = []
+    for name, df in tables.items():
+        if df is None or len(df) == 0:
+            continue
+        base = _normalise_keys(df[[k for k in TABLE_KEYS[name] if k in df]])
+        for col in TABLE_COUNTS[name]:
+            if col not in df:
+                continue
+            part = base.copy()
+            part["release"] = release
+            part["table"] = name
+            part["row"] = np.arange(len(df))
+            part["column"] = col
+            part["published"] = df[col].astype("object").where(df[col].notna(), "x").astype(str)
+            parts.append(part)
+    cols = ["release", "table", "row", *ALL_KEYS, "column", "published"]
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    return pd.concat(parts, ignore_index=True)[cols]
+
+
+def _attach_log(cells: pd.DataFrame, log: pd.DataFrame | None) -> pd.DataFrame:
+    cells = cells.copy()
+    if log is None or len(log) == 0:
+        cells["true_value"] = np.nan
+        cells["log_reason"] = None
+        return cells
+    lg = _normalise_keys(log)
+    lg = lg[lg["column"].isin({c for cs in TABLE_COUNTS.values() for c in cs})]
+    lg = lg[["table", *ALL_KEYS, "column", "true_value", "reason"]].rename(
+        columns={"reason": "log_reason"}
+    )
+    lg["true_value"] = pd.to_numeric(lg["true_value"], errors="coerce").astype("float64")
+    lg = lg.drop_duplicates(["table", *ALL_KEYS, "column"])
+    out = cells.merge(lg, on=["table", *ALL_KEYS, "column"], how="left", sort=False)
+    if len(out) != len(cells):  # pragma: no cover - guarded by drop_duplicates
+        raise ValueError("suppression_log has duplicate cells")
+    return out
+
+
+def _knowledge(cells: pd.DataFrame, rounding_base: int, exact_aggregates: bool) -> pd.DataFrame:
+    """Bounds [lo, hi] on each cell implied by its published string alone; ``known`` when
+    lo == hi; ``avail`` False for x / z (the cell takes part in no relation)."""
+    s = cells["published"].astype(str).str.strip()
+    num = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
+    is_la = cells["geographic_level"].eq(LA).to_numpy()
+    half = rounding_base // 2
+    lo = np.full(len(cells), np.nan)
+    hi = np.full(len(cells), np.nan)
+    isnum = ~np.isnan(num)
+    la_num = isnum & is_la
+    lo[la_num] = hi[la_num] = num[la_num]
+    agg_num = isnum & ~is_la
+    zero = agg_num & (num == 0)
+    lo[zero] = hi[zero] = 0
+    rounded = agg_num & (num != 0)
+    lo[rounded] = np.maximum(num[rounded] - half, 0)
+    hi[rounded] = num[rounded] + half - 1
+    k = (s == "k").to_numpy()
+    lo[k] = 1
+    hi[k] = max(half - 1, 1)
+    c = (s == "c").to_numpy()
+    lo[c] = 1
+    hi[c] = BIG
+    avail = isnum | k | c
+    true = cells["true_value"].to_numpy(dtype=float)
+    if exact_aggregates:
+        grant = (~is_la) & (rounded | k) & ~np.isnan(true)
+        lo[grant] = hi[grant] = true[grant]
+    out = cells.copy()
+    out["lo"], out["hi"], out["avail"] = lo, hi, avail
+    out["suppressed"] = c
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Relations rebuilt from the tables' structure
+# --------------------------------------------------------------------------------------
+
+
+class _Relations:
+    """Sparse linear relations sum(coef * cell) in [lo, hi], collected by kind."""
+
+    def __init__(self) -> None:
+        self.parts: list[pd.DataFrame] = []
+        self.bounds: list[pd.DataFrame] = []
+        self.n = 0
+
+    def add(self, rel: np.ndarray, cid: np.ndarray, coef: np.ndarray, lo, hi, kind: str) -> None:
+        if len(rel) == 0:
+            return
+        uniq, local = np.unique(rel, return_inverse=True)
+        k = len(uniq)
+        self.parts.append(pd.DataFrame({"rel": local + self.n, "cid": cid, "coef": coef}))
+        lo_a = np.broadcast_to(np.asarray(lo, dtype=float), (k,)) if np.ndim(lo) == 0 else lo
+        hi_a = np.broadcast_to(np.asarray(hi, dtype=float), (k,)) if np.ndim(hi) == 0 else hi
+        self.bounds.append(
+            pd.DataFrame({"rel": np.arange(k) + self.n, "lo": lo_a, "hi": hi_a, "kind": kind})
+        )
+        self.n += k
+
+    def sum_to_total(
+        self, sub: pd.DataFrame, by: list[str], is_total: np.ndarray, kind: str, drop_parts=False
+    ) -> None:
+        """Parts sum to their total within each group of ``by``. Relations with an
+        unavailable member are not used, except that unavailable parts are dropped when
+        ``drop_parts`` (an LA with no usable return contributes nothing to its region)."""
+        if len(sub) == 0:
+            return
+        is_total = np.asarray(is_total, dtype=bool)
+        if drop_parts:
+            keep = sub["avail"].to_numpy() | is_total
+            sub, is_total = sub[keep], is_total[keep]
+        g = sub.groupby(by, dropna=False, sort=False).ngroup().to_numpy()
+        n = g.max() + 1
+        av = sub["avail"].to_numpy()
+        n_tot = np.bincount(g, is_total, n)
+        n_part = np.bincount(g, ~is_total, n)
+        n_bad = np.bincount(g, ~av, n)
+        ok = (n_tot == 1) & (n_part >= 1) & (n_bad == 0)
+        keep = ok[g]
+        self.add(
+            g[keep],
+            sub["cid"].to_numpy()[keep],
+            np.where(is_total[keep], -1.0, 1.0),
+            0.0,
+            0.0,
+            kind,
+        )
+
+    def pairs(self, a: np.ndarray, b: np.ndarray, kind: str, equal: bool) -> None:
+        """a - b == 0 (equal) or a - b <= 0."""
+        if len(a) == 0:
+            return
+        rel = np.repeat(np.arange(len(a)), 2)
+        cid = np.column_stack([a, b]).ravel()
+        coef = np.tile([1.0, -1.0], len(a))
+        self.add(rel, cid, coef, 0.0 if equal else -np.inf, 0.0, kind)
+
+    def frame(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        if not self.parts:
+            return (
+                pd.DataFrame({"rel": [], "cid": [], "coef": []}),
+                pd.DataFrame({"rel": [], "lo": [], "hi": [], "kind": []}),
+            )
+        return pd.concat(self.parts, ignore_index=True), pd.concat(self.bounds, ignore_index=True)
+
+
+def _pair_frame(left: pd.DataFrame, right: pd.DataFrame, on: list[str]) -> tuple:
+    m = left[[*on, "cid"]].merge(right[[*on, "cid"]], on=on, suffixes=("_a", "_b"))
+    return m["cid_a"].to_numpy(), m["cid_b"].to_numpy()
+
+
+def _reentry_relations(rel: _Relations, r: pd.DataFrame) -> None:
+    keys = ["release", *TABLE_KEYS["reentry"]]
+    col = r["column"]
+    # returned home = re-entered + not re-entered, on every row.
+    sub = r[col.isin(["returned_home", "re_entered", "not_re_entered"])]
+    rel.sum_to_total(sub, keys, sub["column"].eq("returned_home").to_numpy(), "complement")
+    # Categories within a breakdown group add up to that group's Total.
+    sub = r[r["characteristic_group"].ne(TOTAL)]
+    by = [k for k in keys if k != "characteristic"] + ["column"]
+    rel.sum_to_total(sub, by, sub["characteristic"].eq(TOTAL).to_numpy(), "categories")
+    # Each group's Total is the whole cohort.
+    on = [k for k in keys if k not in ("characteristic_group", "characteristic")] + ["column"]
+    grp_tot = r[r["characteristic_group"].ne(TOTAL) & r["characteristic"].eq(TOTAL) & r["avail"]]
+    all_tot = r[r["characteristic_group"].eq(TOTAL) & r["avail"]]
+    a, b = _pair_frame(grp_tot, all_tot, on)
+    rel.pairs(a, b, "group_total", equal=True)
+    # Geography: LAs to their region, regions to England (usable LAs only).
+    geo = ["release", "time_period", "cohort_span", "follow_up_months"]
+    geo += ["characteristic_group", "characteristic", "column"]
+    sub = r[r["geographic_level"].isin([LA, REGION])]
+    is_tot = sub["geographic_level"].eq(REGION).to_numpy()
+    rel.sum_to_total(sub, [*geo, "region_code"], is_tot, "la_to_region", drop_parts=True)
+    sub = r[r["geographic_level"].isin([REGION, NATION])]
+    is_tot = sub["geographic_level"].eq(NATION).to_numpy()
+    rel.sum_to_total(sub, geo, is_tot, "region_to_england", drop_parts=True)
+    # Windows: the same cohort has the same returned_home in every window; cumulative
+    # counts cannot fall as the window lengthens.
+    win = [k for k in keys if k != "follow_up_months"] + ["column"]
+    nested = r[
+        r["avail"]
+        & r["column"].isin(
+            ["returned_home", "re_entered", "re_entered_any_la", "turned_18_in_window"]
+        )
+    ].sort_values([*win, "follow_up_months"], kind="stable", na_position="first")
+    prev = nested.groupby(win, dropna=False, sort=False)["cid"].shift(1)
+    has = prev.notna().to_numpy()
+    a = prev.to_numpy()[has].astype(np.int64)
+    b = nested["cid"].to_numpy()[has]
+    is_rh = nested["column"].eq("returned_home").to_numpy()[has]
+    rel.pairs(a[is_rh], b[is_rh], "window_same_cohort", equal=True)
+    rel.pairs(a[~is_rh], b[~is_rh], "window_nesting", equal=False)
+    nested_nre = r[r["avail"] & r["column"].eq("not_re_entered")].sort_values(
+        [*win, "follow_up_months"], kind="stable", na_position="first"
+    )
+    prev = nested_nre.groupby(win, dropna=False, sort=False)["cid"].shift(1)
+    has = prev.notna().to_numpy()
+    # not re-entered can only fall: later <= earlier.
+    rel.pairs(
+        nested_nre["cid"].to_numpy()[has],
+        prev.to_numpy()[has].astype(np.int64),
+        "window_nesting",
+        equal=False,
+    )
+    # Within a row: re_entered <= re_entered_any_la <= returned_home, turned_18 <= returned.
+    avail = r[r["avail"]]
+    by_col = {c: avail[avail["column"].eq(c)] for c in TABLE_COUNTS["reentry"]}
+    for small, big in [
+        ("re_entered", "re_entered_any_la"),
+        ("re_entered_any_la", "returned_home"),
+        ("turned_18_in_window", "returned_home"),
+    ]:
+        a, b = _pair_frame(by_col[small], by_col[big], keys)
+        rel.pairs(a, b, "row_order", equal=False)
+    # Pooled spans: the pooled row is the sum of its single-year rows.
+    pooled = r[r["cohort_span"].ne(SINGLE_YEAR)]
+    if len(pooled):
+        span = pooled["cohort_span"].str.extract(r"^(\d{4}) to (\d{4})$").astype(float)
+        ok = span.notna().all(axis=1).to_numpy()
+        pooled, span = pooled[ok], span[ok]
+        first = span[0].to_numpy().astype(int)
+        last = span[1].to_numpy().astype(int)
+        n_years = last - first + 1
+        rows = np.repeat(np.arange(len(pooled)), n_years)
+        years = np.concatenate([np.arange(f, la + 1) for f, la in zip(first, last, strict=True)])
+        other = [k for k in keys if k not in ("time_period", "cohort_span")] + ["column"]
+        want = pooled.iloc[rows][[*other, "cid", "avail"]].reset_index(drop=True)
+        want["time_period"] = years.astype(float)
+        want["n_years"] = n_years[rows]
+        singles = r[r["cohort_span"].eq(SINGLE_YEAR)]
+        m = want.merge(
+            singles[[*other, "time_period", "cid", "avail"]],
+            on=[*other, "time_period"],
+            how="left",
+            suffixes=("_p", ""),
+        )
+        m["found"] = m["cid"].notna() & m["avail"].fillna(False).astype(bool)
+        g = m.groupby("cid_p", sort=False)
+        complete = (g["found"].transform("sum") == m["n_years"]) & m["avail_p"].astype(bool)
+        m = m[complete.to_numpy()]
+        if len(m):
+            tot = m.drop_duplicates("cid_p")
+            relid = np.concatenate([m["cid_p"].to_numpy(), tot["cid_p"].to_numpy()])
+            cid = np.concatenate([m["cid"].to_numpy().astype(np.int64), tot["cid_p"].to_numpy()])
+            coef = np.concatenate([np.ones(len(m)), -np.ones(len(tot))])
+            rel.add(relid, cid, coef, 0.0, 0.0, "pooled_years")
+
+
+def _ceased_relations(rel: _Relations, c: pd.DataFrame) -> None:
+    keys = ["release", *TABLE_KEYS["ceased_by_reason"]]
+    by = [k for k in keys if k != "reason_group"] + ["column"]
+    rel.sum_to_total(c, by, c["reason_group"].eq(TOTAL).to_numpy(), "ceased_categories")
+    geo = ["release", "time_period", "reason_group", "column"]
+    sub = c[c["geographic_level"].isin([LA, REGION])]
+    rel.sum_to_total(
+        sub,
+        [*geo, "region_code"],
+        sub["geographic_level"].eq(REGION).to_numpy(),
+        "ceased_la_to_region",
+        drop_parts=True,
+    )
+    sub = c[c["geographic_level"].isin([REGION, NATION])]
+    rel.sum_to_total(
+        sub,
+        geo,
+        sub["geographic_level"].eq(NATION).to_numpy(),
+        "ceased_region_to_england",
+        drop_parts=True,
+    )
+
+
+def _time_to_reentry_relations(rel: _Relations, t: pd.DataFrame, r: pd.DataFrame) -> None:
+    keys = ["release", *TABLE_KEYS["time_to_reentry"]]
+    by = [k for k in keys if k != "time_band"] + ["column"]
+    rel.sum_to_total(t, by, t["time_band"].eq(TOTAL).to_numpy(), "time_band_categories")
+    sub = t[t["geographic_level"].isin([REGION, NATION])]
+    rel.sum_to_total(
+        sub,
+        ["release", "time_period", "time_band", "column"],
+        sub["geographic_level"].eq(NATION).to_numpy(),
+        "time_band_region_to_england",
+        drop_parts=True,
+    )
+    # Its Total is the 60-month re-entered Total of the main table.
+    on = ["release", "time_period", "geographic_level", "region_code"]
+    tt = t[t["time_band"].eq(TOTAL) & t["avail"]]
+    rr = r[
+        r["avail"]
+        & r["column"].eq("re_entered")
+        & r["follow_up_months"].eq(60)
+        & r["cohort_span"].eq(SINGLE_YEAR)
+        & r["characteristic_group"].eq(TOTAL)
+        & r["characteristic"].eq(TOTAL)
+    ]
+    a, b = _pair_frame(tt, rr, on)
+    rel.pairs(a, b, "time_band_total_is_60_month", equal=True)
+
+
+def _build_relations(cells: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rel = _Relations()
+    r = cells[cells["table"].eq("reentry")]
+    if len(r):
+        _reentry_relations(rel, r)
+    c = cells[cells["table"].eq("ceased_by_reason")]
+    if len(c):
+        _ceased_relations(rel, c)
+    t = cells[cells["table"].eq("time_to_reentry")]
+    if len(t):
+        _time_to_reentry_relations(rel, t, r)
+    # Across releases: an unchanged cell is the same number in both.
+    if cells["release"].nunique() > 1:
+        on = ["table", *ALL_KEYS, "column"]
+        cur = cells[cells["release"].eq("current") & cells["avail"]]
+        prv = cells[cells["release"].eq("previous") & cells["avail"]]
+        m = cur[[*on, "cid", "true_value"]].merge(
+            prv[[*on, "cid", "true_value"]], on=on, suffixes=("_a", "_b")
+        )
+        same = (m["true_value_a"] == m["true_value_b"]).to_numpy()
+        rel.pairs(
+            m["cid_a"].to_numpy()[same],
+            m["cid_b"].to_numpy()[same],
+            "unchanged_since_previous",
+            equal=True,
+        )
+    return rel.frame()
+
+
+def _rate_relations(
+    cells: pd.DataFrame, tables: dict[str, dict[str, pd.DataFrame]]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Published whole-number rates over unknown counts, as integer-exact linear rows."""
+    rel = _Relations()
+    r = cells[cells["table"].eq("reentry")]
+    for release, tabs in tables.items():
+        df = tabs.get("reentry")
+        if df is None or len(df) == 0:
+            continue
+        rr = r[r["release"].eq(release)]
+        cid = rr.pivot(index="row", columns="column", values="cid")
+        unknown = rr.pivot(index="row", columns="column", values="unknown")
+        for rate, (num, den) in LINEAR_RATES.items():
+            if rate not in df or num not in cid or den not in cid:
+                continue
+            s = df[rate].astype("object").where(df[rate].notna(), "x").astype(str).str.strip()
+            val = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
+            is_k = (s == "k").to_numpy()
+            rows = np.arange(len(df))
+            risky = (unknown[num].to_numpy(bool) | unknown[den].to_numpy(bool))[rows]
+            use = risky & (~np.isnan(val) | is_k)
+            if not use.any():
+                continue
+            n_id = cid[num].to_numpy()[use].astype(np.int64)
+            d_id = cid[den].to_numpy()[use].astype(np.int64)
+            v = np.where(is_k[use], 0.0, val[use])
+            k = is_k[use]
+            # 200 num - (2r-1) den >= 0 (skipped for 'k': num >= 1 is the rule there)
+            m = len(n_id)
+            idx = np.arange(m)
+            lower_rows = idx[~k]
+            rel.add(
+                np.repeat(lower_rows, 2),
+                np.column_stack([n_id[~k], d_id[~k]]).ravel(),
+                np.column_stack([np.full((~k).sum(), 200.0), -(2 * v[~k] - 1)]).ravel(),
+                0.0,
+                np.inf,
+                f"{rate}_lower",
+            )
+            rel.add(
+                np.repeat(idx, 2),
+                np.column_stack([n_id, d_id]).ravel(),
+                np.column_stack([np.full(m, 200.0), -(2 * v + 1)]).ravel(),
+                -np.inf,
+                -1.0,
+                f"{rate}_upper",
+            )
+            if k.any():
+                rel.add(
+                    np.arange(k.sum()),
+                    n_id[k],
+                    np.ones(k.sum()),
+                    1.0,
+                    np.inf,
+                    f"{rate}_k_nonzero",
+                )
+    return rel.frame()
+
+
+def _nonlinear_exposures(
+    cells: pd.DataFrame, tables: dict[str, dict[str, pd.DataFrame]]
+) -> pd.DataFrame:
+    """Suppressed cells of the current release that a published nonlinear figure (Wilson
+    bound, funnel position, standardised ratio, neighbours' rate) was computed from."""
+    df = tables.get("current", {}).get("reentry")
+    r = cells[cells["table"].eq("reentry") & cells["release"].eq("current")]
+    if df is None or len(df) == 0 or len(r) == 0:
+        return pd.DataFrame(columns=["cid", "exposed_by"])
+    unknown = r.pivot(index="row", columns="column", values="unknown")
+    cid = r.pivot(index="row", columns="column", values="cid")
+    out = []
+    for fig, (num, den) in NONLINEAR.items():
+        if fig not in df or num not in cid:
+            continue
+        s = df[fig].astype("object").where(df[fig].notna(), "x").astype(str).str.strip()
+        shown = ~s.isin(SYMBOLS_NOT_PUBLISHED).to_numpy()
+        for c in (num, den):
+            hit = shown & unknown[c].to_numpy(bool)
+            out.append(pd.DataFrame({"cid": cid[c].to_numpy()[hit], "exposed_by": fig}))
+    if "sn_re_entry_rate" in df:
+        s = df["sn_re_entry_rate"].astype("object").where(df["sn_re_entry_rate"].notna(), "x")
+        shown = ~s.astype(str).str.strip().isin(SYMBOLS_NOT_PUBLISHED).to_numpy()
+        keys = ["time_period", "cohort_span", "follow_up_months", "characteristic_group"]
+        keys += ["characteristic"]
+        la = r[r["geographic_level"].eq(LA) & r["column"].isin(["returned_home", "re_entered"])]
+        rows = la.drop_duplicates("row").set_index("row")
+        shown_rows = rows[shown[rows.index.to_numpy()]][[*keys, "old_la_code"]]
+        nb = load_statistical_neighbours()[["old_la_code", "neighbour_old_la_code"]]
+        pairs = shown_rows.merge(nb, on="old_la_code")
+        hidden = la[la["unknown"]].rename(columns={"old_la_code": "neighbour_old_la_code"})
+        hits = pairs.merge(
+            hidden[[*keys, "neighbour_old_la_code", "cid"]], on=[*keys, "neighbour_old_la_code"]
+        )
+        out.append(pd.DataFrame({"cid": hits["cid"].to_numpy(), "exposed_by": "sn_re_entry_rate"}))
+    if not out:
+        return pd.DataFrame(columns=["cid", "exposed_by"])
+    res = pd.concat(out, ignore_index=True)
+    return res.drop_duplicates("cid").astype({"cid": np.int64})
+
+
+# --------------------------------------------------------------------------------------
+# The attacker's system and its solution
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class AttackerSystem:
+    """Cells (with bounds), relations, and the unknown-variable view of both."""
+
+    cells: pd.DataFrame
+    triplets: pd.DataFrame
+    rel_bounds: pd.DataFrame
+    relations_not_holding: int
+    nonlinear: pd.DataFrame
+
+
+def build_attacker_system(
+    tables: dict[str, pd.DataFrame],
+    log: pd.DataFrame | None,
+    *,
+    rounding_base: int = 10,
+    exact_aggregates: bool = True,
+    previous_tables: dict[str, pd.DataFrame] | None = None,
+    previous_log: pd.DataFrame | None = None,
+) -> AttackerSystem:
+    """Everything the attacker knows, as cells with bounds and linear relations.
+
+    ``tables``: the published ``reentry``, ``ceased_by_reason`` and ``time_to_reentry``
+    (strings). ``log``: the suppression log (true values and reasons).
+    """
+    parts = [_attach_log(_long_cells(tables, "current"), log)]
+    releases = {"current": tables}
+    if previous_tables is not None:
+        parts.append(_attach_log(_long_cells(previous_tables, "previous"), previous_log))
+        releases["previous"] = previous_tables
+    cells = pd.concat(parts, ignore_index=True)
+    cells = _knowledge(cells, rounding_base, exact_aggregates)
+    cells["cid"] = np.arange(len(cells), dtype=np.int64)
+    cells["unknown"] = cells["avail"] & (cells["lo"] < cells["hi"])
+    trip, bounds = _build_relations(cells)
+    rtrip, rbounds = _rate_relations(cells, releases)
+    if len(rtrip):
+        off = len(bounds)
+        rtrip = rtrip.assign(rel=rtrip["rel"] + off)
+        rbounds = rbounds.assign(rel=rbounds["rel"] + off)
+        trip = pd.concat([trip, rtrip], ignore_index=True)
+        bounds = pd.concat([bounds, rbounds], ignore_index=True)
+    trip = trip.astype({"rel": np.int64, "cid": np.int64, "coef": float})
+    # Keep only relations that hold on the true values: a relation that does not hold is
+    # not something the attacker can know, and using it would make the audit unsound.
+    bad = 0
+    true = cells["true_value"].to_numpy(dtype=float)
+    # For cells with no log value, a known cell's published value is its true value.
+    known_val = np.where(cells["lo"].to_numpy() == cells["hi"].to_numpy(), cells["lo"], np.nan)
+    val = np.where(np.isnan(true), known_val, true)
+    if len(trip):
+        v = val[trip["cid"].to_numpy()]
+        lhs = np.bincount(
+            trip["rel"].to_numpy(),
+            trip["coef"].to_numpy() * np.nan_to_num(v),
+            minlength=len(bounds),
+        )
+        missing = np.bincount(trip["rel"].to_numpy(), np.isnan(v), minlength=len(bounds)) > 0
+        lo = bounds["lo"].to_numpy()
+        hi = bounds["hi"].to_numpy()
+        holds = missing | ((lhs >= lo - EPS) & (lhs <= hi + EPS))
+        bad = int((~holds).sum())
+        if bad:
+            keep_rel = np.flatnonzero(holds)
+            remap = np.full(len(bounds), -1)
+            remap[keep_rel] = np.arange(len(keep_rel))
+            trip = trip[holds[trip["rel"].to_numpy()]].copy()
+            trip["rel"] = remap[trip["rel"].to_numpy()]
+            bounds = bounds.iloc[keep_rel].reset_index(drop=True)
+            bounds["rel"] = np.arange(len(bounds))
+    nonlinear = _nonlinear_exposures(cells, releases)
+    return AttackerSystem(cells, trip, bounds, bad, nonlinear)
+
+
+def _components(sys_: AttackerSystem, unknown: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Variable index of each unknown cell and its connected component label."""
+    var_of = np.full(len(unknown), -1)
+    var_cells = np.flatnonzero(unknown)
+    var_of[var_cells] = np.arange(len(var_cells))
+    t = sys_.triplets
+    v = var_of[t["cid"].to_numpy()]
+    mask = v >= 0
+    rows = t["rel"].to_numpy()[mask]
+    cols = v[mask]
+    n = len(var_cells)
+    if n == 0:
+        return var_of, np.array([], dtype=int)
+    inc = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(sys_.rel_bounds), n))
+    adj = (inc.T @ inc).tocsr()
+    _, labels = connected_components(adj, directed=False)
+    return var_of, labels
+
+
+def _lp_matrix(sys_: AttackerSystem, unknown: np.ndarray, var_of: np.ndarray):
+    """Relations restricted to unknown variables, with known cells moved to the bounds."""
+    t = sys_.triplets
+    cid = t["cid"].to_numpy()
+    rel = t["rel"].to_numpy()
+    coef = t["coef"].to_numpy()
+    cells = sys_.cells
+    lo_c = cells["lo"].to_numpy()
+    is_unknown = unknown[cid]
+    const = np.bincount(
+        rel[~is_unknown],
+        coef[~is_unknown] * np.nan_to_num(lo_c[cid[~is_unknown]]),
+        minlength=len(sys_.rel_bounds),
+    )
+    n_unknown = np.bincount(rel[is_unknown], minlength=len(sys_.rel_bounds))
+    active = np.flatnonzero(n_unknown > 0)
+    row_of = np.full(len(sys_.rel_bounds), -1)
+    row_of[active] = np.arange(len(active))
+    keep = is_unknown & (row_of[rel] >= 0)
+    a = sparse.csr_matrix(
+        (coef[keep], (row_of[rel[keep]], var_of[cid[keep]])),
+        shape=(len(active), int(unknown.sum())),
+    )
+    rlo = sys_.rel_bounds["lo"].to_numpy()[active] - const[active]
+    rhi = sys_.rel_bounds["hi"].to_numpy()[active] - const[active]
+    return a, rlo, rhi
+
+
+class _WarmLP:
+    """One LP (fixed constraints) re-solved under many objectives. HiGHS keeps its basis
+    between solves, so each new objective costs a few simplex iterations; falls back to
+    scipy.optimize.linprog (also HiGHS) if the bundled bindings are unavailable."""
+
+    def __init__(self, a: sparse.csr_matrix, rlo, rhi, vlo, vhi):
+        self.n = a.shape[1]
+        self.args = (a, rlo, rhi, vlo, vhi)
+        try:
+            from scipy.optimize._highspy import _core
+        except ImportError:  # pragma: no cover - scipy layout changed
+            self.h = None
+            return
+        inf = np.inf
+        csc = a.tocsc()
+        lp = _core.HighsLp()
+        lp.num_col_, lp.num_row_ = a.shape[1], a.shape[0]
+        lp.col_cost_ = np.zeros(self.n)
+        lp.col_lower_ = np.asarray(vlo, float)
+        lp.col_upper_ = np.asarray(vhi, float)
+        lp.row_lower_ = np.where(np.isfinite(rlo), rlo, -inf).astype(float)
+        lp.row_upper_ = np.where(np.isfinite(rhi), rhi, inf).astype(float)
+        lp.a_matrix_.format_ = _core.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = csc.indices.astype(np.int32)
+        lp.a_matrix_.value_ = csc.data.astype(float)
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = a.shape[1], a.shape[0]
+        h = _core._Highs()
+        h.setOptionValue("output_flag", False)
+        # Warm starts need the simplex basis kept between objectives: no presolve.
+        h.setOptionValue("presolve", "off")
+        h.setOptionValue("solver", "simplex")
+        h.passModel(lp)
+        self.h, self.core = h, _core
+        self.idx = np.arange(self.n, dtype=np.int32)
+
+    def solve(self, c: np.ndarray) -> np.ndarray:
+        if self.h is None:  # pragma: no cover
+            return _solve_linprog(np.asarray(c, float), *self.args)
+        self.h.changeColsCost(self.n, self.idx, np.asarray(c, float))
+        self.h.run()
+        status = self.h.getModelStatus()
+        if status != self.core.HighsModelStatus.kOptimal:
+            # Rare numerical trouble: solve cold instead.
+            return _solve_linprog(np.asarray(c, float), *self.args)
+        return np.asarray(self.h.getSolution().col_value)
+
+
+def _solve_linprog(c, a, rlo, rhi, vlo, vhi):
+    eq = rlo == rhi
+    ub_hi = ~eq & np.isfinite(rhi)
+    ub_lo = ~eq & np.isfinite(rlo)
+    a_ub = sparse.vstack([a[ub_hi], -a[ub_lo]]).tocsr()
+    b_ub = np.concatenate([rhi[ub_hi], -rlo[ub_lo]])
+    res = linprog(
+        c,
+        A_ub=a_ub if a_ub.shape[0] else None,
+        b_ub=b_ub if a_ub.shape[0] else None,
+        A_eq=a[eq] if eq.any() else None,
+        b_eq=rlo[eq] if eq.any() else None,
+        bounds=np.column_stack([vlo, vhi]),
+        method="highs",
+    )
+    if res.status != 0:
+        raise RuntimeError(f"attacker LP did not solve: {res.message}")
+    return res.x
+
+
+def solve_ranges(
+    sys_: AttackerSystem,
+    unknown: np.ndarray,
+    targets: np.ndarray,
+    *,
+    enough: float,
+    seed: int = 0,
+    max_batch_vars: int = 3000,
+    exact: bool = True,
+) -> tuple[pd.DataFrame, int, int]:
+    """Feasible [min, max] of each target cell (cell ids) under the attacker's system.
+
+    A target is settled when feasible points already show an integer range of at least
+    ``enough``. Feasible points come from LPs that push every unsettled target up, then
+    down, repeated while that settles more; the rest get exact LP minima and maxima (one
+    cell per component per LP) unless ``exact`` is False, in which case their range is
+    the observed one (a lower bound: fine for choosing more suppression, not for an audit).
+    Returns a frame (cid, lo, hi, width, exact, component), the number of components
+    holding targets, and the number of LP solves.
+    """
+    var_of, labels = _components(sys_, unknown)
+    if len(targets) == 0:
+        empty = pd.DataFrame(
+            {"cid": [], "lo": [], "hi": [], "width": [], "exact": [], "component": []}
+        )
+        return empty, 0, 0
+    a, rlo, rhi = _lp_matrix(sys_, unknown, var_of)
+    cells = sys_.cells
+    ucells = np.flatnonzero(unknown)
+    vlo = cells["lo"].to_numpy()[ucells]
+    vhi = cells["hi"].to_numpy()[ucells]
+    tv = var_of[targets]
+    comps = np.unique(labels[tv])
+    n_var = len(ucells)
+    obs_lo = np.full(n_var, np.inf)
+    obs_hi = np.full(n_var, -np.inf)
+    ex_lo = np.zeros(n_var, dtype=bool)
+    ex_hi = np.zeros(n_var, dtype=bool)
+    rng = np.random.default_rng(seed)
+    solves = 0
+    sizes = np.bincount(labels)
+    order = comps[np.lexsort((comps, -sizes[comps]))]
+    batches: list[list[int]] = []
+    cur: list[int] = []
+    cur_n = 0
+    for comp in order:
+        if cur and cur_n + sizes[comp] > max_batch_vars:
+            batches.append(cur)
+            cur, cur_n = [], 0
+        cur.append(int(comp))
+        cur_n += sizes[comp]
+    if cur:
+        batches.append(cur)
+    target_var_mask = np.zeros(n_var, dtype=bool)
+    target_var_mask[tv] = True
+    a_csc = a.tocsc()
+    for batch in batches:
+        bvars = np.flatnonzero(np.isin(labels, batch))
+        sub_cols = a_csc[:, bvars]
+        rows = np.unique(sub_cols.nonzero()[0])
+        lp = _WarmLP(sub_cols[rows].tocsr(), rlo[rows], rhi[rows], vlo[bvars], vhi[bvars])
+        btarget = target_var_mask[bvars]
+        blabels = labels[bvars]
+
+        def record(x, bvars=bvars):
+            obs_lo[bvars] = np.minimum(obs_lo[bvars], x)
+            obs_hi[bvars] = np.maximum(obs_hi[bvars], x)
+
+        def open_targets(bvars=bvars, btarget=btarget):
+            lo_i = np.ceil(obs_lo[bvars] - EPS)
+            hi_i = np.floor(obs_hi[bvars] + EPS)
+            done = (hi_i - lo_i >= enough) | (ex_lo[bvars] & ex_hi[bvars])
+            return btarget & ~done
+
+        # Feasible points: push the unsettled targets up and down (with a random
+        # tilt on the others) while that keeps settling cells.
+        prev_open = None
+        for round_ in range(8):
+            open_ = open_targets()
+            n_open = int(open_.sum())
+            if n_open == 0 or (prev_open is not None and n_open >= prev_open):
+                break
+            prev_open = n_open
+            tilt = rng.uniform(-0.01, 0.01, len(bvars)) if round_ else np.zeros(len(bvars))
+            for direction in (-1.0, 1.0):
+                c = tilt + direction * open_
+                record(lp.solve(c))
+                solves += 1
+        if not exact:
+            continue
+        while True:
+            open_ = open_targets()
+            if not open_.any():
+                break
+            idx = np.flatnonzero(open_)
+            _, first = np.unique(blabels[idx], return_index=True)
+            pick = idx[first]
+            for direction, flag in ((-1.0, ex_hi), (1.0, ex_lo)):
+                need = pick[~flag[bvars[pick]]]
+                if len(need) == 0:
+                    continue
+                c = np.zeros(len(bvars))
+                c[need] = direction
+                record(lp.solve(c))
+                solves += 1
+                flag[bvars[need]] = True
+    lo_i = np.ceil(obs_lo[tv] - EPS)
+    hi_i = np.floor(obs_hi[tv] + EPS)
+    out = pd.DataFrame(
+        {
+            "cid": targets,
+            "lo": lo_i,
+            "hi": hi_i,
+            "width": hi_i - lo_i,
+            "exact": ex_lo[tv] & ex_hi[tv],
+            "component": labels[tv],
+        }
+    )
+    return out, len(comps), solves
+
+
+# --------------------------------------------------------------------------------------
+# Public entry points
+# --------------------------------------------------------------------------------------
+
+
+def _tables_of(published) -> dict[str, pd.DataFrame]:
+    return {
+        "reentry": published.reentry,
+        "ceased_by_reason": published.ceased_by_reason,
+        "time_to_reentry": published.time_to_reentry,
+    }
+
+
+def audit_release(
+    published: PublishedTables,
+    *,
+    config: DisclosureConfig | None = None,
+    previous: PublishedTables | None = None,
+    exact_aggregates: bool = True,
+) -> AuditResult:
+    """Attack ``published`` (and, with ``previous``, the two releases together): every
+    suppressed cell's feasible range; pass only if every primary cell spans at least
+    ``config.protection_width`` and no nonlinear figure was published over a suppressed
+    count."""
+    start = time.perf_counter()
+    rounding_base = getattr(config, "rounding_base", 10)
+    width_needed = getattr(config, "protection_width", 4)
+    system = build_attacker_system(
+        _tables_of(published),
+        published.suppression_log,
+        rounding_base=rounding_base,
+        exact_aggregates=exact_aggregates,
+        previous_tables=None if previous is None else _tables_of(previous),
+        previous_log=None if previous is None else previous.suppression_log,
+    )
+    return _judge(system, published.suppression_log, width_needed, start)
+
+
+def _judge(
+    system: AttackerSystem, log: pd.DataFrame | None, width_needed: int, start: float
+) -> AuditResult:
+    cells = system.cells
+    unknown = cells["unknown"].to_numpy()
+    current = cells["release"].eq("current").to_numpy()
+    targets = np.flatnonzero(current & cells["suppressed"].to_numpy())
+    ranges, n_comp, solves = solve_ranges(system, unknown, targets, enough=width_needed + 4)
+    info = cells.iloc[ranges["cid"].to_numpy()].reset_index(drop=True)
+    ranges = pd.concat(
+        [
+            info[["table", *ALL_KEYS, "column", "true_value", "log_reason"]],
+            ranges.drop(columns=["cid"]).reset_index(drop=True),
+            pd.Series(ranges["cid"].to_numpy(), name="cid"),
+        ],
+        axis=1,
+    )
+    # A 'c' with no log reason is treated as primary (it must be protected).
+    is_primary = ranges["log_reason"].fillna("primary").eq("primary")
+    narrow = is_primary & (ranges["width"] < width_needed)
+    fail = ranges[narrow].assign(failure="interval narrower than protection width")
+    exposed = system.nonlinear
+    if len(exposed):
+        ex = cells.iloc[exposed["cid"].to_numpy()].reset_index(drop=True)
+        ex = ex[["table", *ALL_KEYS, "column", "true_value", "log_reason"]].assign(
+            failure="published " + exposed["exposed_by"].to_numpy() + " uses this suppressed count",
+            cid=exposed["cid"].to_numpy(),
+        )
+        fail = pd.concat([fail, ex], ignore_index=True)
+    fail = fail.drop_duplicates("cid").drop(columns=["cid"])
+    fail = fail.rename(columns={"lo": "feasible_min", "hi": "feasible_max"})
+    fail = fail.drop(columns=[c for c in ("component", "exact") if c in fail])
+    fail = fail.dropna(axis=1, how="all") if len(fail) else fail
+    prim = ranges.loc[is_primary, "width"]
+    narrowest = None if prim.empty else int(prim.min())
+    by_reason: dict[str, int] = {}
+    if log is not None and len(log) and "reason" in log:
+        by_reason = {str(k): int(v) for k, v in log["reason"].value_counts().sort_index().items()}
+    sizes = pd.Series(ranges["component"]).value_counts()
+    return AuditResult(
+        passed=bool(len(fail) == 0),
+        cells_checked=int(len(ranges)),
+        narrowest_width=narrowest,
+        cells_by_reason=by_reason,
+        failures=fail.reset_index(drop=True),
+        components=int(n_comp),
+        seconds=time.perf_counter() - start,
+        largest_component=int(sizes.max()) if len(sizes) else 0,
+        relations=int(len(system.rel_bounds)),
+        relations_not_holding=int(system.relations_not_holding),
+        lp_solves=int(solves),
+        intervals=ranges.drop(columns=["cid"]),
+    )
+
+
+PUBLISHED_FILES = {
+    "reentry": "reentry.csv",
+    "ceased_by_reason": "ceased_by_reason.csv",
+    "time_to_reentry": "time_to_reentry.csv",
+}
+LOG_FILE = "suppression_log.csv"
+
+
+def read_published_dir(folder: Path) -> dict[str, pd.DataFrame]:
+    """The three published tables as written by ``assets.disclosure.write_published``
+    (every column read as text, so symbols and numbers come back exactly)."""
+    folder = Path(folder)
+    out = {}
+    for name, fname in PUBLISHED_FILES.items():
+        path = folder / fname
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: published table '{name}' is missing")
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+        for k in INT_KEYS:
+            if k in df:
+                df[k] = pd.to_numeric(df[k]).astype("int64")
+        out[name] = df
+    return out
+
+
+def audit_release_dir(
+    folder: Path,
+    *,
+    log_path: Path | None = None,
+    protection_width: int = 4,
+    rounding_base: int = 10,
+    previous_folder: Path | None = None,
+) -> AuditResult:
+    """Re-audit a release already on disk: the published tables in ``folder`` (as written
+    by ``assets.disclosure.write_published``) and the restricted suppression log
+    (``folder/suppression_log.csv`` unless ``log_path`` is given)."""
+    start = time.perf_counter()
+    folder = Path(folder)
+    tables = read_published_dir(folder)
+    log_path = Path(log_path) if log_path is not None else folder / LOG_FILE
+    if not log_path.exists():
+        raise FileNotFoundError(f"{log_path}: the restricted suppression log is needed")
+    log = pd.read_csv(log_path, dtype={"region_code": str, "old_la_code": str})
+    prev_tables = prev_log = None
+    if previous_folder is not None:
+        prev_tables = read_published_dir(previous_folder)
+        prev_log = pd.read_csv(
+            Path(previous_folder) / LOG_FILE, dtype={"region_code": str, "old_la_code": str}
+        )
+    system = build_attacker_system(
+        tables,
+        log,
+        rounding_base=rounding_base,
+        previous_tables=prev_tables,
+        previous_log=prev_log,
+    )
+    return _judge(system, log, protection_width, start)
