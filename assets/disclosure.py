@@ -360,22 +360,22 @@ class _Pattern:
         ).index.to_numpy()
         self.rank = np.empty(len(cells), dtype=np.int64)
         self.rank[order] = np.arange(len(cells))
+        self.hidden = np.isin(self.reason, ("primary", "secondary"))
         self.close_classes()
-
-    @property
-    def hidden(self) -> np.ndarray:
-        return np.isin(self.reason, ("primary", "secondary"))
 
     def suppress(self, idx: np.ndarray) -> int:
         idx = np.asarray(idx, dtype=np.int64)
         new = idx[~self.hidden[idx] & self.suppressible[idx]]
         self.reason[new] = "secondary"
+        self.hidden[new] = True
         return len(new) + self.close_classes()
 
     def close_classes(self) -> int:
-        hidden_cls = np.unique(self.cls[self.hidden])
-        spread = np.isin(self.cls, hidden_cls) & ~self.hidden & self.suppressible
+        hidden_cls = np.zeros(self.cls.max() + 1 if len(self.cls) else 0, dtype=bool)
+        hidden_cls[self.cls[self.hidden]] = True
+        spread = hidden_cls[self.cls] & ~self.hidden & self.suppressible
         self.reason[spread] = "secondary"
+        self.hidden |= spread
         return int(spread.sum())
 
     def cheapest(self, candidates: np.ndarray, min_value: float = 0.0) -> int | None:
@@ -535,7 +535,7 @@ def suppress_secondary(
         )
 
     for _ in range(config.max_rounds):
-        hidden = pattern.hidden
+        hidden = pattern.hidden.copy()
         unknown = base_unknown.copy()
         hid_cid = cid_of[hidden]
         unknown[hid_cid[hid_cid >= 0]] = True
@@ -771,7 +771,7 @@ def apply_disclosure_control(
     strings = _count_strings(cells, reason, config.rounding_base)
     published: dict[str, pd.DataFrame] = {}
     count_strings: dict[str, dict[str, np.ndarray]] = {}
-    for name, df in tables.items():
+    for name in tables:
         cs = {}
         for col in COUNTS[name]:
             sel = (cells["table"].eq(name) & cells["column"].eq(col)).to_numpy()

@@ -31,18 +31,41 @@ GROUPS_ALL = {
     "Age at return": ["Under 1", "1 to 4", "5 to 9", "10 to 15", "16 and over"],
     "Sex": ["Male", "Female"],
     "Planned return": ["Planned (E4A)", "Not planned (E4B)"],
-    "Legal status": ["Interim care order", "Full care order", "Placement order", "Section 20",
-                     "Other"],
-    "Time in care": ["Under 1 month", "1 to under 6 months", "6 to under 12 months",
-                     "1 to under 2 years", "2 years and over"],
+    "Legal status": [
+        "Interim care order",
+        "Full care order",
+        "Placement order",
+        "Section 20",
+        "Other",
+    ],
+    "Time in care": [
+        "Under 1 month",
+        "1 to under 6 months",
+        "6 to under 12 months",
+        "1 to under 2 years",
+        "2 years and over",
+    ],
     "Previous returns": ["None", "1", "2 or more"],
     "Category of need": [f"N{i}" for i in range(1, 9)],
 }
 LA_GROUPS = ["Total", "Planned return", "Previous returns"]
-REASONS = ["Returned home (E4A)", "Returned home (E4B)", "Adopted", "Special guardianship order",
-           "Child arrangement order", "Moved into independent living", "Other"]
-BANDS = ["Under 1 month", "1 to 3 months", "3 to 6 months", "6 to 12 months", "12 to 24 months",
-         "24 to 60 months"]
+REASONS = [
+    "Returned home (E4A)",
+    "Returned home (E4B)",
+    "Adopted",
+    "Special guardianship order",
+    "Child arrangement order",
+    "Moved into independent living",
+    "Other",
+]
+BANDS = [
+    "Under 1 month",
+    "1 to 3 months",
+    "3 to 6 months",
+    "6 to 12 months",
+    "12 to 24 months",
+    "24 to 60 months",
+]
 BAND_EDGES = [0, 1, 3, 6, 12, 24, 60]
 WINDOWS = (6, 12, 24, 60)
 
@@ -107,9 +130,9 @@ def synthetic_measures(
 
     rows = []
     for w in WINDOWS:
-        meas = np.column_stack(
-            [np.ones(n), re_month <= w, any_month <= w, t18 <= w]
-        ).astype(np.int64)
+        meas = np.column_stack([np.ones(n), re_month <= w, any_month <= w, t18 <= w]).astype(
+            np.int64
+        )
         for g, cats in GROUPS_ALL.items():
             arr = np.zeros((n_y, n_la, len(cats), 4), dtype=np.int64)
             np.add.at(arr, (y_idx, l_idx, char[g]), meas)
@@ -121,8 +144,10 @@ def synthetic_measures(
             np.add.at(reg, (slice(None), reg_of), np.where(usable, arr, 0))
             nat = reg.sum(axis=1, keepdims=True)
             for level, a, codes_la, codes_reg in [
-                *[(lv, x, las["old_la_code"].to_numpy(), las["region_code"].to_numpy())
-                  for lv, x in levels],
+                *[
+                    (lv, x, las["old_la_code"].to_numpy(), las["region_code"].to_numpy())
+                    for lv, x in levels
+                ],
                 ("Regional", reg, np.full(len(reg_codes), None), np.array(reg_codes)),
                 ("National", nat, np.array([None]), np.array([None])),
             ]:
@@ -183,14 +208,20 @@ def synthetic_measures(
             & single["time_period"].isin(span)
             & single["characteristic_group"].isin(LA_GROUPS)
         ]
-        keys = ["geographic_level", "region_code", "old_la_code", "follow_up_months",
-                "characteristic_group", "characteristic"]
+        keys = [
+            "geographic_level",
+            "region_code",
+            "old_la_code",
+            "follow_up_months",
+            "characteristic_group",
+            "characteristic",
+        ]
         agg = p.groupby(keys, dropna=False, sort=False)[
             ["returned_home", "re_entered", "re_entered_any_la", "turned_18_in_window"]
         ].sum(min_count=3)
         cnt = p.groupby(keys, dropna=False, sort=False)["returned_home"].count()
         agg = agg.reset_index()
-        missing = (cnt.to_numpy() < 3)
+        missing = cnt.to_numpy() < 3
         for c in ["returned_home", "re_entered", "re_entered_any_la", "turned_18_in_window"]:
             agg[c] = agg[c].astype("Int64").mask(missing, pd.NA)
         agg["unavailable_reason"] = np.where(missing, "Return rejected or not received", None)
@@ -206,29 +237,48 @@ def synthetic_measures(
     lo, hi = _wilson(re, rh)
     reentry["re_entry_rate_lower_ci"] = np.where(rh > 0, lo, np.nan)
     reentry["re_entry_rate_upper_ci"] = np.where(rh > 0, hi, np.nan)
-    match = ["time_period", "cohort_span", "follow_up_months", "characteristic_group",
-             "characteristic"]
+    match = [
+        "time_period",
+        "cohort_span",
+        "follow_up_months",
+        "characteristic_group",
+        "characteristic",
+    ]
     eng = reentry.loc[reentry["geographic_level"].eq("National"), [*match, "re_entry_rate"]]
-    reentry = reentry.merge(eng.rename(columns={"re_entry_rate": "england_re_entry_rate"}),
-                            on=match, how="left")
+    reentry = reentry.merge(
+        eng.rename(columns={"re_entry_rate": "england_re_entry_rate"}), on=match, how="left"
+    )
     is_la = reentry["geographic_level"].eq("Local authority")
     p = reentry["england_re_entry_rate"] / 100
     sd = np.sqrt(p * (1 - p) / reentry["returned_home"].astype(float))
     z = (reentry["re_entry_rate"] / 100 - p) / sd
     reentry["funnel_position"] = np.where(
-        z.abs() > 3.09, np.where(z > 0, "Above 99.8% limit", "Below 99.8% limit"),
-        np.where(z.abs() > 1.96, np.where(z > 0, "Above 95% limit", "Below 95% limit"),
-                 "Within limits"))
+        z.abs() > 3.09,
+        np.where(z > 0, "Above 99.8% limit", "Below 99.8% limit"),
+        np.where(
+            z.abs() > 1.96, np.where(z > 0, "Above 95% limit", "Below 95% limit"), "Within limits"
+        ),
+    )
     reentry.loc[~is_la | reentry["re_entry_rate"].isna(), "funnel_position"] = None
     la_rows = reentry.loc[is_la, [*match, "old_la_code", "returned_home", "re_entered"]]
     nb = load_statistical_neighbours()[["old_la_code", "neighbour_old_la_code"]]
     figs = la_rows[la_rows["returned_home"].notna()].rename(
-        columns={"old_la_code": "neighbour_old_la_code"})
-    pairs = la_rows[[*match, "old_la_code"]].merge(nb, on="old_la_code").merge(
-        figs, on=[*match, "neighbour_old_la_code"])
-    sn = pairs.groupby([*match, "old_la_code"], dropna=False).agg(
-        sn_returned_home=("returned_home", "sum"), sn_re_entered=("re_entered", "sum"),
-        sn_neighbours_included=("neighbour_old_la_code", "count")).reset_index()
+        columns={"old_la_code": "neighbour_old_la_code"}
+    )
+    pairs = (
+        la_rows[[*match, "old_la_code"]]
+        .merge(nb, on="old_la_code")
+        .merge(figs, on=[*match, "neighbour_old_la_code"])
+    )
+    sn = (
+        pairs.groupby([*match, "old_la_code"], dropna=False)
+        .agg(
+            sn_returned_home=("returned_home", "sum"),
+            sn_re_entered=("re_entered", "sum"),
+            sn_neighbours_included=("neighbour_old_la_code", "count"),
+        )
+        .reset_index()
+    )
     sn["geographic_level"] = "Local authority"
     reentry = reentry.merge(sn, on=[*match, "old_la_code", "geographic_level"], how="left")
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -246,19 +296,31 @@ def synthetic_measures(
     cparts = []
     for j, reason in enumerate(["Total", *REASONS]):
         vals = by_reason.sum(axis=2) if reason == "Total" else by_reason[:, :, j - 1]
-        df = pd.DataFrame({
-            "time_period": np.repeat(years, n_la), "geographic_level": "Local authority",
-            "region_code": np.tile(las["region_code"], n_y),
-            "old_la_code": np.tile(las["old_la_code"], n_y), "reason_group": reason,
-            "ceased": pd.array(np.where(unusable, -1, vals).ravel(), dtype="Int64"),
-        })
+        df = pd.DataFrame(
+            {
+                "time_period": np.repeat(years, n_la),
+                "geographic_level": "Local authority",
+                "region_code": np.tile(las["region_code"], n_y),
+                "old_la_code": np.tile(las["old_la_code"], n_y),
+                "reason_group": reason,
+                "ceased": pd.array(np.where(unusable, -1, vals).ravel(), dtype="Int64"),
+            }
+        )
         df.loc[df["ceased"].eq(-1), "ceased"] = pd.NA
         cparts.append(df)
     la_c = pd.concat(cparts, ignore_index=True)
-    reg_c = la_c.groupby(["time_period", "region_code", "reason_group"], sort=False)["ceased"]\
-        .sum().reset_index().assign(geographic_level="Regional", old_la_code=None)
-    nat_c = la_c.groupby(["time_period", "reason_group"], sort=False)["ceased"].sum()\
-        .reset_index().assign(geographic_level="National", region_code=None, old_la_code=None)
+    reg_c = (
+        la_c.groupby(["time_period", "region_code", "reason_group"], sort=False)["ceased"]
+        .sum()
+        .reset_index()
+        .assign(geographic_level="Regional", old_la_code=None)
+    )
+    nat_c = (
+        la_c.groupby(["time_period", "reason_group"], sort=False)["ceased"]
+        .sum()
+        .reset_index()
+        .assign(geographic_level="National", region_code=None, old_la_code=None)
+    )
     ceased = pd.concat([nat_c, reg_c, la_c], ignore_index=True)
     ceased["ceased"] = ceased["ceased"].astype("Int64")
     ceased["time_period"] = ceased["time_period"].astype("int64")
@@ -266,20 +328,36 @@ def synthetic_measures(
     ok = complete(years[y_idx], 60) & ~unusable[y_idx, l_idx] & (re_month <= 60)
     band = np.searchsorted(BAND_EDGES, re_month[ok], side="left") - 1
     band = np.clip(band, 0, len(BANDS) - 1)
-    t = pd.DataFrame({"time_period": years[y_idx[ok]],
-                      "region_code": las["region_code"].to_numpy()[l_idx[ok]],
-                      "time_band": np.array(BANDS, dtype=object)[band]})
+    t = pd.DataFrame(
+        {
+            "time_period": years[y_idx[ok]],
+            "region_code": las["region_code"].to_numpy()[l_idx[ok]],
+            "time_band": np.array(BANDS, dtype=object)[band],
+        }
+    )
     t = pd.concat([t, t.assign(time_band="Total")])
     done = [y for y in years if complete(y, 60)]
     grid = pd.MultiIndex.from_product(
         [done, sorted(las["region_code"].unique()), ["Total", *BANDS]],
-        names=["time_period", "region_code", "time_band"])
-    reg_t = t.groupby(["time_period", "region_code", "time_band"]).size().reindex(
-        grid, fill_value=0).rename("re_entered").reset_index()
-    nat_t = reg_t.groupby(["time_period", "time_band"], sort=False)["re_entered"].sum()\
-        .reset_index().assign(region_code=None)
-    ttr = pd.concat([nat_t.assign(geographic_level="National"),
-                     reg_t.assign(geographic_level="Regional")], ignore_index=True)
+        names=["time_period", "region_code", "time_band"],
+    )
+    reg_t = (
+        t.groupby(["time_period", "region_code", "time_band"])
+        .size()
+        .reindex(grid, fill_value=0)
+        .rename("re_entered")
+        .reset_index()
+    )
+    nat_t = (
+        reg_t.groupby(["time_period", "time_band"], sort=False)["re_entered"]
+        .sum()
+        .reset_index()
+        .assign(region_code=None)
+    )
+    ttr = pd.concat(
+        [nat_t.assign(geographic_level="National"), reg_t.assign(geographic_level="Regional")],
+        ignore_index=True,
+    )
     ttr["re_entered"] = ttr["re_entered"].astype("Int64")
     ttr["time_period"] = ttr["time_period"].astype("int64")
     ttr = ttr[["time_period", "geographic_level", "region_code", "time_band", "re_entered"]]
@@ -302,14 +380,20 @@ def main(argv: list[str] | None = None) -> int:
     audit = audit_release(published)
     t3 = time.perf_counter()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"input: {len(reentry)} reentry rows, {len(ceased)} ceased rows, {len(ttr)} ttr rows "
-          f"(built in {t1 - t0:.1f} s)")
-    print(f"suppression: {t2 - t1:.2f} s   audit: {t3 - t2:.2f} s   total: {t3 - t1:.2f} s "
-          f"(target < 30 s)   peak RSS {peak_mb:.0f} MB")
-    print(f"audit passed: {audit.passed}  cells checked: {audit.cells_checked}  narrowest width: "
-          f"{audit.narrowest_width}  components: {audit.components} (largest "
-          f"{audit.largest_component})  LP solves: {audit.lp_solves}  relations: "
-          f"{audit.relations} (not holding: {audit.relations_not_holding})")
+    print(
+        f"input: {len(reentry)} reentry rows, {len(ceased)} ceased rows, {len(ttr)} ttr rows "
+        f"(built in {t1 - t0:.1f} s)"
+    )
+    print(
+        f"suppression: {t2 - t1:.2f} s   audit: {t3 - t2:.2f} s   total: {t3 - t1:.2f} s "
+        f"(target < 30 s)   peak RSS {peak_mb:.0f} MB"
+    )
+    print(
+        f"audit passed: {audit.passed}  cells checked: {audit.cells_checked}  narrowest width: "
+        f"{audit.narrowest_width}  components: {audit.components} (largest "
+        f"{audit.largest_component})  LP solves: {audit.lp_solves}  relations: "
+        f"{audit.relations} (not holding: {audit.relations_not_holding})"
+    )
     print("cells by reason:", audit.cells_by_reason)
     print("information loss (share of non-zero LA cells suppressed):")
     print(published.information_loss.to_string(index=False))
