@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -51,6 +52,14 @@ class ReleasePaths:
 
     output: Path
     release: str
+
+    def __post_init__(self) -> None:
+        # The name becomes a folder under OUTPUT; '../x' or '/x' would write elsewhere.
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", str(self.release)):
+            raise ApprovalError(
+                f"release name {self.release!r}: use letters, digits, '.', '_' and '-' only, "
+                "starting with a letter or digit"
+            )
 
     @property
     def restricted(self) -> Path:

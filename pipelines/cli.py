@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import sys
 import threading
@@ -28,6 +29,7 @@ EXIT_CHECK_FAILED = 1
 EXIT_USAGE = 2
 
 DEMO_REVIEWER = "demo (automatic approval)"
+RELEASE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 class UsageError(Exception):
@@ -158,6 +160,13 @@ def settings_from_args(args: argparse.Namespace):
             raise UsageError(
                 f"--release-date {values['release_date']!r} is not yyyy-mm-dd"
             ) from None
+    release_name = values.get("release")
+    if release_name and not RELEASE_NAME.fullmatch(release_name):
+        # The release name becomes a folder under OUTPUT: '../x' or '/tmp/x' must not.
+        raise UsageError(
+            f"release name {release_name!r}: use letters, digits, '.', '_' and '-' only, "
+            "starting with a letter or digit (it becomes a folder name)"
+        )
     if "threshold_high" in values and values["threshold_high"] < 1:
         raise UsageError("--threshold must be at least 1")
     if "protection_width" in values and values["protection_width"] < 0:
