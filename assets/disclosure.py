@@ -613,6 +613,10 @@ def _publish_reentry(
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Strings for every published reentry column; returns the table and each rate
     column's log reason."""
+    df = df.copy()
+    for col in ("re_entry_rate", "re_entry_rate_lower_ci", "re_entry_rate_upper_ci"):
+        if col not in df:
+            df[col] = np.nan
     out = df[KEYS["reentry"]].copy()
     for col, s in counts.items():
         out[col] = s

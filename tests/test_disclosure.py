@@ -1,0 +1,167 @@
+"""Primary suppression, rounding, symbols, secondary suppression and determinism
+(assets/disclosure.py), checked against the independent audit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_audit import REGION, empty_reentry, empty_ttr
+
+from assets.audit import audit_release
+from assets.disclosure import (
+    DisclosureConfig,
+    apply_disclosure_control,
+    round_half_up,
+    whole_percent,
+)
+
+
+def ceased_measures(la_values: dict[str, dict[str, int]], year: int = 2024) -> pd.DataFrame:
+    """Unsuppressed ceased-by-reason table (LA rows plus region and England sums)."""
+    rows = []
+    reasons = list(next(iter(la_values.values())))
+    for la, vals in la_values.items():
+        for reason in reasons:
+            rows.append(("Local authority", REGION, la, reason, vals[reason]))
+        rows.append(("Local authority", REGION, la, "Total", sum(vals.values())))
+    for level, region in (("Regional", REGION), ("National", None)):
+        for reason in [*reasons, "Total"]:
+            v = sum(r[4] for r in rows if r[0] == "Local authority" and r[3] == reason)
+            rows.append((level, region, None, reason, v))
+    df = pd.DataFrame(
+        rows, columns=["geographic_level", "region_code", "old_la_code", "reason_group", "ceased"]
+    )
+    df.insert(0, "time_period", year)
+    df["ceased"] = df["ceased"].astype("Int64")
+    return df
+
+
+def run(ceased: pd.DataFrame, **kw):
+    return apply_disclosure_control(empty_reentry(), ceased, empty_ttr(), **kw)
+
+
+def cell(published, la, reason) -> str:
+    t = published.ceased_by_reason
+    if la is None:
+        sel = t["geographic_level"].eq("Regional") & t["reason_group"].eq(reason)
+    else:
+        sel = t["old_la_code"].eq(la) & t["reason_group"].eq(reason)
+    return t.loc[sel, "ceased"].iloc[0]
+
+
+def test_round_half_up_not_bankers():
+    assert list(round_half_up([15, 25, 14, 5, 4, 0, 35, 1234], 10)) == [
+        20,
+        30,
+        10,
+        10,
+        0,
+        0,
+        40,
+        1230,
+    ]
+
+
+def test_rate_rounds_half_up_exactly():
+    # 1/8 = 12.5% -> 13; 29/200 = 14.5% -> 15 (the float 0.145 * 100 is 14.4999...).
+    assert list(whole_percent([1, 29, 1, 0], [8, 200, 300, 50])) == [13, 15, 0, 0]
+
+
+VALUES = {
+    "A": {"R1": 3, "R2": 0, "R3": 40},
+    "B": {"R1": 12, "R2": 7, "R3": 30},
+    "C": {"R1": 20, "R2": 9, "R3": 25},
+    "D": {"R1": 6, "R2": 11, "R3": 8},
+}
+
+
+def test_primary_rule_la_1_to_5_suppressed_zero_published_regions_rounded():
+    pub = run(ceased_measures(VALUES))
+    assert cell(pub, "A", "R1") == "c"
+    assert cell(pub, "A", "R2") == "0"
+    assert cell(pub, "B", "R2") in ("7", "c")
+    # Region R1 = 41 -> 40; R2 = 27 -> 30; rounding to 10 half up.
+    assert cell(pub, None, "R1") == "40"
+    assert cell(pub, None, "R2") == "30"
+    log = pub.suppression_log
+    primary = log[log["reason"].eq("primary")]
+    assert set(primary["true_value"].astype(int)) <= {1, 2, 3, 4, 5}
+
+
+def test_small_regional_count_shown_as_k():
+    # Time to re-entry is published for England and regions only: no LA cell to protect.
+    ttr = pd.DataFrame(
+        {
+            "time_period": 2020,
+            "geographic_level": ["National"] * 3 + ["Regional"] * 3,
+            "region_code": [None] * 3 + [REGION] * 3,
+            "time_band": ["Total", "Under 1 month", "1 to 3 months"] * 2,
+            "re_entered": pd.array([48, 3, 45] * 2, dtype="Int64"),
+        }
+    )
+    pub = apply_disclosure_control(empty_reentry(), ceased_measures(VALUES).iloc[0:0], ttr)
+    t = pub.time_to_reentry
+    shown = dict(zip(t["geographic_level"] + "|" + t["time_band"], t["re_entered"], strict=True))
+    assert shown["National|Under 1 month"] == "k"
+    assert shown["Regional|Under 1 month"] == "k"
+    assert shown["Regional|Total"] == "50"
+    assert shown["Regional|1 to 3 months"] == "50"
+
+
+def test_lone_small_la_cell_in_a_region_hides_the_regional_figure():
+    # R1: A = 3 and every other LA 0, so the region figure equals A's: it must go too.
+    values = {"A": {"R1": 3, "R2": 50}, "B": {"R1": 0, "R2": 60}}
+    pub = run(ceased_measures(values))
+    assert cell(pub, None, "R1") == "c"
+    assert audit_release(pub).passed
+
+
+def test_secondary_suppression_protects_and_audit_passes():
+    pub = run(ceased_measures(VALUES))
+    # A's single small cell would be recovered from A's Total: a partner must be hidden.
+    la_a = pub.ceased_by_reason[pub.ceased_by_reason["old_la_code"].eq("A")]
+    assert (la_a["ceased"] == "c").sum() >= 2
+    result = audit_release(pub)
+    assert result.passed, result.failures
+    assert result.narrowest_width >= 4
+    loss = pub.information_loss.set_index("table")
+    assert loss.loc["ceased_by_reason", "primary"] == 1
+    assert loss.loc["ceased_by_reason", "secondary"] >= 1
+
+
+def test_secondary_never_hides_a_total_when_a_small_cell_will_do():
+    pub = run(ceased_measures(VALUES))
+    log = pub.suppression_log
+    secondary = log[log["reason"].eq("secondary")]
+    assert not secondary["reason_group"].eq("Total").any()
+    assert not secondary["geographic_level"].ne("Local authority").any()
+
+
+def test_same_input_same_output_even_after_shuffling_rows():
+    ceased = ceased_measures(VALUES)
+    first = run(ceased)
+    shuffled = ceased.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    second = run(shuffled)
+    pd.testing.assert_frame_equal(first.ceased_by_reason, second.ceased_by_reason)
+    pd.testing.assert_frame_equal(first.suppression_log, second.suppression_log)
+
+
+def test_negative_count_is_a_clear_error():
+    bad = ceased_measures(VALUES)
+    bad.loc[0, "ceased"] = -1
+    with pytest.raises(ValueError, match="ceased_by_reason: row .* column ceased"):
+        run(bad)
+
+
+def test_threshold_is_configurable():
+    pub = run(ceased_measures(VALUES), config=DisclosureConfig(threshold_high=7))
+    assert cell(pub, "B", "R2") == "c"
+    assert cell(pub, "D", "R1") == "c"
+
+
+def test_zero_cells_are_never_chosen_as_secondary():
+    pub = run(ceased_measures(VALUES))
+    log = pub.suppression_log
+    assert not (log["reason"].eq("secondary") & log["true_value"].eq(0)).any()
+    assert np.all(log.loc[log["published"].eq("0"), "true_value"] == 0)
