@@ -40,6 +40,22 @@ def clean_stale_staging(parent: Path) -> list[Path]:
     return removed
 
 
+def _remove_dead_staging(final: Path) -> None:
+    """Remove ``final``'s staging folders whose writer process no longer exists (killed
+    mid-write); a live writer's folder is left alone. Retired folders are kept: after a
+    kill between the two renames of a replace, one may hold the only copy."""
+    for stale in final.parent.glob(f".staging-{final.name}-*"):
+        pid = stale.name.rsplit("-", 1)[-1]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(stale, ignore_errors=True)
+        except PermissionError:
+            pass  # a live process of another user
+
+
 @contextmanager
 def atomic_directory(final: Path, *, replace: bool = False) -> Iterator[Path]:
     """Yield an empty staging folder; on success rename it to ``final``.
@@ -53,6 +69,7 @@ def atomic_directory(final: Path, *, replace: bool = False) -> Iterator[Path]:
     final.parent.mkdir(parents=True, exist_ok=True)
     if final.exists() and not replace:
         raise FileExistsError(f"{final} already exists; releases are never overwritten")
+    _remove_dead_staging(final)
     staging = final.parent / f".staging-{final.name}-{os.getpid()}"
     if staging.exists():
         shutil.rmtree(staging)
