@@ -195,7 +195,7 @@ def _rows_xml(table: SheetTable, first_row: int) -> tuple[str, int]:
 
 
 def _write_lines(ws, title: str, lines: list[str]) -> int:
-    ws["A1"] = title
+    ws["A1"] = safe_text(title)
     ws["A1"].style = "Headline 1"
     for i, line in enumerate(lines, start=2):
         ws.cell(row=i, column=1, value=safe_text(line))
@@ -413,7 +413,7 @@ def _cover(ws, release, notes: pd.DataFrame) -> None:
         ("Tables in this workbook", True),
         ("The Contents worksheet links to every table. Notes are on the Notes worksheet.", False),
     ]
-    ws["A1"] = f"{release.title}: {release.geography}, {release.period_text}"
+    ws["A1"] = safe_text(f"{release.title}: {release.geography}, {release.period_text}")
     ws["A1"].style = "Headline 1"
     for i, (text, heading) in enumerate(lines, start=2):
         cell = ws.cell(row=i, column=1, value=safe_text(text))
