@@ -201,6 +201,9 @@ def add_geography(df: pd.DataFrame) -> pd.DataFrame:
     """EES time and geography columns from time_period, geographic_level, region_code and
     old_la_code; names from the LA lookup and region list (reference/)."""
     out = df.copy()
+    if "old_la_code" not in out:
+        # Tables published only for England and regions need not carry an LA column.
+        out["old_la_code"] = pd.Series(pd.NA, index=out.index, dtype="object")
     out["time_identifier"] = "Reporting year"
     out["country_code"] = ENGLAND_CODE
     out["country_name"] = ENGLAND_NAME
@@ -264,10 +267,34 @@ def ees_time_to_reentry(ttr: pd.DataFrame) -> pd.DataFrame:
     return df[[*GEOGRAPHY_COLUMNS, "time_band", "re_entered"]]
 
 
+FORMULA_START = ("=", "+", "-", "@")
+
+
+def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """Text a spreadsheet could run as a formula gets a leading apostrophe (OWASP "CSV
+    injection" advice, as the spreadsheet writer does); numbers, negative ones included,
+    are left alone."""
+    out = df
+    for col in df.columns:
+        values = df[col]
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            continue
+        text = values.astype("str")
+        risky = (
+            values.notna()
+            & text.str.startswith(FORMULA_START)
+            & ~text.str.fullmatch(r"-?\d+(\.\d+)?")
+        )
+        if risky.any():
+            out = out.copy() if out is df else out
+            out[col] = values.where(~risky, "'" + text)
+    return out
+
+
 def write_csv(df: pd.DataFrame, path: Path) -> Path:
     """UTF-8, no byte-order mark, LF line ends, no index: identical bytes for identical data."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+    neutralise_formulas(df).to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
     return path
 
 
