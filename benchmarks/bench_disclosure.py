@@ -371,9 +371,16 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--first-year", type=int, default=2016)
+    ap.add_argument("--las-per-region", type=int, default=None, help="fewer LAs (quick runs)")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    reentry, ceased, ttr = synthetic_measures(scale=args.scale, seed=args.seed)
+    reentry, ceased, ttr = synthetic_measures(
+        scale=args.scale,
+        seed=args.seed,
+        first_year=args.first_year,
+        las_per_region=args.las_per_region,
+    )
     t1 = time.perf_counter()
     published = apply_disclosure_control(reentry, ceased, ttr)
     t2 = time.perf_counter()
