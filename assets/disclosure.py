@@ -555,13 +555,19 @@ def suppress_secondary(
         for cid in np.sort(bad["cid"].to_numpy()):
             cand = idx_of[members(rels_of(int(cid)))]
             pick = pattern.cheapest(cand[cand >= 0])
-            if pick is None:  # every partner is already hidden: look one relation further
-                hidden_partners = cand[(cand >= 0)]
-                hidden_partners = hidden_partners[pattern.hidden[hidden_partners]]
-                further = [rels_of(int(c)) for c in cid_of[hidden_partners] if c >= 0]
-                if further:
-                    cand = idx_of[members(np.unique(np.concatenate(further)))]
-                    pick = pattern.cheapest(cand[cand >= 0])
+            frontier = np.array([cid], dtype=np.int64)
+            seen = set(frontier.tolist())
+            for _depth in range(6):  # partners all hidden: look further along relations
+                if pick is not None:
+                    break
+                reached = members(np.unique(np.concatenate([rels_of(int(c)) for c in frontier])))
+                reached = np.array([c for c in np.unique(reached) if c not in seen], dtype=np.int64)
+                if len(reached) == 0:
+                    break
+                seen.update(reached.tolist())
+                cand = idx_of[reached]
+                pick = pattern.cheapest(cand[cand >= 0])
+                frontier = reached
             if pick is not None:
                 chosen.append(pick)
         if not chosen or pattern.suppress(np.array(chosen)) == 0:
