@@ -356,7 +356,8 @@ def write_open_data(published, notes: pd.DataFrame, folder: Path) -> dict[str, o
     meta = reentry_meta(list(reentry.columns))
     paths = write_ees(reentry, meta, folder, REENTRY_FILE, non_additive=NON_ADDITIVE_FILTERS)
     paths += write_ees(ceased, CEASED_META, folder, CEASED_FILE)
-    paths += write_ees(ttr, TIME_TO_REENTRY_META, folder, TIME_TO_REENTRY_FILE)
+    if not ttr.empty:  # no cohort has complete 60-month follow-up in a short history
+        paths += write_ees(ttr, TIME_TO_REENTRY_META, folder, TIME_TO_REENTRY_FILE)
     paths.append(write_csv(footnotes_table(notes), folder / f"{REENTRY_FILE}_footnotes.csv"))
     la_files = write_la_files(reentry, paths[0], folder / "la", paths[1])
     return {

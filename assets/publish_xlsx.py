@@ -334,7 +334,7 @@ def context_tables(
         ceased["old_la_code"] != "", ceased["old_la_code"], ceased["area_code"]
     )
     ttr = _area_columns(ttr_ees)
-    return [
+    tables = [
         SheetTable(
             "Table_5",
             "Children_ceasing_care_by_reason",
@@ -379,6 +379,9 @@ def context_tables(
             np.arange(len(ttr)),
         ),
     ]
+    # Time to re-entry needs a cohort with complete 60-month follow-up; a release built on
+    # fewer than six years has none, and an empty table is not published.
+    return [t for t in tables if len(t.frame) > 0]
 
 
 def _cover(ws, release, notes: pd.DataFrame) -> None:

@@ -391,6 +391,7 @@ def build_candidate(
                 "size": size_text((staging / rel).stat().st_size),
             }
             for rel, (label, kind) in descriptions.items()
+            if (staging / rel).exists()
         ]
         render_site(
             staging,

@@ -241,6 +241,14 @@ class _StageProgress:
         self._seen = len(events)
 
 
+def _root_cause(error) -> str:
+    """The innermost error of a chain: Dagster wraps the user's exception in its own, and
+    the wrapper's message ("Error occurred while executing op ...") says nothing useful."""
+    while error.cause is not None:
+        error = error.cause
+    return f"{error.cls_name}: {error.message.strip()}" if error.cls_name else error.message.strip()
+
+
 def _failure_messages(result) -> list[str]:
     """Plain messages from failed steps and failed checks of a finished run."""
     messages = []
@@ -250,7 +258,7 @@ def _failure_messages(result) -> list[str]:
             if data.user_failure_data and data.user_failure_data.description:
                 messages.append(f"{event.step_key}: {data.user_failure_data.description}")
             elif data.error and "DagsterAssetCheckFailedError" not in data.error.cls_name:
-                messages.append(f"{event.step_key}: {data.error.message.strip()}")
+                messages.append(f"{event.step_key}: {_root_cause(data.error)}")
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
             if not data.passed:
