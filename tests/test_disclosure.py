@@ -204,3 +204,25 @@ def test_tiny_release_of_all_three_tables_passes_the_audit_with_rates_withheld()
     # Every count is a whole number or a symbol.
     for col in ("returned_home", "re_entered", "not_re_entered"):
         assert r[col].str.fullmatch(r"\d+|c|x|k").all()
+
+
+def test_next_release_is_protected_against_differencing_with_the_previous_one():
+    first = run(ceased_measures(VALUES))
+    revised = {la: dict(v) for la, v in VALUES.items()}
+    revised["B"]["R1"] = 13  # a resubmission changes one LA
+    second = run(ceased_measures(revised), previous=first)
+    joint = audit_release(second, previous=first)
+    assert joint.passed, joint.failures
+
+
+def test_release_folder_can_be_re_audited_from_its_files(tmp_path):
+    from assets.audit import audit_release_dir
+    from assets.disclosure import write_published
+
+    pub = run(ceased_measures(VALUES))
+    write_published(pub, tmp_path)
+    again = audit_release_dir(tmp_path)
+    direct = audit_release(pub)
+    assert again.passed and direct.passed
+    assert again.cells_checked == direct.cells_checked
+    assert again.narrowest_width == direct.narrowest_width
