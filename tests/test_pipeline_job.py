@@ -4,9 +4,8 @@ One module-scoped build (scale 0.01, collection years 2023-2024) is shared by th
 it must produce a candidate and QA pack under restricted/, publish nothing, keep child-level
 intermediates under restricted/.storage, and only an approval may publish it.
 
-The full build is marked slow: secondary suppression over the national table set takes
-minutes even at scale 0.01 (its cost grows with LAs x breakdowns x windows, not with
-children). tests/test_publication_stage.py covers the publication wiring in CI.
+The build takes about a minute on two cores, most of it secondary suppression (its cost
+grows with LAs x breakdowns x windows, not with children); it runs in CI.
 """
 
 from __future__ import annotations
@@ -71,7 +70,6 @@ def _check_results(result) -> dict[str, bool]:
     }
 
 
-@pytest.mark.slow
 def test_full_job_builds_candidate_and_qa_pack_and_publishes_nothing(built):
     settings, result = built
     assert result.success, [e.message for e in result.all_events if "FAILURE" in e.event_type_value]
@@ -81,7 +79,8 @@ def test_full_job_builds_candidate_and_qa_pack_and_publishes_nothing(built):
         "ledger.csv",
         "la_year_status.csv",
         "inventory.csv",
-        "suppression_log.csv",
+        "disclosure/suppression_log.csv",
+        "disclosure/information_loss.csv",
         "disclosure_audit.json",
         "differences_from_previous_release.csv",
         "inputs.json",
@@ -100,7 +99,6 @@ def test_full_job_builds_candidate_and_qa_pack_and_publishes_nothing(built):
     assert checks[c.DISCLOSURE_AUDIT_CHECK] is True
 
 
-@pytest.mark.slow
 def test_child_level_intermediates_are_stored_under_restricted(built):
     settings, _ = built
     storage = settings.output_path / "restricted" / ".storage"
@@ -113,7 +111,6 @@ def test_child_level_intermediates_are_stored_under_restricted(built):
     } <= stored
 
 
-@pytest.mark.slow
 def test_materializations_carry_counts_for_reviewers(built):
     _, result = built
     meta = _materializations(result)
@@ -125,7 +122,6 @@ def test_materializations_carry_counts_for_reviewers(built):
     assert meta[c.CANDIDATE_RELEASE]["release"].value == RELEASE
 
 
-@pytest.mark.slow
 def test_run_is_recorded_in_the_dagster_instance(built, dagster_home):
     _, result = built
     with DagsterInstance.get() as instance:
@@ -135,7 +131,6 @@ def test_run_is_recorded_in_the_dagster_instance(built, dagster_home):
         assert run.tags["reentry/release"] == RELEASE
 
 
-@pytest.mark.slow
 def test_only_a_current_approval_publishes_the_candidate(built):
     settings, _ = built
     paths = ReleasePaths(settings.output_path, RELEASE)
