@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from assets.reference import load_statistical_neighbours
 
@@ -517,22 +518,18 @@ def suppress_secondary(
     idx_of[mapped["cid"].to_numpy()] = mapped["idx"].to_numpy()
     base_unknown = sc["unknown"].to_numpy() & ~cur  # previous release's unknowns stay
     trip = system.triplets
-    t_rel = trip["rel"].to_numpy()
-    t_cid = trip["cid"].to_numpy()
-    order = np.argsort(t_cid, kind="stable")
-    starts = np.searchsorted(t_cid[order], np.arange(len(sc) + 1))
-    rel_order = np.argsort(t_rel, kind="stable")
-    rel_starts = np.searchsorted(t_rel[rel_order], np.arange(len(system.rel_bounds) + 1))
+    # Cell-relation incidence as sparse matrices: the search for complementary cells walks
+    # relations many times per round, and row slices of a CSR matrix do that in C.
+    incidence = sparse.csr_matrix(
+        (np.ones(len(trip), dtype=np.int8), (trip["cid"].to_numpy(), trip["rel"].to_numpy())),
+        shape=(len(sc), len(system.rel_bounds)),
+    )
+    incidence_t = incidence.T.tocsr()
 
-    def rels_of(cid: int) -> np.ndarray:
-        return t_rel[order[starts[cid] : starts[cid + 1]]]
-
-    def members(rel_ids: np.ndarray) -> np.ndarray:
-        if len(rel_ids) == 0:
-            return np.array([], dtype=np.int64)
-        return np.concatenate(
-            [t_cid[rel_order[rel_starts[r] : rel_starts[r + 1]]] for r in rel_ids]
-        )
+    def neighbours(cids: np.ndarray) -> np.ndarray:
+        """Every cell sharing a relation with any of ``cids`` (sorted, unique)."""
+        rel_ids = np.unique(incidence[cids].indices)
+        return np.unique(incidence_t[rel_ids].indices)
 
     for _ in range(config.max_rounds):
         hidden = pattern.hidden.copy()
@@ -553,18 +550,20 @@ def suppress_secondary(
         # complementary cell, the cheapest in one of its relations.
         chosen = []
         for cid in np.sort(bad["cid"].to_numpy()):
-            cand = idx_of[members(rels_of(int(cid)))]
+            reached = neighbours(np.array([cid], dtype=np.int64))
+            cand = idx_of[reached]
             pick = pattern.cheapest(cand[cand >= 0])
+            seen = np.zeros(len(sc), dtype=bool)
+            seen[cid] = True
             frontier = np.array([cid], dtype=np.int64)
-            seen = set(frontier.tolist())
             for _depth in range(6):  # partners all hidden: look further along relations
                 if pick is not None:
                     break
-                reached = members(np.unique(np.concatenate([rels_of(int(c)) for c in frontier])))
-                reached = np.array([c for c in np.unique(reached) if c not in seen], dtype=np.int64)
+                reached = neighbours(frontier)
+                reached = reached[~seen[reached]]
                 if len(reached) == 0:
                     break
-                seen.update(reached.tolist())
+                seen[reached] = True
                 cand = idx_of[reached]
                 pick = pattern.cheapest(cand[cand >= 0])
                 frontier = reached
