@@ -52,6 +52,7 @@ from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
 from assets.reference import load_statistical_neighbours
+from validation.contracts import TABLE_COUNTS, TABLE_KEYS
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; no runtime dependency on suppression
     from assets.disclosure import DisclosureConfig, PublishedTables
@@ -60,37 +61,6 @@ LA, REGION, NATION = "Local authority", "Regional", "National"
 SINGLE_YEAR = "Single year"
 TOTAL = "Total"
 
-TABLE_KEYS: dict[str, list[str]] = {
-    "reentry": [
-        "time_period",
-        "cohort_span",
-        "geographic_level",
-        "region_code",
-        "old_la_code",
-        "follow_up_months",
-        "characteristic_group",
-        "characteristic",
-    ],
-    "ceased_by_reason": [
-        "time_period",
-        "geographic_level",
-        "region_code",
-        "old_la_code",
-        "reason_group",
-    ],
-    "time_to_reentry": ["time_period", "geographic_level", "region_code", "time_band"],
-}
-TABLE_COUNTS: dict[str, list[str]] = {
-    "reentry": [
-        "returned_home",
-        "re_entered",
-        "not_re_entered",
-        "re_entered_any_la",
-        "turned_18_in_window",
-    ],
-    "ceased_by_reason": ["ceased"],
-    "time_to_reentry": ["re_entered"],
-}
 ALL_KEYS = list(dict.fromkeys(k for keys in TABLE_KEYS.values() for k in keys))
 INT_KEYS = ("time_period", "follow_up_months")
 # Rates whose published value is a linear constraint on (numerator, denominator).

@@ -37,42 +37,14 @@ import pandas as pd
 from scipy import sparse
 
 from assets.reference import load_statistical_neighbours
+from validation.contracts import TABLE_COUNTS, TABLE_KEYS
 
 LA, REGION, NATION = "Local authority", "Regional", "National"
 SINGLE_YEAR = "Single year"
 TOTAL = "Total"
 
-KEYS: dict[str, list[str]] = {
-    "reentry": [
-        "time_period",
-        "cohort_span",
-        "geographic_level",
-        "region_code",
-        "old_la_code",
-        "follow_up_months",
-        "characteristic_group",
-        "characteristic",
-    ],
-    "ceased_by_reason": [
-        "time_period",
-        "geographic_level",
-        "region_code",
-        "old_la_code",
-        "reason_group",
-    ],
-    "time_to_reentry": ["time_period", "geographic_level", "region_code", "time_band"],
-}
-COUNTS: dict[str, list[str]] = {
-    "reentry": [
-        "returned_home",
-        "re_entered",
-        "not_re_entered",
-        "re_entered_any_la",
-        "turned_18_in_window",
-    ],
-    "ceased_by_reason": ["ceased"],
-    "time_to_reentry": ["re_entered"],
-}
+KEYS = TABLE_KEYS
+COUNTS = TABLE_COUNTS
 LOG_KEYS = list(dict.fromkeys(k for keys in KEYS.values() for k in keys))
 REASONS = (
     "published",

@@ -43,7 +43,7 @@ from assets.comparison import (
 )
 from assets.periods import periods_of_care
 from assets.reference import las_in_year, load_regions, load_statistical_neighbours
-from validation.contracts import FOLLOW_UP_MONTHS, ReentryMeasures
+from validation.contracts import FOLLOW_UP_MONTHS, TABLE_KEYS, ReentryMeasures
 
 NATIONAL, REGIONAL, LOCAL = "National", "Regional", "Local authority"
 LEVELS = [NATIONAL, REGIONAL, LOCAL]
@@ -72,16 +72,7 @@ LA_G = [list(bd.GROUPS).index(g) for g in bd.LA_GROUPS]
 COUNTS = ["returned_home", "re_entered", "re_entered_any_la", "turned_18_in_window"]
 # Internal integer keys of a row of the long table.
 IKEYS = ["year", "span_first", "level", "region", "la", "w", "g", "c"]
-KEYS = [
-    "time_period",
-    "cohort_span",
-    "geographic_level",
-    "region_code",
-    "old_la_code",
-    "follow_up_months",
-    "characteristic_group",
-    "characteristic",
-]
+KEYS = TABLE_KEYS["reentry"]
 REENTRY_COLUMNS = [
     *KEYS,
     "returned_home",

@@ -104,3 +104,38 @@ class ReentryMeasures(pa.DataFrameModel):
     class Config:
         strict = False  # comparison columns (funnel, neighbours, England rate) are added later
         coerce = False
+
+
+# Keys and counts of the three tables that disclosure control protects and publication
+# writes. Measures produce them, disclosure and the audit read them by these names.
+TABLE_KEYS: dict[str, list[str]] = {
+    "reentry": [
+        "time_period",
+        "cohort_span",
+        "geographic_level",
+        "region_code",
+        "old_la_code",
+        "follow_up_months",
+        "characteristic_group",
+        "characteristic",
+    ],
+    "ceased_by_reason": [
+        "time_period",
+        "geographic_level",
+        "region_code",
+        "old_la_code",
+        "reason_group",
+    ],
+    "time_to_reentry": ["time_period", "geographic_level", "region_code", "time_band"],
+}
+TABLE_COUNTS: dict[str, list[str]] = {
+    "reentry": [
+        "returned_home",
+        "re_entered",
+        "not_re_entered",
+        "re_entered_any_la",
+        "turned_18_in_window",
+    ],
+    "ceased_by_reason": ["ceased"],
+    "time_to_reentry": ["re_entered"],
+}
