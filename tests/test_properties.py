@@ -32,24 +32,9 @@ history_mod = pytest.importorskip("assets.history")
 run_mod = pytest.importorskip("validation.run")
 
 from assets.cohorts import index_returns  # noqa: E402
+from assets.landing import EPISODE_COLUMNS, HEADER_COLUMNS  # noqa: E402
 from assets.periods import periods_of_care  # noqa: E402
 
-HEADER_COLUMNS = ["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"]
-EPISODE_COLUMNS = [
-    "CHILD",
-    "DECOM",
-    "RNE",
-    "LS",
-    "CIN",
-    "PLACE",
-    "PLACE_PROVIDER",
-    "DEC",
-    "REC",
-    "REASON_PLACE_CHANGE",
-    "HOME_POST",
-    "PL_POST",
-    "URN",
-]
 FIRST_YEAR, LAST_YEAR = 2022, 2024  # collection years: 1 April 2021 to 31 March 2024
 HISTORY_START = dt.date(2021, 4, 1)
 HISTORY_END = dt.date(2024, 3, 31)

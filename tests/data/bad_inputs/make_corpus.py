@@ -33,22 +33,8 @@ YEAR = 2024
 CLEAN_LA = "201"
 BAD_LA = "202"
 
-HEADER_COLUMNS = ["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"]
-EPISODE_COLUMNS = [
-    "CHILD",
-    "DECOM",
-    "RNE",
-    "LS",
-    "CIN",
-    "PLACE",
-    "PLACE_PROVIDER",
-    "DEC",
-    "REC",
-    "REASON_PLACE_CHANGE",
-    "HOME_POST",
-    "PL_POST",
-    "URN",
-]
+# SSDA903 column order, as the reader expects it.
+from assets.landing import EPISODE_COLUMNS, HEADER_COLUMNS  # noqa: E402
 
 _UPN_CHECK_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
 
