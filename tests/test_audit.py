@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from histories import REGION, ceased_rows
 
 from assets.audit import audit_release
 from assets.disclosure import DisclosureConfig, PublishedTables
 
-REGION = "E12000001"
 REENTRY_KEYS = [
     "time_period",
     "cohort_span",
@@ -46,20 +46,7 @@ def ceased_release(
 ) -> PublishedTables:
     """A ceased-by-reason table for LAs of one region (region and England = the sum),
     with the given (la, reason) cells shown as 'c'. Primary = true value 1-5."""
-    rows = []
-    reasons = list(next(iter(la_values.values())))
-    for la, vals in la_values.items():
-        for reason in reasons:
-            rows.append(("Local authority", REGION, la, reason, vals[reason]))
-        rows.append(("Local authority", REGION, la, "Total", sum(vals.values())))
-    for level, region in (("Regional", REGION), ("National", None)):
-        for reason in [*reasons, "Total"]:
-            v = sum(r[4] for r in rows if r[0] == "Local authority" and r[3] == reason)
-            rows.append((level, region, None, reason, v))
-    df = pd.DataFrame(
-        rows, columns=["geographic_level", "region_code", "old_la_code", "reason_group", "true"]
-    )
-    df.insert(0, "time_period", year)
+    df = ceased_rows(la_values, year)
     is_hidden = [(r.old_la_code, r.reason_group) in hidden for r in df.itertuples()]
     df["ceased"] = np.where(is_hidden, "c", df["true"].astype(str))
     reason = np.where(

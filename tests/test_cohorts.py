@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from histories import episode
 
 from assets.cohorts import (
     add_window_flags,
@@ -13,26 +14,6 @@ from assets.cohorts import (
     years_needed,
 )
 from assets.periods import periods_of_care
-
-
-def episode(child, decom, dec=None, rne="S", ls="C2", rec=None, la="201", **extra) -> dict:
-    row = {
-        "la_code": la,
-        "child": child,
-        "collection_year": 2020,
-        "decom": pd.Timestamp(decom),
-        "dec": pd.Timestamp(dec) if dec else pd.NaT,
-        "rne": rne,
-        "ls": ls,
-        "cin": "N1",
-        "place": "U1",
-        "rec": rec,
-        "sex": "F",
-        "dob": pd.Timestamp("2012-06-01"),
-        "upn": None,
-    }
-    row.update(extra)
-    return row
 
 
 def flags(rows: list[dict], windows=(6, 12, 24, 60), cut_off_year=2026) -> pd.DataFrame:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from histories import ceased_rows
 from test_audit import REGION, empty_reentry, empty_ttr
 
 from assets.audit import audit_release
@@ -19,20 +20,7 @@ from assets.disclosure import (
 
 def ceased_measures(la_values: dict[str, dict[str, int]], year: int = 2024) -> pd.DataFrame:
     """Unsuppressed ceased-by-reason table (LA rows plus region and England sums)."""
-    rows = []
-    reasons = list(next(iter(la_values.values())))
-    for la, vals in la_values.items():
-        for reason in reasons:
-            rows.append(("Local authority", REGION, la, reason, vals[reason]))
-        rows.append(("Local authority", REGION, la, "Total", sum(vals.values())))
-    for level, region in (("Regional", REGION), ("National", None)):
-        for reason in [*reasons, "Total"]:
-            v = sum(r[4] for r in rows if r[0] == "Local authority" and r[3] == reason)
-            rows.append((level, region, None, reason, v))
-    df = pd.DataFrame(
-        rows, columns=["geographic_level", "region_code", "old_la_code", "reason_group", "ceased"]
-    )
-    df.insert(0, "time_period", year)
+    df = ceased_rows(la_values, year).rename(columns={"true": "ceased"})
     df["ceased"] = df["ceased"].astype("Int64")
     return df
 

@@ -3,28 +3,9 @@
 from __future__ import annotations
 
 import pandas as pd
+from histories import episode
 
 from assets.periods import collection_year_of, periods_of_care
-
-
-def episode(child, decom, dec=None, rne="S", ls="C2", rec=None, la="201", **extra) -> dict:
-    row = {
-        "la_code": la,
-        "child": child,
-        "collection_year": 2020,
-        "decom": pd.Timestamp(decom),
-        "dec": pd.Timestamp(dec) if dec else pd.NaT,
-        "rne": rne,
-        "ls": ls,
-        "cin": "N1",
-        "place": "U1",
-        "rec": rec,
-        "sex": "F",
-        "dob": pd.Timestamp("2012-06-01"),
-        "upn": None,
-    }
-    row.update(extra)
-    return row
 
 
 def history(*rows: dict) -> pd.DataFrame:
