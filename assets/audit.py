@@ -281,14 +281,28 @@ def _pair_frame(left: pd.DataFrame, right: pd.DataFrame, on: list[str]) -> tuple
     return m["cid_a"].to_numpy(), m["cid_b"].to_numpy()
 
 
+def with_group_totals(r: pd.DataFrame) -> pd.DataFrame:
+    """The breakdown rows (groups other than Total) plus, for each group with no Total
+    row of its own, a copy of the overall Total rows relabelled as that group's Total
+    (same index, so the copies are the same cells). Every breakdown's categories sum to
+    the whole cohort whether or not the table repeats the Total inside each group."""
+    parts = r[r["characteristic_group"].ne(TOTAL)]
+    overall = r[r["characteristic_group"].eq(TOTAL) & r["characteristic"].eq(TOTAL)]
+    own = set(parts.loc[parts["characteristic"].eq(TOTAL), "characteristic_group"].unique())
+    missing = [g for g in parts["characteristic_group"].dropna().unique() if g not in own]
+    copies = [overall.assign(characteristic_group=g) for g in sorted(missing)]
+    return pd.concat([parts, *copies]) if copies else parts
+
+
 def _reentry_relations(rel: _Relations, r: pd.DataFrame) -> None:
     keys = ["release", *TABLE_KEYS["reentry"]]
     col = r["column"]
     # returned home = re-entered + not re-entered, on every row.
     sub = r[col.isin(["returned_home", "re_entered", "not_re_entered"])]
     rel.sum_to_total(sub, keys, sub["column"].eq("returned_home").to_numpy(), "complement")
-    # Categories within a breakdown group add up to that group's Total.
-    sub = r[r["characteristic_group"].ne(TOTAL)]
+    # Categories within a breakdown group add up to that group's Total, or, for a group
+    # published without a Total row of its own, to the overall Total row.
+    sub = with_group_totals(r)
     by = [k for k in keys if k != "characteristic"] + ["column"]
     rel.sum_to_total(sub, by, sub["characteristic"].eq(TOTAL).to_numpy(), "categories")
     # Each group's Total is the whole cohort.
@@ -752,6 +766,121 @@ def _solve_linprog(c, a, rlo, rhi, vlo, vhi):
     return res.x
 
 
+def _neighbourhoods(adj: sparse.csr_matrix, starts: np.ndarray, max_vars: int) -> sparse.coo_matrix:
+    """For each start variable, itself and its nearest variables in the relation graph
+    (breadth first; within the last ring, lowest index first), at most ``max_vars``.
+    Returned as a 0/1 matrix (start x variable)."""
+    n_start, n = len(starts), adj.shape[0]
+    sel = sparse.csr_matrix((np.ones(n_start), (np.arange(n_start), starts)), shape=(n_start, n))
+    size = np.ones(n_start, dtype=np.int64)
+    frontier = sel
+    while frontier.nnz:
+        ring = (frontier @ adj).tocsr()
+        ring.data[:] = 1.0
+        ring = (ring - ring.multiply(sel)).tocoo()
+        keep = ring.data > 0
+        r, c = ring.row[keep], ring.col[keep]
+        order = np.lexsort((c, r))
+        r, c = r[order], c[order]
+        first = np.searchsorted(r, r, side="left")
+        rank = np.arange(len(r)) - first
+        take = rank < (max_vars - size)[r]
+        r, c = r[take], c[take]
+        if len(r) == 0:
+            break
+        frontier = sparse.csr_matrix((np.ones(len(r)), (r, c)), shape=(n_start, n))
+        sel = sel + frontier
+        size += np.bincount(r, minlength=n_start)
+    return sel.tocoo()
+
+
+def certify_local(
+    sys_: AttackerSystem,
+    unknown: np.ndarray,
+    targets: np.ndarray,
+    *,
+    max_vars: int = 120,
+    chunk_vars: int = 40_000,
+) -> pd.DataFrame:
+    """Proven-attainable range of each target cell from small local LPs.
+
+    For each target, it and its ``max_vars`` nearest unknown cells (through shared
+    relations) are free; every other unknown cell is held at its true value. Held cells
+    satisfy every relation (relations that do not hold on the true values were dropped),
+    so any solution of the local LP, completed with the true values, is a feasible point
+    of the whole attacker's system: the local minimum and maximum are values the attacker
+    cannot rule out. The range is therefore an inner bound on the true feasible range -
+    enough to prove a cell protected, never to prove it exposed (``solve_ranges`` does
+    that). Local LPs of many targets are solved together as one block-diagonal LP (one
+    block per target, two solves: every target pushed down, then up).
+
+    Returns (cid, lo, hi, width); NaN where a target could not be certified locally (a
+    neighbouring cell with no known true value, or a numerical failure).
+    """
+    var_of, _ = _components(sys_, unknown)
+    out = pd.DataFrame({"cid": np.asarray(targets, dtype=np.int64)})
+    out["lo"] = out["hi"] = out["width"] = np.nan
+    if len(targets) == 0:
+        return out
+    a, rlo, rhi = _lp_matrix(sys_, unknown, var_of)
+    cells = sys_.cells
+    ucells = np.flatnonzero(unknown)
+    truth = cells["true_value"].to_numpy(dtype=float)[ucells]
+    vlo = cells["lo"].to_numpy()[ucells]
+    vhi = cells["hi"].to_numpy()[ucells]
+    no_truth = np.isnan(truth)
+    truth0 = np.nan_to_num(truth)
+    a_abs = abs(a).tocsr()
+    adj = (a_abs.T @ a_abs).tocsr()
+    ac = a.tocsc()
+    const_full = a @ truth0
+    nan_full = a_abs @ no_truth.astype(float)
+    tv = var_of[np.asarray(targets, dtype=np.int64)]
+    nb = _neighbourhoods(adj, tv, max_vars)
+    order = np.lexsort((nb.col, nb.row))
+    pk, pj = nb.row[order], nb.col[order]
+    lo_out = np.full(len(tv), np.nan)
+    hi_out = np.full(len(tv), np.nan)
+    per_target = np.bincount(pk, minlength=len(tv))
+    ends = np.cumsum(per_target)
+    bounds = np.searchsorted(ends, np.arange(chunk_vars, ends[-1] + chunk_vars, chunk_vars))
+    t_edges = np.unique(np.concatenate([[0], np.minimum(bounds + 1, len(tv)), [len(tv)]]))
+    for t0, t1 in zip(t_edges[:-1], t_edges[1:], strict=True):
+        p0 = 0 if t0 == 0 else ends[t0 - 1]
+        p1 = ends[t1 - 1]
+        k, j = pk[p0:p1] - t0, pj[p0:p1]
+        starts = ac.indptr[j]
+        lens = ac.indptr[j + 1] - starts
+        rep = np.repeat(np.arange(len(j)), lens)
+        offs = np.repeat(np.cumsum(lens) - lens, lens)
+        pos = starts[rep] + (np.arange(len(rep)) - offs)
+        r, val = ac.indices[pos], ac.data[pos]
+        key = k[rep].astype(np.int64) * a.shape[0] + r
+        urow, row_id = np.unique(key, return_inverse=True)
+        rr = urow % a.shape[0]
+        inside = np.bincount(row_id, val * truth0[j[rep]], minlength=len(urow))
+        nan_in = np.bincount(row_id, np.abs(val) * no_truth[j[rep]], minlength=len(urow))
+        shift = const_full[rr] - inside
+        blocked = np.unique((urow // a.shape[0])[nan_full[rr] > nan_in + 0.5])
+        m = sparse.csr_matrix((val, (row_id, rep)), shape=(len(urow), len(j)))
+        is_target = j == tv[t0:t1][k]
+        c = np.where(is_target, 1.0, 0.0)
+        try:
+            lp = _WarmLP(m, rlo[rr] - shift, rhi[rr] - shift, vlo[j], vhi[j])
+            x_min = lp.solve(c)
+            x_max = lp.solve(-c)
+        except RuntimeError:  # pragma: no cover - numerical failure: leave uncertified
+            continue
+        tk = k[is_target] + t0
+        lo_out[tk] = x_min[is_target]
+        hi_out[tk] = x_max[is_target]
+        lo_out[blocked + t0] = hi_out[blocked + t0] = np.nan
+    lo_i = np.ceil(lo_out - EPS)
+    hi_i = np.floor(hi_out + EPS)
+    out["lo"], out["hi"], out["width"] = lo_i, hi_i, hi_i - lo_i
+    return out
+
+
 def solve_ranges(
     sys_: AttackerSystem,
     unknown: np.ndarray,
@@ -761,6 +890,7 @@ def solve_ranges(
     seed: int = 0,
     max_batch_vars: int = 3000,
     exact: bool = True,
+    feasible_rounds: int = 12,
 ) -> tuple[pd.DataFrame, int, int]:
     """Feasible [min, max] of each target cell (cell ids) under the attacker's system.
 
@@ -826,18 +956,29 @@ def solve_ranges(
             done = (hi_i - lo_i >= enough) | (ex_lo[bvars] & ex_hi[bvars])
             return btarget & ~done
 
-        # Feasible points: push the unsettled targets up and down (with a random
-        # tilt on the others) while that keeps settling cells.
-        prev_open = None
-        for round_ in range(8):
+        # Feasible points: push the unsettled targets up and down while that keeps
+        # settling cells. After the first pair, each target's direction is a random sign,
+        # so targets tied by a relation (re-entered and not re-entered in one row, say) are
+        # pushed apart in one solve and together in the next.
+        stale = 0
+        n_prev = None
+        for round_ in range(feasible_rounds):
             open_ = open_targets()
             n_open = int(open_.sum())
-            if n_open == 0 or (prev_open is not None and n_open >= prev_open):
+            if n_open == 0:
                 break
-            prev_open = n_open
-            tilt = rng.uniform(-0.01, 0.01, len(bvars)) if round_ else np.zeros(len(bvars))
+            if n_prev is not None:
+                stale = stale + 1 if n_open > 0.98 * n_prev else 0
+                if stale >= 2:
+                    break
+            n_prev = n_open
+            if round_:
+                sign = rng.choice([-1.0, 1.0], len(bvars))
+                tilt = rng.uniform(-0.01, 0.01, len(bvars))
+            else:
+                sign, tilt = np.ones(len(bvars)), np.zeros(len(bvars))
             for direction in (-1.0, 1.0):
-                c = tilt + direction * open_
+                c = tilt + direction * sign * open_
                 record(lp.solve(c))
                 solves += 1
         if not exact:

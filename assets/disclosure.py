@@ -29,6 +29,8 @@ differencing between releases.
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,8 +38,11 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from assets.audit import with_group_totals
 from assets.reference import load_statistical_neighbours
 from validation.contracts import TABLE_COUNTS, TABLE_KEYS
+
+LOG = logging.getLogger(__name__)
 
 LA, REGION, NATION = "Local authority", "Regional", "National"
 SINGLE_YEAR = "Single year"
@@ -210,7 +215,7 @@ def _sum_relations(cells: pd.DataFrame) -> pd.DataFrame:
     row_keys = ["row"]
     three = r[r["column"].isin(["returned_home", "re_entered", "not_re_entered"])]
     add(three, row_keys, three["column"].eq("returned_home"), False)
-    cat = r[r["characteristic_group"].ne(TOTAL)]
+    cat = with_group_totals(r)
     by = [k for k in KEYS["reentry"] if k != "characteristic"] + ["column"]
     add(cat, by, cat["characteristic"].eq(TOTAL), False)
     geo = ["time_period", "cohort_span", "follow_up_months", "characteristic_group"]
@@ -351,20 +356,6 @@ class _Pattern:
         self.hidden |= spread
         return int(spread.sum())
 
-    def cheapest(self, candidates: np.ndarray, min_value: float = 0.0) -> int | None:
-        """The cheapest suppressible, still-published candidate (value >= min_value if
-        any qualifies, else the largest), ties broken by the stable key order."""
-        cand = np.unique(candidates)
-        cand = cand[self.suppressible[cand] & ~self.hidden[cand]]
-        if len(cand) == 0:
-            return None
-        v = self.cells["value"].to_numpy()[cand]
-        big = cand[v >= min_value]
-        if len(big) == 0:
-            return int(cand[np.lexsort((self.rank[cand], -v))][0])
-        order = np.lexsort((self.rank[big], self.cell_cost[big]))
-        return int(big[order[0]])
-
 
 def _local_rules(pattern: _Pattern, rels: pd.DataFrame) -> int:
     """Cheap necessary conditions, applied until nothing changes: no relation may hold
@@ -394,18 +385,24 @@ def _local_rules(pattern: _Pattern, rels: pd.DataFrame) -> int:
         todo = np.union1d(single, tight)
         if len(todo) == 0:
             break
+        # For each such relation pick one cell, all relations at once: a part worth at
+        # least the room still needed (cheapest first), else the largest part, else the
+        # total (cheapest); ties by the stable key order.
+        need = np.zeros(m)
+        need[tight] = (pw - (s - k) + 1)[tight]
         in_todo = np.isin(rel, todo)
-        sub = pd.DataFrame({"rel": rel[in_todo], "cell": cell[in_todo], "tot": is_total[in_todo]})
-        chosen = []
-        need = dict(zip(tight, (pw - (s - k) + 1)[tight], strict=True))
-        for r_id, grp in sub.groupby("rel", sort=True):
-            parts = grp.loc[~grp["tot"], "cell"].to_numpy()
-            pick = pattern.cheapest(parts, float(need.get(r_id, 0)))
-            if pick is None:
-                pick = pattern.cheapest(grp["cell"].to_numpy())
-            if pick is not None:
-                chosen.append(pick)
-        if not chosen:
+        r_t, c_t, tot_t = rel[in_todo], cell[in_todo], is_total[in_todo]
+        ok = pattern.suppressible[c_t] & ~pattern.hidden[c_t]
+        r_t, c_t, tot_t = r_t[ok], c_t[ok], tot_t[ok]
+        v_t = values[c_t]
+        big = v_t >= need[r_t]
+        tier = np.where(tot_t, 2, np.where(big, 0, 1))
+        key = np.where(tier == 1, -v_t, pattern.cell_cost[c_t])
+        order = np.lexsort((pattern.rank[c_t], key, tier, r_t))
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = r_t[order][1:] != r_t[order][:-1]
+        chosen = c_t[order][first]
+        if len(chosen) == 0:
             break
         added = pattern.suppress(np.unique(chosen))
         added_total += added
@@ -445,6 +442,62 @@ def _pseudo_tables(cells, reason, base, tables) -> tuple[dict, pd.DataFrame]:
     return out, log
 
 
+def _complements(
+    pattern: _Pattern,
+    bad: np.ndarray,
+    incidence: sparse.csr_matrix,
+    incidence_t: sparse.csr_matrix,
+    idx_of: np.ndarray,
+    need: float,
+    max_depth: int = 6,
+) -> np.ndarray:
+    """One complementary cell per under-protected cell ``bad`` (attacker cell ids): the
+    cheapest still-published cell sharing a relation with it, preferring cells of at least
+    ``need`` (a complement of value v can only move down by v - 1, so a cell of 1 adds no
+    room). Where every partner is hidden already, the search goes one relation further,
+    up to ``max_depth``. Vectorised over all bad cells at once with sparse products."""
+    value = pattern.cells["value"].fillna(0).to_numpy()
+    open_ = pattern.suppressible & ~pattern.hidden
+    picks: list[np.ndarray] = []
+    frontier = sparse.csr_matrix(
+        (np.ones(len(bad)), (np.arange(len(bad)), bad)), shape=(len(bad), incidence.shape[0])
+    )
+    seen = frontier.copy()
+    for _ in range(max_depth):
+        reached = ((frontier @ incidence) @ incidence_t).tocsr()
+        reached.data[:] = 1.0
+        # Drop cells already visited so the next ring only holds new cells.
+        reached = (reached - reached.multiply(seen)).tocoo()
+        keep = reached.data > 0
+        r, c = reached.row[keep], reached.col[keep]
+        idx = idx_of[c]
+        ok = idx >= 0
+        ok[ok] = open_[idx[ok]]
+        rr, ii = r[ok], idx[ok]
+        if len(rr):
+            small = value[ii] < need
+            key2 = np.where(small, -value[ii], pattern.cell_cost[ii])
+            order = np.lexsort((pattern.rank[ii], key2, small, rr))
+            first = np.ones(len(order), dtype=bool)
+            first[1:] = rr[order][1:] != rr[order][:-1]
+            picks.append(ii[order][first])
+            done = np.unique(rr)
+        else:
+            done = np.array([], dtype=np.int64)
+        todo = np.setdiff1d(np.arange(frontier.shape[0]), done)
+        if len(todo) == 0 or len(c) == 0:
+            break
+        nxt = sparse.csr_matrix((np.ones(len(r)), (r, c)), shape=frontier.shape)[todo]
+        seen = (seen[todo] + nxt).tocsr()
+        seen.data[:] = 1.0
+        frontier = nxt
+        if frontier.nnz == 0:
+            break
+    if not picks:
+        return np.array([], dtype=np.int64)
+    return np.unique(np.concatenate(picks))
+
+
 def suppress_secondary(
     cells: pd.DataFrame,
     reason: np.ndarray,
@@ -458,9 +511,16 @@ def suppress_secondary(
     first failing cell (or, failing that, of any hidden cell in the component)."""
     from assets import audit  # the attacker; it never imports this module's relations
 
+    t_start = time.perf_counter()
     pattern = _Pattern(cells, reason, config)
     rels = _sum_relations(cells)
     _local_rules(pattern, rels)
+    LOG.info(
+        "local rules: %d cells hidden (%d primary), %.1f s",
+        int(pattern.hidden.sum()),
+        int((pattern.reason == "primary").sum()),
+        time.perf_counter() - t_start,
+    )
     pseudo, log = _pseudo_tables(cells, pattern.reason, config.rounding_base, tables)
     prev_tables = prev_log = None
     if previous is not None:
@@ -498,50 +558,45 @@ def suppress_secondary(
     )
     incidence_t = incidence.T.tocsr()
 
-    def neighbours(cids: np.ndarray) -> np.ndarray:
-        """Every cell sharing a relation with any of ``cids`` (sorted, unique)."""
-        rel_ids = np.unique(incidence[cids].indices)
-        return np.unique(incidence_t[rel_ids].indices)
-
-    for _ in range(config.max_rounds):
-        hidden = pattern.hidden.copy()
+    LOG.info("attacker system built: %.1f s", time.perf_counter() - t_start)
+    need = float(config.protection_width + 1)
+    # Once feasible points show a primary cell's range wide enough it stays so: each later
+    # suppression only relaxes the attacker's system (a hidden cell's bounds [v, v] become
+    # [1, BIG]), so every earlier feasible point is still feasible.
+    proven = np.zeros(len(sc), dtype=bool)
+    for round_no in range(config.max_rounds):
+        t0 = time.perf_counter()
         unknown = base_unknown.copy()
-        hid_cid = cid_of[hidden]
+        hid_cid = cid_of[pattern.hidden]
         unknown[hid_cid[hid_cid >= 0]] = True
         sc["lo"] = np.where(unknown & cur, 1.0, sc["lo"])
         sc["hi"] = np.where(unknown & cur, audit.BIG, sc["hi"])
         primary_cids = cid_of[(pattern.reason == "primary")]
         primary_cids = np.sort(primary_cids[primary_cids >= 0])
+        targets = primary_cids[~proven[primary_cids]]
         ranges, _, _ = audit.solve_ranges(
-            system, unknown, primary_cids, enough=config.protection_width, exact=False
+            system, unknown, targets, enough=config.protection_width, exact=False
         )
-        bad = ranges[ranges["width"] < config.protection_width]
-        if bad.empty:
+        wide = ranges["width"].to_numpy() >= config.protection_width
+        checked = ranges["cid"].to_numpy().astype(np.int64)
+        proven[checked[wide]] = True
+        bad = np.sort(checked[~wide])
+        LOG.info(
+            "secondary round %d: %d cells hidden, %d primary cells still to protect "
+            "(%d checked), %.1f s",
+            round_no,
+            int(pattern.hidden.sum()),
+            len(bad),
+            len(targets),
+            time.perf_counter() - t0,
+        )
+        if len(bad) == 0:
             break
         # Feasible points did not show these cells wide enough: give each one more
-        # complementary cell, the cheapest in one of its relations.
-        chosen = []
-        for cid in np.sort(bad["cid"].to_numpy()):
-            reached = neighbours(np.array([cid], dtype=np.int64))
-            cand = idx_of[reached]
-            pick = pattern.cheapest(cand[cand >= 0])
-            seen = np.zeros(len(sc), dtype=bool)
-            seen[cid] = True
-            frontier = np.array([cid], dtype=np.int64)
-            for _depth in range(6):  # partners all hidden: look further along relations
-                if pick is not None:
-                    break
-                reached = neighbours(frontier)
-                reached = reached[~seen[reached]]
-                if len(reached) == 0:
-                    break
-                seen[reached] = True
-                cand = idx_of[reached]
-                pick = pattern.cheapest(cand[cand >= 0])
-                frontier = reached
-            if pick is not None:
-                chosen.append(pick)
-        if not chosen or pattern.suppress(np.array(chosen)) == 0:
+        # complementary cell, the cheapest published cell sharing a relation with it
+        # (looking further along relations when every partner is already hidden).
+        chosen = _complements(pattern, bad, incidence, incidence_t, idx_of, need)
+        if len(chosen) == 0 or pattern.suppress(chosen) == 0:
             break
         _local_rules(pattern, rels)
     # Reset the attacker's view for cells that stayed published.

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -214,3 +216,70 @@ def test_release_folder_can_be_re_audited_from_its_files(tmp_path):
     assert again.passed and direct.passed
     assert again.cells_checked == direct.cells_checked
     assert again.narrowest_width == direct.narrowest_width
+
+
+def _breakdown_measures() -> pd.DataFrame:
+    """Two LAs, their region and England, one cohort, broken down by planned return with
+    no Total row inside the breakdown (as assets.measures publishes it): the categories
+    add up to the overall Total row."""
+    la = {
+        "A": {"Total": (40, 10), "Planned (E4A)": (37, 8), "Not planned (E4B)": (3, 2)},
+        "B": {"Total": (60, 20), "Planned (E4A)": (50, 15), "Not planned (E4B)": (10, 5)},
+    }
+    rows = []
+    for level, region, code in (
+        ("Local authority", REGION, "A"),
+        ("Local authority", REGION, "B"),
+        ("Regional", REGION, None),
+        ("National", None, None),
+    ):
+        for cat in ("Total", "Planned (E4A)", "Not planned (E4B)"):
+            if code is None:
+                rh = sum(v[cat][0] for v in la.values())
+                re = sum(v[cat][1] for v in la.values())
+            else:
+                rh, re = la[code][cat]
+            rows.append(
+                {
+                    "time_period": 2024,
+                    "cohort_span": "Single year",
+                    "geographic_level": level,
+                    "region_code": region,
+                    "old_la_code": code,
+                    "follow_up_months": 12,
+                    "characteristic_group": "Total" if cat == "Total" else "Planned return",
+                    "characteristic": cat,
+                    "returned_home": rh,
+                    "re_entered": re,
+                    "not_re_entered": rh - re,
+                    "re_entered_any_la": re,
+                    "turned_18_in_window": 0,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_breakdown_without_its_own_total_row_still_adds_up_to_the_total():
+    # A's "Not planned" cohort of 3 = A's Total 40 - A's "Planned" 37: one more of A's
+    # planned-return cells must be hidden, and the audit must know the categories add up.
+    _, ceased, ttr = _synthetic()
+    pub = apply_disclosure_control(_breakdown_measures(), ceased.iloc[0:0], ttr.iloc[0:0])
+    r = pub.reentry
+    a = r[r["old_la_code"].eq("A")].set_index("characteristic")
+    assert a.loc["Not planned (E4B)", "returned_home"] == "c"
+    assert a.loc["Planned (E4A)", "returned_home"] == "c" or a.loc["Total", "returned_home"] == "c"
+    result = audit_release(pub)
+    assert result.passed, result.failures
+    # Publishing the secondary cells again lets the audit recover the primary ones.
+    log = pub.suppression_log
+    leaky = r.copy()
+    for row in log[log["reason"].eq("secondary") & log["table"].eq("reentry")].itertuples():
+        sel = (
+            leaky["old_la_code"].eq(row.old_la_code)
+            & leaky["characteristic"].eq(row.characteristic)
+            & leaky["geographic_level"].eq(row.geographic_level)
+        )
+        leaky.loc[sel, row.column] = str(int(row.true_value))
+    exposed = audit_release(dataclasses.replace(pub, reentry=leaky))
+    assert not exposed.passed
+    assert {"returned_home"} <= set(exposed.failures["column"])
