@@ -548,7 +548,10 @@ def suppress_secondary(
     cid_of[mapped["idx"].to_numpy()] = mapped["cid"].to_numpy()
     idx_of = np.full(len(sc), -1, dtype=np.int64)
     idx_of[mapped["cid"].to_numpy()] = mapped["idx"].to_numpy()
-    base_unknown = sc["unknown"].to_numpy() & ~cur  # previous release's unknowns stay
+    # What the attacker cannot read off the page already (the previous release's hidden
+    # cells, and any figure known only to an interval, such as a rounded count) stays
+    # unknown; cells hidden in later rounds join it with the bounds of a 'c': [1, BIG].
+    base_unknown = sc["unknown"].to_numpy().copy()
     trip = system.triplets
     # Cell-relation incidence as sparse matrices: the search for complementary cells walks
     # relations many times per round, and row slices of a CSR matrix do that in C.
@@ -568,14 +571,16 @@ def suppress_secondary(
         t0 = time.perf_counter()
         unknown = base_unknown.copy()
         hid_cid = cid_of[pattern.hidden]
-        unknown[hid_cid[hid_cid >= 0]] = True
-        sc["lo"] = np.where(unknown & cur, 1.0, sc["lo"])
-        sc["hi"] = np.where(unknown & cur, audit.BIG, sc["hi"])
+        hid_cid = hid_cid[hid_cid >= 0]
+        unknown[hid_cid] = True
+        lo, hi = sc["lo"].to_numpy().copy(), sc["hi"].to_numpy().copy()
+        lo[hid_cid], hi[hid_cid] = 1.0, audit.BIG
+        sc["lo"], sc["hi"] = lo, hi
         primary_cids = cid_of[(pattern.reason == "primary")]
         primary_cids = np.sort(primary_cids[primary_cids >= 0])
         targets = primary_cids[~proven[primary_cids]]
         ranges, _, _ = audit.solve_ranges(
-            system, unknown, targets, enough=config.protection_width, exact=False
+            system, unknown, targets, enough=config.protection_width, exact=False, feasible_rounds=4
         )
         wide = ranges["width"].to_numpy() >= config.protection_width
         checked = ranges["cid"].to_numpy().astype(np.int64)
