@@ -347,23 +347,69 @@ def footnotes_table(notes: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+# The open-data files of a release, in the order they are listed for download: key in
+# the dict write_open_data returns, file stem, and the download labels of the data file
+# and its meta file.
+OPEN_DATA_FILES = (
+    (
+        "reentry",
+        REENTRY_FILE,
+        "Open data: re-entry to care (all areas)",
+        "Metadata for the re-entry open data file",
+    ),
+    (
+        "ceased",
+        CEASED_FILE,
+        "Open data: children ceasing care by reason",
+        "Metadata for the ceasing care file",
+    ),
+    (
+        "time_to_reentry",
+        TIME_TO_REENTRY_FILE,
+        "Open data: time from return home to re-entry",
+        "Metadata for the time to re-entry file",
+    ),
+)
+
+
 def write_open_data(published, notes: pd.DataFrame, folder: Path) -> dict[str, object]:
-    """All EES files of the release under ``folder`` (the release's ``data/``)."""
+    """All EES files of the release under ``folder`` (the release's ``data/``).
+
+    A table with no rows is not published (time to re-entry has none until some cohort
+    has complete 60-month follow-up). ``downloads`` lists (path relative to the release,
+    label) for every file written, for the release page's download list."""
     folder = Path(folder)
-    reentry = ees_reentry(published.reentry)
-    ceased = ees_ceased(published.ceased_by_reason)
-    ttr = ees_time_to_reentry(published.time_to_reentry)
-    meta = reentry_meta(list(reentry.columns))
-    paths = write_ees(reentry, meta, folder, REENTRY_FILE, non_additive=NON_ADDITIVE_FILTERS)
-    paths += write_ees(ceased, CEASED_META, folder, CEASED_FILE)
-    if not ttr.empty:  # no cohort has complete 60-month follow-up in a short history
-        paths += write_ees(ttr, TIME_TO_REENTRY_META, folder, TIME_TO_REENTRY_FILE)
-    paths.append(write_csv(footnotes_table(notes), folder / f"{REENTRY_FILE}_footnotes.csv"))
-    la_files = write_la_files(reentry, paths[0], folder / "la", paths[1])
+    frames = {
+        "reentry": ees_reentry(published.reentry),
+        "ceased": ees_ceased(published.ceased_by_reason),
+        "time_to_reentry": ees_time_to_reentry(published.time_to_reentry),
+    }
+    metas = {
+        "reentry": reentry_meta(list(frames["reentry"].columns)),
+        "ceased": CEASED_META,
+        "time_to_reentry": TIME_TO_REENTRY_META,
+    }
+    non_additive = {"reentry": NON_ADDITIVE_FILTERS}
+    paths: list[Path] = []
+    downloads: list[tuple[str, str]] = []
+    written: dict[str, list[Path]] = {}
+    for key, stem, label, meta_label in OPEN_DATA_FILES:
+        if frames[key].empty:
+            continue
+        files = write_ees(
+            frames[key], metas[key], folder, stem, non_additive=non_additive.get(key, ())
+        )
+        written[key] = files
+        paths += files
+        downloads += [(f"data/{files[0].name}", label), (f"data/{files[1].name}", meta_label)]
+    footnotes = write_csv(footnotes_table(notes), folder / f"{REENTRY_FILE}_footnotes.csv")
+    paths.append(footnotes)
+    downloads.append((f"data/{footnotes.name}", "Footnotes: the notes and the rows they apply to"))
+    data_path, meta_path = written["reentry"]
+    la_files = write_la_files(frames["reentry"], data_path, folder / "la", meta_path)
     return {
-        "reentry": reentry,
-        "ceased": ceased,
-        "time_to_reentry": ttr,
+        **frames,
         "paths": paths,
+        "downloads": downloads,
         "la_files": la_files,
     }

@@ -364,34 +364,15 @@ def build_candidate(
             ttr_ees=data["time_to_reentry"],
             notes=notes,
         )
-        descriptions = {
-            xlsx.name: ("Spreadsheet of all tables", "XLSX"),
-            "data/la_reentry_to_care.csv": ("Open data: re-entry to care (all areas)", "CSV"),
-            "data/la_reentry_to_care.meta.csv": ("Metadata for the re-entry open data file", "CSV"),
-            "data/children_ceasing_care_by_reason.csv": (
-                "Open data: children ceasing care by reason",
-                "CSV",
-            ),
-            "data/children_ceasing_care_by_reason.meta.csv": (
-                "Metadata for the ceasing care file",
-                "CSV",
-            ),
-            "data/time_to_reentry.csv": ("Open data: time from return home to re-entry", "CSV"),
-            "data/time_to_reentry.meta.csv": ("Metadata for the time to re-entry file", "CSV"),
-            "data/la_reentry_to_care_footnotes.csv": (
-                "Footnotes: the notes and the rows they apply to",
-                "CSV",
-            ),
-        }
+        files = [(xlsx.name, "Spreadsheet of all tables"), *data["downloads"]]
         downloads = [
             {
                 "href": rel,
                 "label": label,
-                "kind": kind,
+                "kind": rel.rsplit(".", 1)[-1].upper(),
                 "size": size_text((staging / rel).stat().st_size),
             }
-            for rel, (label, kind) in descriptions.items()
-            if (staging / rel).exists()
+            for rel, label in files
         ]
         render_site(
             staging,
