@@ -91,6 +91,13 @@ class DisclosureConfig:
     protection_width: int = 4
     min_rate_denominator: int = 10
     max_rounds: int = 60  # secondary-suppression passes before giving up (audit then fails)
+    # Table redesign before cell suppression (Hundepool et al. 2012, 4.2: on sparse tables
+    # redesign first, then suppress). At LA level breakdowns are published for the pooled
+    # three-year cohorts only, and only for these groups; single-year LA figures are the
+    # Total. At scale 1.0 the single-year LA breakdowns were 42% primary-suppressed and
+    # another 20-30% secondary, and the linked system took hours to protect.
+    la_breakdown_groups: tuple[str, ...] = ("Planned return",)
+    la_single_year_breakdowns: bool = False
 
 
 @dataclass(frozen=True)
@@ -450,12 +457,16 @@ def _complements(
     idx_of: np.ndarray,
     need: float,
     max_depth: int = 6,
+    per_cell: np.ndarray | None = None,
 ) -> np.ndarray:
     """One complementary cell per under-protected cell ``bad`` (attacker cell ids): the
     cheapest still-published cell sharing a relation with it, preferring cells of at least
     ``need`` (a complement of value v can only move down by v - 1, so a cell of 1 adds no
     room). Where every partner is hidden already, the search goes one relation further,
-    up to ``max_depth``. Vectorised over all bad cells at once with sparse products."""
+    up to ``max_depth``. ``per_cell`` (default 1) is how many complements each bad cell
+    gets from the first ring that has any. Vectorised over all bad cells at once with
+    sparse products."""
+    quota = np.ones(len(bad), dtype=np.int64) if per_cell is None else per_cell
     value = pattern.cells["value"].fillna(0).to_numpy()
     open_ = pattern.suppressible & ~pattern.hidden
     picks: list[np.ndarray] = []
@@ -463,6 +474,7 @@ def _complements(
         (np.ones(len(bad)), (np.arange(len(bad)), bad)), shape=(len(bad), incidence.shape[0])
     )
     seen = frontier.copy()
+    row_ids = np.arange(len(bad))
     for _ in range(max_depth):
         reached = ((frontier @ incidence) @ incidence_t).tocsr()
         reached.data[:] = 1.0
@@ -478,9 +490,9 @@ def _complements(
             small = value[ii] < need
             key2 = np.where(small, -value[ii], pattern.cell_cost[ii])
             order = np.lexsort((pattern.rank[ii], key2, small, rr))
-            first = np.ones(len(order), dtype=bool)
-            first[1:] = rr[order][1:] != rr[order][:-1]
-            picks.append(ii[order][first])
+            rs = rr[order]
+            within = np.arange(len(rs)) - np.searchsorted(rs, rs, side="left")
+            picks.append(ii[order][within < quota[row_ids[rs]]])
             done = np.unique(rr)
         else:
             done = np.array([], dtype=np.int64)
@@ -488,6 +500,7 @@ def _complements(
         if len(todo) == 0 or len(c) == 0:
             break
         nxt = sparse.csr_matrix((np.ones(len(r)), (r, c)), shape=frontier.shape)[todo]
+        row_ids = row_ids[todo]
         seen = (seen[todo] + nxt).tocsr()
         seen.data[:] = 1.0
         frontier = nxt
@@ -496,6 +509,37 @@ def _complements(
     if not picks:
         return np.array([], dtype=np.int64)
     return np.unique(np.concatenate(picks))
+
+
+def _complements_every_relation(
+    pattern: _Pattern,
+    bad: np.ndarray,
+    incidence: sparse.csr_matrix,
+    incidence_t: sparse.csr_matrix,
+    idx_of: np.ndarray,
+    need: float,
+) -> np.ndarray:
+    """For cells still under-protected after a complement of their own: the cheapest
+    still-published cell (of at least ``need`` if any) in every relation that holds them,
+    so that whichever relation binds them gains room."""
+    value = pattern.cells["value"].fillna(0).to_numpy()
+    open_ = pattern.suppressible & ~pattern.hidden
+    rels = incidence[bad].tocoo()
+    rel_ids = np.unique(rels.col)
+    members = incidence_t[rel_ids].tocoo()
+    r, c = rel_ids[members.row], members.col
+    idx = idx_of[c]
+    ok = idx >= 0
+    ok[ok] = open_[idx[ok]]
+    r, ii = r[ok], idx[ok]
+    if len(r) == 0:
+        return np.array([], dtype=np.int64)
+    small = value[ii] < need
+    key = np.where(small, -value[ii], pattern.cell_cost[ii])
+    order = np.lexsort((pattern.rank[ii], key, small, r))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = r[order][1:] != r[order][:-1]
+    return np.unique(ii[order][first])
 
 
 def suppress_secondary(
@@ -567,6 +611,7 @@ def suppress_secondary(
     # suppression only relaxes the attacker's system (a hidden cell's bounds [v, v] become
     # [1, BIG]), so every earlier feasible point is still feasible.
     proven = np.zeros(len(sc), dtype=bool)
+    stuck = np.zeros(len(sc), dtype=np.int64)
     for round_no in range(config.max_rounds):
         t0 = time.perf_counter()
         unknown = base_unknown.copy()
@@ -600,7 +645,16 @@ def suppress_secondary(
         # Feasible points did not show these cells wide enough: give each one more
         # complementary cell, the cheapest published cell sharing a relation with it
         # (looking further along relations when every partner is already hidden).
-        chosen = _complements(pattern, bad, incidence, incidence_t, idx_of, need)
+        # A cell that failed last round too gets a complement in every relation, and
+        # twice as many nearest complements for each further round it stays unprotected.
+        stuck[checked[wide]] = 0
+        stuck[bad] += 1
+        again = bad[stuck[bad] > 1]
+        per_cell = np.minimum(2 ** (stuck[bad] - 1), 64)
+        chosen = _complements(pattern, bad, incidence, incidence_t, idx_of, need, per_cell=per_cell)
+        if len(again):
+            more = _complements_every_relation(pattern, again, incidence, incidence_t, idx_of, need)
+            chosen = np.union1d(chosen, more)
         if len(chosen) == 0 or pattern.suppress(chosen) == 0:
             break
         _local_rules(pattern, rels)
@@ -740,26 +794,72 @@ def _england_strings(df: pd.DataFrame, out: pd.DataFrame) -> np.ndarray:
     return np.where(merged["re_entry_rate"].isna(), own, merged["re_entry_rate"]).astype(object)
 
 
-def _information_loss(cells: pd.DataFrame, reason: np.ndarray) -> pd.DataFrame:
-    """Share of non-zero LA count cells suppressed, primary and secondary, per table."""
+def _information_loss(
+    cells: pd.DataFrame, reason: np.ndarray, unpublished: pd.Series
+) -> pd.DataFrame:
+    """Share of non-zero LA count cells (as computed, before table redesign) withheld by
+    table design, suppressed as primary, and suppressed as secondary, per table."""
     la = cells["geographic_level"].eq(LA).to_numpy() & (cells["value"].fillna(0) > 0).to_numpy()
+    design = la & unpublished.to_numpy()
     rows = []
     for name in [*COUNTS, "all"]:
         sel = la & (cells["table"].eq(name).to_numpy() if name != "all" else True)
         n = int(sel.sum())
-        p = int((sel & (reason == "primary")).sum())
-        s = int((sel & (reason == "secondary")).sum())
+        d = int((sel & design).sum())
+        p = int((sel & ~design & (reason == "primary")).sum())
+        s = int((sel & ~design & (reason == "secondary")).sum())
         rows.append(
             {
                 "table": name,
                 "nonzero_la_cells": n,
+                "redesigned": d,
                 "primary": p,
                 "secondary": s,
+                "redesigned_share": d / n if n else 0.0,
                 "primary_share": p / n if n else 0.0,
                 "secondary_share": s / n if n else 0.0,
             }
         )
     return pd.DataFrame(rows)
+
+
+REDESIGN_SINGLE_YEAR = "LA breakdowns are published for three-year pooled cohorts"
+REDESIGN_GROUP = "Published for England and regions only"
+MEASURE_COLUMNS_KEPT = ("unavailable_reason",)
+
+
+def redesign_la_breakdowns(
+    reentry: pd.DataFrame, config: DisclosureConfig
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Withhold, by table design, the LA breakdown rows that are not published (their
+    figures become not available, with the reason), before any cell is suppressed.
+    Returns the table and a mask of the rows withheld."""
+    la = reentry["geographic_level"].eq(LA).to_numpy()
+    group = reentry["characteristic_group"].astype("object").to_numpy()
+    breakdown = group != TOTAL
+    single = reentry["cohort_span"].eq(SINGLE_YEAR).to_numpy()
+    other_group = breakdown & ~np.isin(group, list(config.la_breakdown_groups))
+    by_year = breakdown & single & (not config.la_single_year_breakdowns)
+    withheld = la & (other_group | by_year)
+    if not withheld.any():
+        return reentry, withheld
+    out = reentry.copy()
+    keys = set(KEYS["reentry"]) | set(MEASURE_COLUMNS_KEPT)
+    for col in out.columns:
+        if col in keys:
+            continue
+        if pd.api.types.is_numeric_dtype(out[col]) or col == "funnel_position":
+            out[col] = out[col].astype("object").where(~withheld, None)
+            if col != "funnel_position":
+                out[col] = pd.to_numeric(out[col], errors="coerce")
+    reason = np.where(other_group, REDESIGN_GROUP, REDESIGN_SINGLE_YEAR)
+    current = (
+        out["unavailable_reason"].astype("object").to_numpy()
+        if "unavailable_reason" in out
+        else np.full(len(out), None, dtype=object)
+    )
+    out["unavailable_reason"] = np.where(withheld, reason, current)
+    return out, withheld
 
 
 def _validate_inputs(tables: dict[str, pd.DataFrame]) -> None:
@@ -806,6 +906,8 @@ def apply_disclosure_control(
         "time_to_reentry": _sorted_input(time_to_reentry, KEYS["time_to_reentry"]),
     }
     _validate_inputs(tables)
+    design_cells = _cells(tables)
+    tables["reentry"], _ = redesign_la_breakdowns(tables["reentry"], config)
     cells = _cells(tables)
     reason = suppress_primary(cells, config)
     reason = suppress_secondary(cells, reason, tables, config, previous)
@@ -830,7 +932,7 @@ def apply_disclosure_control(
         ceased_by_reason=published["ceased_by_reason"],
         time_to_reentry=published["time_to_reentry"],
         suppression_log=log,
-        information_loss=_information_loss(cells, reason),
+        information_loss=_information_loss(design_cells, reason, cells["value"].isna()),
     )
 
 

@@ -263,7 +263,10 @@ def test_breakdown_without_its_own_total_row_still_adds_up_to_the_total():
     # A's "Not planned" cohort of 3 = A's Total 40 - A's "Planned" 37: one more of A's
     # planned-return cells must be hidden, and the audit must know the categories add up.
     _, ceased, ttr = _synthetic()
-    pub = apply_disclosure_control(_breakdown_measures(), ceased.iloc[0:0], ttr.iloc[0:0])
+    config = DisclosureConfig(la_single_year_breakdowns=True)
+    pub = apply_disclosure_control(
+        _breakdown_measures(), ceased.iloc[0:0], ttr.iloc[0:0], config=config
+    )
     r = pub.reentry
     a = r[r["old_la_code"].eq("A")].set_index("characteristic")
     assert a.loc["Not planned (E4B)", "returned_home"] == "c"
@@ -283,3 +286,22 @@ def test_breakdown_without_its_own_total_row_still_adds_up_to_the_total():
     exposed = audit_release(dataclasses.replace(pub, reentry=leaky))
     assert not exposed.passed
     assert {"returned_home"} <= set(exposed.failures["column"])
+
+
+def test_la_breakdowns_are_published_for_pooled_cohorts_only_by_default():
+    # Table redesign: single-year LA breakdowns are withheld ('x', with the reason), the
+    # LA Total and England/region breakdowns are published, and the loss is reported.
+    _, ceased, ttr = _synthetic()
+    pub = apply_disclosure_control(_breakdown_measures(), ceased.iloc[0:0], ttr.iloc[0:0])
+    r = pub.reentry
+    la = r["geographic_level"].eq("Local authority")
+    breakdown = r["characteristic_group"].ne("Total")
+    assert (
+        (r.loc[la & breakdown, ["returned_home", "re_entered", "re_entry_rate"]] == "x").all().all()
+    )
+    assert r.loc[la & breakdown, "unavailable_reason"].str.contains("three-year pooled").all()
+    assert not r.loc[la & ~breakdown, "returned_home"].eq("x").any()
+    assert not r.loc[~la & breakdown, "returned_home"].isin(["x", "c"]).any()
+    loss = pub.information_loss.set_index("table")
+    assert loss.loc["reentry", "redesigned"] == 16  # 2 LAs x 2 categories x 4 non-zero counts
+    assert audit_release(pub).passed
