@@ -891,6 +891,7 @@ def solve_ranges(
     max_batch_vars: int = 3000,
     exact: bool = True,
     feasible_rounds: int = 12,
+    report: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, int, int]:
     """Feasible [min, max] of each target cell (cell ids) under the attacker's system.
 
@@ -899,11 +900,15 @@ def solve_ranges(
     down, repeated while that settles more; the rest get exact LP minima and maxima (one
     cell per component per LP) unless ``exact`` is False, in which case their range is
     the observed one (a lower bound: fine for choosing more suppression, not for an audit).
+    ``report``: further cells whose range is reported as the feasible points show it (an
+    inner bound, never made exact; NaN where no LP touched their component).
     Returns a frame (cid, lo, hi, width, exact, component), the number of components
     holding targets, and the number of LP solves.
     """
     var_of, labels = _components(sys_, unknown)
-    if len(targets) == 0:
+    targets = np.asarray(targets, dtype=np.int64)
+    report = np.setdiff1d(np.asarray([] if report is None else report, dtype=np.int64), targets)
+    if len(targets) + len(report) == 0:
         empty = pd.DataFrame(
             {"cid": [], "lo": [], "hi": [], "width": [], "exact": [], "component": []}
         )
@@ -914,7 +919,8 @@ def solve_ranges(
     vlo = cells["lo"].to_numpy()[ucells]
     vhi = cells["hi"].to_numpy()[ucells]
     tv = var_of[targets]
-    comps = np.unique(labels[tv])
+    rv = var_of[report]
+    comps = np.unique(labels[np.concatenate([tv, rv])])
     n_var = len(ucells)
     obs_lo = np.full(n_var, np.inf)
     obs_hi = np.full(n_var, -np.inf)
@@ -937,6 +943,8 @@ def solve_ranges(
         batches.append(cur)
     target_var_mask = np.zeros(n_var, dtype=bool)
     target_var_mask[tv] = True
+    report_var_mask = np.zeros(n_var, dtype=bool)
+    report_var_mask[rv] = True
     a_csc = a.tocsc()
     for batch in batches:
         bvars = np.flatnonzero(np.isin(labels, batch))
@@ -981,6 +989,12 @@ def solve_ranges(
                 c = tilt + direction * sign * open_
                 record(lp.solve(c))
                 solves += 1
+        # Reported cells: one pair of points pushing them down, then up.
+        breport = report_var_mask[bvars]
+        if breport.any():
+            for direction in (1.0, -1.0):
+                record(lp.solve(direction * breport))
+                solves += 1
         if not exact:
             continue
         while True:
@@ -999,8 +1013,13 @@ def solve_ranges(
                 record(lp.solve(c))
                 solves += 1
                 flag[bvars[need]] = True
-    lo_i = np.ceil(obs_lo[tv] - EPS)
-    hi_i = np.floor(obs_hi[tv] + EPS)
+    targets = np.concatenate([targets, report])
+    tv = var_of[targets]
+    with np.errstate(invalid="ignore"):
+        lo_i = np.ceil(obs_lo[tv] - EPS)
+        hi_i = np.floor(obs_hi[tv] + EPS)
+    seen = np.isfinite(lo_i) & np.isfinite(hi_i)
+    lo_i[~seen] = hi_i[~seen] = np.nan
     out = pd.DataFrame(
         {
             "cid": targets,
@@ -1052,14 +1071,55 @@ def audit_release(
     return _judge(system, published.suppression_log, width_needed, start)
 
 
+def _audit_ranges(
+    system: AttackerSystem,
+    unknown: np.ndarray,
+    primary: np.ndarray,
+    secondary: np.ndarray,
+    width_needed: int,
+) -> tuple[pd.DataFrame, int, int]:
+    """Ranges of every suppressed cell, cheapest proof first: feasible points over whole
+    components; for primary cells they leave unsettled, local LPs (``certify_local``);
+    for any still unsettled, exact LP minima and maxima over their whole component, which
+    decide a failure."""
+    ranges, n_comp, solves = solve_ranges(
+        system, unknown, primary, enough=width_needed, exact=False, report=secondary
+    )
+    is_primary = np.isin(ranges["cid"].to_numpy(), primary)
+    open_ = is_primary & ~(ranges["width"].to_numpy() >= width_needed)
+    if not open_.any():
+        return ranges, n_comp, solves
+    local = certify_local(system, unknown, ranges["cid"].to_numpy()[open_], max_vars=1000)
+    wide = local["width"].to_numpy() >= width_needed
+    ranges = ranges.set_index("cid")
+    got = local[wide].set_index("cid")
+    ranges.loc[got.index, ["lo", "hi", "width"]] = got[["lo", "hi", "width"]].to_numpy()
+    still = local["cid"].to_numpy()[~wide]
+    if len(still):
+        exact, _, more = solve_ranges(system, unknown, still, enough=width_needed)
+        solves += more
+        exact = exact.set_index("cid")
+        ranges.loc[exact.index, ["lo", "hi", "width", "exact"]] = exact[
+            ["lo", "hi", "width", "exact"]
+        ].to_numpy()
+    return ranges.reset_index(), n_comp, solves
+
+
 def _judge(
     system: AttackerSystem, log: pd.DataFrame | None, width_needed: int, start: float
 ) -> AuditResult:
     cells = system.cells
     unknown = cells["unknown"].to_numpy()
     current = cells["release"].eq("current").to_numpy()
-    targets = np.flatnonzero(current & cells["suppressed"].to_numpy())
-    ranges, n_comp, solves = solve_ranges(system, unknown, targets, enough=width_needed + 4)
+    suppressed = np.flatnonzero(current & cells["suppressed"].to_numpy())
+    # Only primary cells need a protection width: they are the targets (pushed, and made
+    # exact where feasible points do not settle them). A 'c' with no log reason counts
+    # as primary. Secondary cells get the range the same feasible points show.
+    reason = cells["log_reason"].to_numpy()[suppressed]
+    primary = np.array([r is None or r != r or r == "primary" for r in reason], dtype=bool)
+    ranges, n_comp, solves = _audit_ranges(
+        system, unknown, suppressed[primary], suppressed[~primary], width_needed
+    )
     info = cells.iloc[ranges["cid"].to_numpy()].reset_index(drop=True)
     ranges = pd.concat(
         [
