@@ -1192,6 +1192,13 @@ def read_published_dir(folder: Path) -> dict[str, pd.DataFrame]:
     return out
 
 
+def read_log(path: Path) -> pd.DataFrame:
+    """A suppression log written by ``write_published``: key and text columns as text
+    (codes keep their leading zeros; a column that is mostly empty is not guessed)."""
+    text = [k for k in ALL_KEYS if k not in INT_KEYS] + ["table", "column", "published", "reason"]
+    return pd.read_csv(path, dtype={k: str for k in text}, low_memory=False)
+
+
 def audit_release_dir(
     folder: Path,
     *,
@@ -1209,13 +1216,11 @@ def audit_release_dir(
     log_path = Path(log_path) if log_path is not None else folder / LOG_FILE
     if not log_path.exists():
         raise FileNotFoundError(f"{log_path}: the restricted suppression log is needed")
-    log = pd.read_csv(log_path, dtype={"region_code": str, "old_la_code": str})
+    log = read_log(log_path)
     prev_tables = prev_log = None
     if previous_folder is not None:
         prev_tables = read_published_dir(previous_folder)
-        prev_log = pd.read_csv(
-            Path(previous_folder) / LOG_FILE, dtype={"region_code": str, "old_la_code": str}
-        )
+        prev_log = read_log(Path(previous_folder) / LOG_FILE)
     system = build_attacker_system(
         tables,
         log,

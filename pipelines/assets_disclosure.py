@@ -55,7 +55,7 @@ def load_previous_published(qa_disclosure: Path):
     QA pack (written by ``assets.disclosure.write_published``), or None if absent."""
     import pandas as pd
 
-    from assets.audit import read_published_dir
+    from assets.audit import read_log, read_published_dir
     from assets.disclosure import PublishedTables
 
     log = qa_disclosure / "suppression_log.csv"
@@ -67,7 +67,7 @@ def load_previous_published(qa_disclosure: Path):
         reentry=tables["reentry"],
         ceased_by_reason=tables["ceased_by_reason"],
         time_to_reentry=tables["time_to_reentry"],
-        suppression_log=pd.read_csv(log, dtype={"region_code": str, "old_la_code": str}),
+        suppression_log=read_log(log),
         information_loss=pd.read_csv(loss) if loss.is_file() else pd.DataFrame(),
     )
 
