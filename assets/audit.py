@@ -1194,9 +1194,17 @@ def read_published_dir(folder: Path) -> dict[str, pd.DataFrame]:
 
 def read_log(path: Path) -> pd.DataFrame:
     """A suppression log written by ``write_published``: key and text columns as text
-    (codes keep their leading zeros; a column that is mostly empty is not guessed)."""
+    (codes keep their leading zeros; a mostly empty column is not guessed; only an empty
+    field is missing)."""
     text = [k for k in ALL_KEYS if k not in INT_KEYS] + ["table", "column", "published", "reason"]
-    return pd.read_csv(path, dtype={k: str for k in text}, low_memory=False)
+    # "None" is a category (no previous returns home), not a missing value.
+    return pd.read_csv(
+        path,
+        dtype={k: str for k in text},
+        keep_default_na=False,
+        na_values={k: [""] for k in text},
+        low_memory=False,
+    )
 
 
 def audit_release_dir(

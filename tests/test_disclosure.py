@@ -305,3 +305,19 @@ def test_la_breakdowns_are_published_for_pooled_cohorts_only_by_default():
     loss = pub.information_loss.set_index("table")
     assert loss.loc["reentry", "redesigned"] == 16  # 2 LAs x 2 categories x 4 non-zero counts
     assert audit_release(pub).passed
+
+
+def test_re_audit_from_files_keeps_the_category_called_none(tmp_path):
+    # "None" (no previous returns home) is a category, not a missing value: read back from
+    # the files, the log must still give every cell its true value.
+    from assets.audit import audit_release_dir
+    from assets.disclosure import write_published
+
+    reentry, ceased, ttr = _synthetic()
+    assert reentry["characteristic"].eq("None").any()
+    pub = apply_disclosure_control(reentry, ceased, ttr)
+    write_published(pub, tmp_path)
+    again, direct = audit_release_dir(tmp_path), audit_release(pub)
+    assert again.passed and direct.passed
+    assert again.narrowest_width == direct.narrowest_width
+    assert again.intervals["true_value"].isna().sum() == 0
