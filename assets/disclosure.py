@@ -364,6 +364,36 @@ class _Pattern:
         return int(spread.sum())
 
 
+def _pick_per_group(
+    pattern: _Pattern,
+    groups: np.ndarray,
+    cand: np.ndarray,
+    need: np.ndarray | float,
+    quota: np.ndarray | int = 1,
+    last: np.ndarray | None = None,
+) -> np.ndarray:
+    """The ``quota`` best still-published candidates of each group (``groups[i]`` is the
+    group of ``cand[i]``): cells of at least ``need`` cheapest first, then the largest
+    smaller cells, then any ``last`` (totals) cheapest first; ties by the stable key
+    order. One sort for all groups."""
+    ok = pattern.suppressible[cand] & ~pattern.hidden[cand]
+    g, c = groups[ok], cand[ok]
+    if len(c) == 0:
+        return np.array([], dtype=np.int64)
+    value = pattern.cells["value"].fillna(0).to_numpy()[c]
+    need_c = need[g] if np.ndim(need) else need
+    small = value < need_c
+    tier = small.astype(np.int64)
+    if last is not None:
+        tier = np.where(last[ok], 2, tier)
+    key = np.where(tier == 1, -value, pattern.cell_cost[c])
+    order = np.lexsort((pattern.rank[c], key, tier, g))
+    gs = g[order]
+    within = np.arange(len(gs)) - np.searchsorted(gs, gs, side="left")
+    allowed = quota[gs] if np.ndim(quota) else quota
+    return c[order][within < allowed]
+
+
 def _local_rules(pattern: _Pattern, rels: pd.DataFrame) -> int:
     """Cheap necessary conditions, applied until nothing changes: no relation may hold
     exactly one suppressed cell (it would be found by subtraction), and where a relation's
@@ -398,17 +428,7 @@ def _local_rules(pattern: _Pattern, rels: pd.DataFrame) -> int:
         need = np.zeros(m)
         need[tight] = (pw - (s - k) + 1)[tight]
         in_todo = np.isin(rel, todo)
-        r_t, c_t, tot_t = rel[in_todo], cell[in_todo], is_total[in_todo]
-        ok = pattern.suppressible[c_t] & ~pattern.hidden[c_t]
-        r_t, c_t, tot_t = r_t[ok], c_t[ok], tot_t[ok]
-        v_t = values[c_t]
-        big = v_t >= need[r_t]
-        tier = np.where(tot_t, 2, np.where(big, 0, 1))
-        key = np.where(tier == 1, -v_t, pattern.cell_cost[c_t])
-        order = np.lexsort((pattern.rank[c_t], key, tier, r_t))
-        first = np.ones(len(order), dtype=bool)
-        first[1:] = r_t[order][1:] != r_t[order][:-1]
-        chosen = c_t[order][first]
+        chosen = _pick_per_group(pattern, rel[in_todo], cell[in_todo], need, last=is_total[in_todo])
         if len(chosen) == 0:
             break
         added = pattern.suppress(np.unique(chosen))
@@ -467,7 +487,6 @@ def _complements(
     gets from the first ring that has any. Vectorised over all bad cells at once with
     sparse products."""
     quota = np.ones(len(bad), dtype=np.int64) if per_cell is None else per_cell
-    value = pattern.cells["value"].fillna(0).to_numpy()
     open_ = pattern.suppressible & ~pattern.hidden
     picks: list[np.ndarray] = []
     frontier = sparse.csr_matrix(
@@ -486,16 +505,8 @@ def _complements(
         ok = idx >= 0
         ok[ok] = open_[idx[ok]]
         rr, ii = r[ok], idx[ok]
-        if len(rr):
-            small = value[ii] < need
-            key2 = np.where(small, -value[ii], pattern.cell_cost[ii])
-            order = np.lexsort((pattern.rank[ii], key2, small, rr))
-            rs = rr[order]
-            within = np.arange(len(rs)) - np.searchsorted(rs, rs, side="left")
-            picks.append(ii[order][within < quota[row_ids[rs]]])
-            done = np.unique(rr)
-        else:
-            done = np.array([], dtype=np.int64)
+        picks.append(_pick_per_group(pattern, rr, ii, need, quota[row_ids]))
+        done = np.unique(rr)
         todo = np.setdiff1d(np.arange(frontier.shape[0]), done)
         if len(todo) == 0 or len(c) == 0:
             break
@@ -522,24 +533,11 @@ def _complements_every_relation(
     """For cells still under-protected after a complement of their own: the cheapest
     still-published cell (of at least ``need`` if any) in every relation that holds them,
     so that whichever relation binds them gains room."""
-    value = pattern.cells["value"].fillna(0).to_numpy()
-    open_ = pattern.suppressible & ~pattern.hidden
-    rels = incidence[bad].tocoo()
-    rel_ids = np.unique(rels.col)
+    rel_ids = np.unique(incidence[bad].indices)
     members = incidence_t[rel_ids].tocoo()
-    r, c = rel_ids[members.row], members.col
-    idx = idx_of[c]
+    idx = idx_of[members.col]
     ok = idx >= 0
-    ok[ok] = open_[idx[ok]]
-    r, ii = r[ok], idx[ok]
-    if len(r) == 0:
-        return np.array([], dtype=np.int64)
-    small = value[ii] < need
-    key = np.where(small, -value[ii], pattern.cell_cost[ii])
-    order = np.lexsort((pattern.rank[ii], key, small, r))
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = r[order][1:] != r[order][:-1]
-    return np.unique(ii[order][first])
+    return np.unique(_pick_per_group(pattern, members.row[ok], idx[ok], need))
 
 
 def suppress_secondary(
