@@ -12,24 +12,10 @@ from histories import REGION, ceased_rows
 
 from assets.audit import audit_release
 from assets.disclosure import DisclosureConfig, PublishedTables
+from validation.contracts import TABLE_COUNTS, TABLE_KEYS
 
-REENTRY_KEYS = [
-    "time_period",
-    "cohort_span",
-    "geographic_level",
-    "region_code",
-    "old_la_code",
-    "follow_up_months",
-    "characteristic_group",
-    "characteristic",
-]
-COUNTS = [
-    "returned_home",
-    "re_entered",
-    "not_re_entered",
-    "re_entered_any_la",
-    "turned_18_in_window",
-]
+REENTRY_KEYS = TABLE_KEYS["reentry"]
+COUNTS = TABLE_COUNTS["reentry"]
 
 
 def empty_reentry() -> pd.DataFrame:
