@@ -379,12 +379,35 @@ def note_references(
                 left[k] = left[k].astype(str)
                 right[k] = right[k].astype(str)
         hits.append(left.merge(right, on=keys)[["row", "note_number"]])
-    allhits = (
-        pd.concat(hits, ignore_index=True).drop_duplicates().sort_values(["row", "note_number"])
+    allhits = pd.concat(hits, ignore_index=True)
+    return pd.Series(
+        _join_references(allhits["row"].to_numpy(), allhits["note_number"].to_numpy(), len(rows)),
+        index=table.index,
+        dtype="str",
+        name="note_number",
     )
-    text = "[note " + allhits["note_number"].astype(str) + "]"
-    joined = text.groupby(allhits["row"]).agg(" ".join)
-    return joined.reindex(np.arange(len(rows)), fill_value="").set_axis(table.index)
+
+
+def _join_references(row: np.ndarray, number: np.ndarray, n_rows: int) -> np.ndarray:
+    """'[note a] [note b]' per row, numbers ascending and each once, '' for no note.
+
+    A release has a handful of note numbers, so each row's set of notes is a bit mask and
+    only the distinct masks are turned into text (a string join per row group was the
+    slowest part of building the pages and the spreadsheet)."""
+    numbers, code = np.unique(number, return_inverse=True)
+    if len(numbers) > 62:  # more notes than bits: join row by row
+        texts: list[list[str]] = [[] for _ in range(n_rows)]
+        for r, k in sorted(set(zip(row.tolist(), number.tolist(), strict=True))):
+            texts[r].append(f"[note {k}]")
+        return np.array([" ".join(t) for t in texts], dtype=object)
+    mask = np.zeros(n_rows, dtype=np.int64)
+    np.bitwise_or.at(mask, row, np.left_shift(1, code.astype(np.int64)))
+    distinct, inverse = np.unique(mask, return_inverse=True)
+    labels = [
+        " ".join(f"[note {numbers[b]}]" for b in range(len(numbers)) if m >> b & 1)
+        for m in distinct.tolist()
+    ]
+    return np.array(labels, dtype=object)[inverse]
 
 
 def global_notes(notes: pd.DataFrame) -> list[int]:

@@ -17,9 +17,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup, escape
 
 from assets.charts import funnel_base, funnel_svg, trend_svg
-from assets.notes import NOTES_BY_KEY, note_references, notes_sheet
+from assets.notes import NOTE_DEFINITIONS, note_references, notes_sheet
 from assets.reference import load_statistical_neighbours
 
+NOTE_DEFINITIONS_BY_NUMBER = {d.number: d for d in NOTE_DEFINITIONS}
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 HEADLINE_WINDOW = "12 months"
 WINDOWS = ["6 months", "12 months", "24 months", "60 months"]
@@ -162,24 +163,46 @@ def _records(df: pd.DataFrame) -> list[dict]:
     return [dict(zip(cols, vals, strict=True)) for vals in zip(*cols.values(), strict=True)]
 
 
-def _notes_for_la(notes: pd.DataFrame, code: str) -> list[dict]:
-    mine = notes[
-        (notes["old_la_code"] == code)
-        | notes["old_la_code"].isna() & notes["geographic_level"].isna()
-    ]
+def _collect_notes(notes: pd.DataFrame) -> dict[str | None, dict[int, tuple[set, set]]]:
+    """Cohort years and details of each note number, by LA code (None: global notes).
+
+    One pass over the notes instead of a filter and group-by per LA page. Rows scoped to
+    a level but to no LA are not listed on LA pages and are left out."""
+    out: dict[str | None, dict[int, tuple[set, set]]] = {}
+    cols = ["old_la_code", "geographic_level", "note_number", "time_period", "detail"]
+    for code, level, number, year, detail in zip(
+        *(notes[c].to_numpy(dtype=object) for c in cols), strict=True
+    ):
+        code = None if pd.isna(code) else code
+        if code is None and not pd.isna(level):
+            continue
+        years, details = out.setdefault(code, {}).setdefault(int(number), (set(), set()))
+        if not pd.isna(year):
+            years.add(int(year))
+        if detail:
+            details.add(detail)
+    return out
+
+
+def _note_items(*parts: dict[int, tuple[set, set]]) -> list[dict]:
+    """The page's note list from the global and the LA's own note years and details."""
+    merged: dict[int, tuple[set, set]] = {}
+    for part in parts:
+        for number, (years, details) in part.items():
+            y, d = merged.setdefault(number, (set(), set()))
+            y |= years
+            d |= details
     out = []
-    for number, group in mine.groupby("note_number", sort=True):
-        key = group["note_key"].iloc[0]
-        d = NOTES_BY_KEY[key]
-        years = sorted({int(y) for y in group["time_period"].dropna()})
-        details = [] if key == "small_cohort" else sorted({x for x in group["detail"] if x})
+    for number in sorted(merged):
+        years, details = merged[number]
+        d = NOTE_DEFINITIONS_BY_NUMBER[number]
         out.append(
             {
-                "number": int(number),
+                "number": number,
                 "title": d.title,
                 "text": d.text,
-                "years": ", ".join(str(y) for y in years),
-                "details": details,
+                "years": ", ".join(str(y) for y in sorted(years)),
+                "details": [] if d.key == "small_cohort" else sorted(details),
             }
         )
     return out
@@ -415,9 +438,8 @@ def render_site(
         by_la.setdefault(rec["old_la_code"], []).append(rec)
     eng12 = by_window[HEADLINE_WINDOW].to_dict()
     pooled_by_code = {r["old_la_code"]: r for r in _records(site.la_pooled_12)}
-    la_notes = notes[notes["old_la_code"].notna()]
-    notes_by_la = {code: g for code, g in la_notes.groupby("old_la_code")}
-    global_only = notes[notes["old_la_code"].isna() & notes["geographic_level"].isna()]
+    notes_by_la = _collect_notes(notes)
+    global_only = notes_by_la.get(None, {})
     la_names = {code: rows[-1]["la_name"] for code, rows in by_la.items()}
     months = {w: int(w.split()[0]) for w in reentry_ees["follow_up"].unique()}
     for code in sorted(by_la):
@@ -597,10 +619,7 @@ def render_site(
             ],
             sn_rows=sn_rows,
             sn_numeric=[False, True, False, True, False],
-            notes=_notes_for_la(
-                pd.concat([global_only, notes_by_la[code]]) if code in notes_by_la else global_only,
-                code,
-            ),
+            notes=_note_items(global_only, notes_by_la.get(code, {})),
             la_csv=f"data/la/{csv_path.name}",
             la_csv_size=size_text(csv_path.stat().st_size),
         )
