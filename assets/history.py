@@ -18,7 +18,7 @@ import pandas as pd
 
 from validation.ledger import format_reasons, normalise, parse_reasons
 from validation.rules import empty_failures, finalise_failures, sort_failures
-from validation.run import ValidatedYear, child_keys, keys_from_codes
+from validation.run import ValidatedYear, child_keys, factorize_sorted, keys_from_codes
 
 HISTORY_COLUMNS = [
     "la_code",
@@ -99,8 +99,9 @@ def _fmt(values: pd.Series) -> pd.Series:
     return values.astype("str")
 
 
-def _one_per_child(episodes: pd.DataFrame, first: bool) -> pd.DataFrame:
-    """Each child's first (or last) episode by DECOM, then file row."""
+def _one_per_child(episodes: pd.DataFrame, first: bool) -> np.ndarray:
+    """Positions of each child's first (or last) episode by DECOM, then file row, in
+    child-key order."""
     decom = episodes["decom"].to_numpy(dtype="datetime64[ns]").view("int64")
     key = episodes["KEY"].to_numpy()
     order = np.lexsort((episodes["source_row"].to_numpy(), decom, key))
@@ -111,7 +112,7 @@ def _one_per_child(episodes: pd.DataFrame, first: bool) -> pd.DataFrame:
     else:
         keep = np.ones(len(key), dtype=bool)
         keep[:-1] = key[:-1] != key[1:]
-    return episodes.iloc[order[keep]]
+    return order[keep]
 
 
 def cross_year_failures(
@@ -126,10 +127,15 @@ def cross_year_failures(
     """
     if last.empty or this.empty:
         return empty_failures()
-    last_final = _one_per_child(last, first=False)
-    open_last = last_final[last_final["dec"].isna()]
-    first_this = _one_per_child(this, first=True)
-    open_last = open_last[open_last["la_code"].isin(this["la_code"].unique())]
+    # Positions first, rows last: only the few open episodes and their successors are
+    # copied out of the year's frames.
+    final = _one_per_child(last, first=False)
+    final = final[last["dec"].isna().to_numpy()[final]]
+    in_this = last["la_code"].take(final).isin(this["la_code"].unique()).to_numpy()
+    open_last = last.iloc[final[in_this]]
+    first = _one_per_child(this, first=True)
+    first = first[np.isin(this["KEY"].to_numpy()[first], open_last["KEY"].to_numpy())]
+    first_this = this.iloc[first]
     pair = open_last.merge(
         first_this.drop(columns=["la_code", "child"]),
         on="KEY",
@@ -179,18 +185,24 @@ def cross_year_failures(
     return pd.concat(parts, ignore_index=True) if parts else empty_failures()
 
 
-def _closed_conflicts(episodes: pd.DataFrame, later_exists: np.ndarray) -> pd.DataFrame:
+def _closed_conflicts(
+    frames: list[pd.DataFrame], sorted_pos: np.ndarray, later_exists: np.ndarray
+) -> pd.DataFrame:
     """Episodes in two returns where the earlier version was already closed but the later
     one differs (end date, reason, codes): a resubmission changed history.
 
-    ``episodes`` sorted by child, DECOM, collection year; ``later_exists`` marks rows whose
-    next row is a later return's version of the same episode.
+    ``sorted_pos``: positions in the stacked ``frames`` sorted by child, DECOM, collection
+    year; ``later_exists`` marks rows whose next row is a later return's version of the
+    same episode.
     """
-    earlier = np.flatnonzero(later_exists & episodes["dec"].notna().to_numpy())
+    candidates = np.flatnonzero(later_exists)
+    dec_known = _gather(frames, "dec", sorted_pos[candidates]).notna().to_numpy()
+    earlier = candidates[dec_known]
     if len(earlier) == 0:
         return empty_failures()
-    old = episodes.iloc[earlier].reset_index(drop=True)
-    new = episodes.iloc[earlier + 1].reset_index(drop=True)
+    columns = EPISODE_KEEP
+    old = pd.DataFrame({c: _gather(frames, c, sorted_pos[earlier]) for c in columns})
+    new = pd.DataFrame({c: _gather(frames, c, sorted_pos[earlier + 1]) for c in columns})
     parts = []
     for col in ["dec", "rec", "rne", "ls", "cin", "place"]:
         a, b = new[col], old[col]
@@ -211,41 +223,60 @@ def _closed_conflicts(episodes: pd.DataFrame, later_exists: np.ndarray) -> pd.Da
 def _child_keys(frames: list[pd.DataFrame]) -> tuple[list[pd.Series], pd.Index]:
     """int64 key per (la_code, child), shared by all ``frames`` (see validation.run), and
     the index of CHILD values that maps any other (la_code, child) into the same keys."""
-    # sort=True: key order is (LA, CHILD as text), the contract's sort order.
-    codes, children = pd.factorize(
-        pd.concat([f["child"] for f in frames], ignore_index=True), sort=True
-    )
-    out, start = [], 0
-    for f in frames:
-        out.append(keys_from_codes(f["la_code"], codes[start : start + len(f)], f.index))
-        start += len(f)
-    return out, pd.Index(children)
+    # Sorted codes: key order is (LA, CHILD as text), the contract's sort order.
+    codes, children = factorize_sorted([f["child"] for f in frames])
+    keys = [keys_from_codes(f["la_code"], c, f.index) for f, c in zip(frames, codes, strict=True)]
+    return keys, children
+
+
+def _gather(frames: list[pd.DataFrame], column: str, positions: np.ndarray) -> pd.Series:
+    """``column`` of the frames stacked end to end, at ``positions`` (one copy: Arrow
+    string columns are chained, not concatenated, before the take)."""
+    stacked = pd.concat([f[column] for f in frames], ignore_index=True)
+    return stacked.take(positions).reset_index(drop=True)
 
 
 def build_episode_history(years: Sequence[ValidatedYear]) -> HistoryResult:
-    """Combine validated years into one history per child (later return wins)."""
+    """Combine validated years into one history per child (later return wins).
+
+    Works on positions into the years' own frames (keys, dates, years as NumPy arrays)
+    and copies each history column once, at the end: concatenating and re-sorting whole
+    frames held three copies of every episode at scale 10.
+    """
     years = sorted(years, key=lambda y: y.year)
     status = pd.concat([y.la_year_status for y in years], ignore_index=True)
     ledger = pd.concat([y.ledger for y in years], ignore_index=True)
     year_failures = [y.failures for y in years if not y.failures.empty]
 
     # Only the columns the history needs: the full returns stay in each ValidatedYear.
-    episodes = pd.concat([y.episodes[EPISODE_KEEP] for y in years], ignore_index=True)
-    header = pd.concat([y.header[HEADER_KEEP] for y in years], ignore_index=True)
-    (episodes["KEY"], header["KEY"]), children = _child_keys([episodes, header])
+    ep_frames = [y.episodes[EPISODE_KEEP] for y in years]
+    hd_frames = [y.header[HEADER_KEEP] for y in years]
+    keys, children = _child_keys([*ep_frames, *hd_frames])
+    ep_frames = [f.assign(KEY=k) for f, k in zip(ep_frames, keys[: len(years)], strict=True)]
+    hd_frames = [f.assign(KEY=k) for f, k in zip(hd_frames, keys[len(years) :], strict=True)]
 
     # Cross-year rules between each pair of consecutive loaded years.
-    by_year = {y: part for y, part in episodes.groupby("collection_year", sort=True)}
     cross = []
-    for last, this in zip(years, years[1:], strict=False):
-        if this.year != last.year + 1 or last.year not in by_year or this.year not in by_year:
+    for i in range(1, len(years)):
+        last, this = years[i - 1], years[i]
+        if this.year != last.year + 1 or ep_frames[i - 1].empty or ep_frames[i].empty:
             continue  # a gap: no pair of consecutive returns to compare
         f = this.failures
         quarantined = f.loc[f["severity"].eq("child") & f["child"].notna()]
         q_keys_this = child_keys(quarantined["la_code"], quarantined["child"], children)
-        cross.append(cross_year_failures(by_year[last.year], by_year[this.year], q_keys_this))
+        cross.append(cross_year_failures(ep_frames[i - 1], ep_frames[i], q_keys_this))
     cross = [c for c in cross if not c.empty]
     cross_failures = pd.concat(cross, ignore_index=True) if cross else empty_failures()
+
+    def stacked(frames: list[pd.DataFrame], column: str, dtype) -> np.ndarray:
+        if not frames:
+            return np.empty(0, dtype=dtype)
+        return np.concatenate([f[column].to_numpy(dtype=dtype) for f in frames])
+
+    ep_key = stacked(ep_frames, "KEY", np.int64)
+    ep_year = stacked(ep_frames, "collection_year", np.int64)
+    hd_key = stacked(hd_frames, "KEY", np.int64)
+    hd_year = stacked(hd_frames, "collection_year", np.int64)
 
     # 502 quarantines the child's records in the later LA-year.
     q502 = cross_failures[cross_failures["severity"].eq("child")]
@@ -256,39 +287,55 @@ def build_episode_history(years: Sequence[ValidatedYear]) -> HistoryResult:
     q_key = _year_key(
         child_keys(q_keys["la_code"], q_keys["child"], children), q_keys["collection_year"]
     )
-    ep_q = _year_key(episodes["KEY"], episodes["collection_year"]).isin(q_key).to_numpy()
-    hd_q = _year_key(header["KEY"], header["collection_year"]).isin(q_key).to_numpy()
-    dropped = pd.concat(
-        [
-            episodes.loc[ep_q, ["la_code", "collection_year", "source_file"]],
-            header.loc[hd_q, ["la_code", "collection_year", "source_file"]],
-        ]
+    ep_q = np.isin(_year_key_np(ep_key, ep_year), q_key.to_numpy())
+    hd_q = np.isin(_year_key_np(hd_key, hd_year), q_key.to_numpy())
+    dropped = pd.DataFrame(
+        {
+            "source_file": pd.concat(
+                [
+                    _gather(ep_frames, "source_file", np.flatnonzero(ep_q)),
+                    _gather(hd_frames, "source_file", np.flatnonzero(hd_q)),
+                ],
+                ignore_index=True,
+            )
+        }
     )
-    episodes = episodes[~ep_q]
-    header = header[~hd_q]
 
     # Later return wins: sort by child, start, year; keep the last of each (child, start).
-    decom = episodes["decom"].to_numpy(dtype="datetime64[ns]").view("int64")
-    order = np.lexsort((episodes["collection_year"].to_numpy(), decom, episodes["KEY"].to_numpy()))
-    episodes = episodes.iloc[order].reset_index(drop=True)
-    key = episodes["KEY"].to_numpy()
+    kept = np.flatnonzero(~ep_q)
+    decom = stacked(ep_frames, "decom", "datetime64[ns]").view("int64")[kept]
+    order = np.lexsort((ep_year[kept], decom, ep_key[kept]))
+    sorted_pos = kept[order]  # positions in the stacked years, in history order
+    key = ep_key[sorted_pos]
     decom = decom[order]
-    later_exists = np.zeros(len(episodes), dtype=bool)
+    later_exists = np.zeros(len(sorted_pos), dtype=bool)
     later_exists[:-1] = (key[:-1] == key[1:]) & (decom[:-1] == decom[1:])
-    conflicts = _closed_conflicts(episodes, later_exists)
-    superseded = episodes.loc[later_exists, "source_file"].value_counts()
-    winners = episodes[~later_exists]
+    conflicts = _closed_conflicts(ep_frames, sorted_pos, later_exists)
+    superseded = _gather(ep_frames, "source_file", sorted_pos[later_exists]).value_counts()
+    winners = sorted_pos[~later_exists]
 
-    # Header fields from the same return as the winning episode version.
-    hd = header.drop_duplicates(["KEY", "collection_year"])
-    hd_index = pd.Index(_year_key(hd["KEY"], hd["collection_year"]).to_numpy())
-    pos = hd_index.get_indexer(_year_key(winners["KEY"], winners["collection_year"]).to_numpy())
-    history = winners.reset_index(drop=True)
+    # Header fields from the same return as the winning episode version (first header
+    # row of each child and year).
+    hd_kept = np.flatnonzero(~hd_q)
+    hd_yk = _year_key_np(hd_key[hd_kept], hd_year[hd_kept])
+    first_row = ~pd.Series(hd_yk).duplicated().to_numpy()
+    hd_pos = hd_kept[first_row]
+    hd_index = pd.Index(hd_yk[first_row])
+    pos = hd_index.get_indexer(_year_key_np(ep_key[winners], ep_year[winners]))
     found = pos >= 0
-    for col in ("sex", "dob", "upn"):
-        values = hd[col].to_numpy()[np.where(found, pos, 0)]
-        history[col] = pd.Series(values, dtype=hd[col].dtype).where(found)
-    history = history[HISTORY_COLUMNS]
+    take_hd = hd_pos[np.where(found, pos, 0)] if len(hd_pos) else np.zeros(len(pos), np.int64)
+
+    history = pd.DataFrame(index=pd.RangeIndex(len(winners)))
+    for col in HISTORY_COLUMNS:
+        if col in ("sex", "dob", "upn"):
+            if len(hd_pos):
+                values = _gather(hd_frames, col, take_hd).where(found)
+            else:
+                dtype = hd_frames[0][col].dtype if hd_frames else "str"
+                values = pd.Series([None] * len(winners), dtype=dtype)
+            history[col] = values
+        else:
+            history[col] = _gather(ep_frames, col, winners)
     history["collection_year"] = history["collection_year"].astype("int64")
 
     ledger = _apply_cross_year_to_ledger(ledger, dropped)
@@ -309,6 +356,10 @@ def build_episode_history(years: Sequence[ValidatedYear]) -> HistoryResult:
         failures=failures,
         ledger=ledger,
     )
+
+
+def _year_key_np(key: np.ndarray, year: np.ndarray) -> np.ndarray:
+    return (key.astype(np.int64) << 6) | (year.astype(np.int64) - 2000)
 
 
 def _year_key(key: pd.Series, year: pd.Series) -> pd.Series:

@@ -8,6 +8,7 @@ that does not balance means the pipeline lost or invented rows, and blocks publi
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 LEDGER_COLUMNS = [
@@ -44,46 +45,45 @@ def parse_reasons(text: str) -> dict[str, int]:
     return {code: int(n) for code, n in pairs}
 
 
-def file_ledger(
-    rows: pd.DataFrame,
+def read_ledger(
+    read_counts: dict[str, tuple[str, str, int, bool]],
+    quarantined: pd.DataFrame,
     *,
     year: int,
-    quarantined: pd.Series,
-    reason: pd.Series,
-    rejected_files: set[str],
 ) -> pd.DataFrame:
-    """Ledger lines for rows read from files that were validated.
+    """Ledger lines for files that were read and had at least one row.
 
-    ``rows``: one row per data row read (la_code, table, source_file); ``quarantined``:
-    bool per row; ``reason``: quarantine reason per row (null if kept).
+    ``read_counts``: file -> (la_code, table, rows read including malformed rows, whether
+    the LA-year was rejected); ``quarantined``: one row per quarantined row (file, reason).
+    Built from per-file counts, not from one row per data row: at national scale the
+    per-row frame cost more than the rules.
     """
-    if rows.empty:
+    rows = [(f, *v) for f, v in read_counts.items() if v[2] > 0]
+    if not rows:
         return empty_ledger()
-    work = pd.DataFrame(
+    files, las, tables, read, rejected = (list(c) for c in zip(*rows, strict=True))
+    n_read = np.asarray(read, dtype=np.int64)
+    is_rejected = np.asarray(rejected, dtype=bool)
+    q = quarantined[
+        ~quarantined["file"].isin([f for f, r in zip(files, rejected, strict=True) if r])
+    ]
+    by = q.groupby(["file", "reason"]).size() if not q.empty else pd.Series(dtype="int64")
+    per_file = by.groupby(level=0).sum() if not q.empty else pd.Series(dtype="int64")
+    n_q = per_file.reindex(files).fillna(0).to_numpy(dtype=np.int64)
+    text = {f: format_reasons(s.droplevel(0)) for f, s in by.groupby(level=0)} if len(by) else {}
+    n_rej = np.where(is_rejected, n_read, 0)
+    out = pd.DataFrame(
         {
-            "la_code": rows["la_code"].to_numpy(),
-            "table": rows["table"].to_numpy(),
-            "file": rows["source_file"].to_numpy(),
-            "quarantined": quarantined.to_numpy(),
-            "reason": reason.to_numpy(),
+            "la_code": las,
+            "table": tables,
+            "file": files,
+            "rows_read": n_read,
+            "rows_rejected": n_rej,
+            "rows_quarantined": n_q,
+            "rows_accepted": n_read - n_rej - n_q,
+            "quarantined_by_reason": [text.get(f, "") for f in files],
         }
     )
-    work["rejected"] = work["file"].isin(rejected_files)
-    work["quarantined"] = work["quarantined"] & ~work["rejected"]
-    keys = ["la_code", "table", "file"]
-    grouped = work.groupby(keys, sort=True)
-    out = grouped.size().rename("rows_read").to_frame()
-    out["rows_rejected"] = grouped["rejected"].sum()
-    out["rows_quarantined"] = grouped["quarantined"].sum()
-    out["rows_accepted"] = out["rows_read"] - out["rows_rejected"] - out["rows_quarantined"]
-    q = work[work["quarantined"]]
-    if q.empty:
-        out["quarantined_by_reason"] = ""
-    else:
-        by = q.groupby([*keys, "reason"]).size()
-        text = by.groupby(level=[0, 1, 2]).apply(lambda s: format_reasons(s.droplevel([0, 1, 2])))
-        out["quarantined_by_reason"] = text.reindex(out.index).fillna("")
-    out = out.reset_index()
     out["collection_year"] = year
     out["blank_rows_skipped"] = 0
     return normalise(out)

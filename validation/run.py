@@ -13,12 +13,15 @@ files. Severity handling is documented in docs/validation.md:
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from assets.landing import (
     DEFAULT_MAX_BYTES,
@@ -29,7 +32,7 @@ from assets.landing import (
     tidy_table,
 )
 from assets.reference import las_in_year
-from validation.ledger import file_ledger, format_reasons, normalise
+from validation.ledger import format_reasons, normalise, read_ledger
 from validation.rules import (
     SEVERITY,
     empty_failures,
@@ -52,6 +55,8 @@ STATUS_COLUMNS = [
 # UPN: a letter then 11 digits then a digit or letter (DfE "Unique pupil numbers (UPN):
 # guidance for schools and local authorities"; the final letter marks a temporary UPN).
 UPN_PATTERN = r"^[A-Z]\d{11}[0-9A-Z]$"
+# Threads for reading files and for per-column Arrow kernels (they release the GIL).
+_READ_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclass
@@ -155,22 +160,41 @@ def validate_collection_year(
             rejected.setdefault(fr["la_code"], []).append(fr["message"])
 
     usable = in_year[in_year["problem"].isna()]
+    groups: dict[tuple[str, str], list[str]] = {}
+    for la, table, path in zip(usable["la_code"], usable["table"], usable["path"], strict=True):
+        groups.setdefault((la, table), []).append(path)
+    # Files are read in threads: the Arrow CSV reader releases the GIL, so both cores work.
+    # Results are used in the same sorted (LA, table) order as a sequential loop.
+    singles = [(key, paths[0]) for key, paths in sorted(groups.items()) if len(paths) == 1]
+    with ThreadPoolExecutor(max_workers=_READ_THREADS) as pool:
+        results = dict(
+            zip(
+                [key for key, _ in singles],
+                pool.map(
+                    lambda item: read_return_table(
+                        landing / item[1], item[0][1], max_bytes=max_bytes
+                    ),
+                    singles,
+                ),
+                strict=True,
+            )
+        )
     reads: dict[tuple[str, str], tuple[str, ReadResult]] = {}
-    for (la, table), group in usable.groupby(["la_code", "table"], sort=True):
-        if len(group) > 1:
-            paths = ", ".join(group["path"])
-            for path in group["path"]:
+    for (la, table), paths in sorted(groups.items()):
+        if len(paths) > 1:
+            joined = ", ".join(paths)
+            for path in paths:
                 file_rows.append(
                     _file_failure(
                         "file_duplicate", la, year, path,
-                        f"more than one {table} file for LA {la} ({paths}); "
+                        f"more than one {table} file for LA {la} ({joined}); "
                         "keep exactly one and re-run",
                     )
                 )  # fmt: skip
             rejected.setdefault(la, []).append(f"more than one {table} file")
             continue
-        path = group["path"].iloc[0]
-        result = read_return_table(landing / path, table, max_bytes=max_bytes)
+        path = paths[0]
+        result = results[(la, table)]
         reads[(la, table)] = (path, result)
         if result.problem:
             fr = _file_failure(result.problem_rule, la, year, path, result.problem)
@@ -178,19 +202,22 @@ def validate_collection_year(
             rejected.setdefault(la, []).append(f"{path}: {result.problem}")
 
     received = set(in_year["la_code"])
+    present = set(zip(in_year["la_code"], in_year["table"], strict=True))
     for la in sorted(received):
         for table in TABLE_COLUMNS:
-            if not (in_year["la_code"].eq(la) & in_year["table"].eq(table)).any():
+            if (la, table) not in present:
                 path = f"{year}/{la}/{table}.csv"
                 detail = f"the {table} file is missing, so the return cannot be used"
                 file_rows.append(_file_failure("file_missing", la, year, path, detail))
                 rejected.setdefault(la, []).append(detail)
 
-    frames: dict[str, list[pd.DataFrame]] = {"header": [], "episodes": []}
+    frames: dict[str, list[tuple[pa.Table, str, str]]] = {"header": [], "episodes": []}
     rejected_frames: list[pd.DataFrame] = []
     bad_rows: list[dict] = []
     notes_by_file: dict[str, str] = {}
     blank_by_file: dict[str, int] = {}
+    # file -> (LA, table, rows read including malformed rows, LA-year rejected)
+    read_counts: dict[str, tuple[str, str, int, bool]] = {}
     warn_rows: list[dict] = []
     for (la, table), (path, result) in sorted(reads.items()):
         notes_by_file[path] = "; ".join(result.notes)
@@ -208,7 +235,6 @@ def validate_collection_year(
             )  # fmt: skip
         if result.table is None:
             continue
-        tagged = _tag(result.table, la, path, table)
         bad = [
             {
                 "la_code": la, "table": table, "source_file": path, "source_row": n,
@@ -216,12 +242,14 @@ def validate_collection_year(
             }
             for n, text, child in result.bad_rows
         ]  # fmt: skip
+        read_counts[path] = (la, table, result.table.num_rows + len(bad), la in rejected)
         if la in rejected:
+            tagged = _tag(result.table, la, path, table)
             kept = tagged.select(["la_code", "table", "source_file", "CHILD"]).to_pandas()
             extra = pd.DataFrame(bad, columns=["la_code", "table", "source_file"])
             rejected_frames.append(pd.concat([kept, extra], ignore_index=True))
             continue
-        frames[table].append(tagged)
+        frames[table].append((result.table, la, path))
         bad_rows.extend(bad)
 
     header = _concat(frames["header"], "header")
@@ -229,12 +257,11 @@ def validate_collection_year(
     # Integer child keys (LA and CHILD) and dates parsed once: every rule, sort and join
     # below works on int64 columns instead of strings.
     # sort=True: key order is (LA, CHILD as text), so sorting by key is the contract order.
-    codes, children = pd.factorize(
-        pd.concat([header["CHILD"], episodes["CHILD"]], ignore_index=True), sort=True
+    (header_codes, episodes_codes), children = factorize_sorted(
+        [header["CHILD"], episodes["CHILD"]]
     )
-    children = pd.Index(children)
-    header["KEY"] = keys_from_codes(header["la_code"], codes[: len(header)], header.index)
-    episodes["KEY"] = keys_from_codes(episodes["la_code"], codes[len(header) :], episodes.index)
+    header["KEY"] = keys_from_codes(header["la_code"], header_codes, header.index)
+    episodes["KEY"] = keys_from_codes(episodes["la_code"], episodes_codes, episodes.index)
     header["DOB_DT"] = parse_903_dates(header["DOB"])
     episodes["DECOM_DT"] = parse_903_dates(episodes["DECOM"])
     episodes["DEC_DT"] = parse_903_dates(episodes["DEC"])
@@ -286,26 +313,21 @@ def validate_collection_year(
 
     header_reason = quarantine_reason(header)
     episodes_reason = quarantine_reason(episodes)
-    bad_frame = pd.DataFrame(bad_rows, columns=["la_code", "table", "source_file"])
-    ledger_rows = pd.concat(
+    quarantined_rows = pd.concat(
         [
-            header[["la_code", "table", "source_file"]].assign(reason=header_reason),
-            episodes[["la_code", "table", "source_file"]].assign(reason=episodes_reason),
-            bad_frame.assign(reason="malformed_row"),
-            *[f[["la_code", "table", "source_file"]].assign(reason=None) for f in rejected_frames],
-        ],
+            pd.DataFrame(
+                {
+                    "file": frame.loc[reason.notna(), "source_file"].to_numpy(),
+                    "reason": reason[reason.notna()].to_numpy(),
+                }
+            )
+            for frame, reason in ((header, header_reason), (episodes, episodes_reason))
+            if not frame.empty
+        ]
+        + [pd.DataFrame({"file": [b["source_file"] for b in bad_rows], "reason": "malformed_row"})],
         ignore_index=True,
     )
-    rejected_files = {
-        p for f in rejected_frames for p in f["source_file"].unique().tolist()
-    }  # fmt: skip
-    ledger = file_ledger(
-        ledger_rows,
-        year=year,
-        quarantined=ledger_rows["reason"].notna(),
-        reason=ledger_rows["reason"],
-        rejected_files=rejected_files,
-    )
+    ledger = read_ledger(read_counts, quarantined_rows, year=year)
     ledger = _complete_ledger(ledger, in_year, reads, year, notes_by_file, blank_by_file)
 
     accepted_header = _typed_header(header[header_reason.isna()], year)
@@ -330,16 +352,28 @@ def _tag(tbl: pa.Table, la: str, path: str, table: str) -> pa.Table:
     return tbl
 
 
-def _concat(parts: list[pa.Table], table: str) -> pd.DataFrame:
-    """All LAs' files for one table as one tidy pandas frame (one Arrow pass, not 150)."""
+def _concat(parts: list[tuple[pa.Table, str, str]], table: str) -> pd.DataFrame:
+    """All LAs' files for one table as one tidy pandas frame (one Arrow pass, not 150).
+
+    ``parts``: (table read, LA code, file path) per file. The la_code, source_file and
+    table columns are built once for the whole year by a take, not per file.
+    """
     columns = [*TABLE_COLUMNS[table], "source_row", "la_code", "source_file", "table"]
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype="str") for c in columns}).astype(
             {"source_row": "int64"}
         )
+    counts = np.array([p.num_rows for p, _, _ in parts], dtype=np.int64)
+    which = pa.array(np.repeat(np.arange(len(parts), dtype=np.int32), counts))
     # One contiguous chunk per column: later sorts and filters on 150-chunk Arrow arrays
     # are many times slower.
-    tbl = tidy_table(pa.concat_tables(parts)).combine_chunks()
+    tbl = tidy_table(pa.concat_tables([p for p, _, _ in parts]), threads=_READ_THREADS)
+    for name, values in (
+        ("la_code", [la for _, la, _ in parts]),
+        ("source_file", [path for _, _, path in parts]),
+        ("table", [table] * len(parts)),
+    ):
+        tbl = tbl.append_column(name, pa.array(values, pa.string()).take(which))
     return tbl.to_pandas()[columns]
 
 
@@ -389,6 +423,46 @@ def _complete_ledger(
     out["blank_rows_skipped"] = out["file"].map(blank_by_file).fillna(0)
     out["reading_notes"] = out["file"].map(notes_by_file).fillna("not read")
     return normalise(out)
+
+
+def _arrow_chunks(values: pd.Series) -> list[pa.Array]:
+    arrow = values.array.__arrow_array__() if hasattr(values.array, "__arrow_array__") else None
+    if arrow is None:
+        arrow = pa.array(values.to_numpy(dtype=object), pa.large_string(), from_pandas=True)
+    chunked = arrow if isinstance(arrow, pa.ChunkedArray) else pa.chunked_array([arrow])
+    if chunked.type != pa.large_string():
+        chunked = chunked.cast(pa.large_string())
+    return chunked.chunks
+
+
+def factorize_sorted(columns: list[pd.Series]) -> tuple[list[np.ndarray], pd.Index]:
+    """The codes ``pd.factorize(pd.concat(columns), sort=True)`` gives (-1 for null), split
+    back per column, and the sorted unique values.
+
+    Arrow's dictionary encoding runs over the columns' chunks without concatenating them,
+    and only the dictionary (one entry per distinct value) is sorted: over twice as fast
+    as pandas on ten years of CHILD values, and no concatenated copy.
+    """
+    chunks = [c for col in columns for c in _arrow_chunks(col)]
+    lengths = [len(col) for col in columns]
+    if not chunks or sum(lengths) == 0:
+        return [np.full(n, -1, dtype=np.int64) for n in lengths], pd.Index(
+            pd.array([], dtype="str")
+        )
+    encoded = pc.dictionary_encode(pa.chunked_array(chunks, pa.large_string()))
+    # Chunks share one dictionary; the last chunk's is complete either way.
+    dictionary = encoded.chunk(encoded.num_chunks - 1).dictionary
+    order = pc.array_sort_indices(dictionary).to_numpy()
+    rank = np.empty(len(order) + 1, dtype=np.int64)
+    rank[order] = np.arange(len(order), dtype=np.int64)
+    rank[-1] = -1  # null values (index -1)
+    indices = np.concatenate(
+        [pc.fill_null(c.indices, -1).to_numpy(zero_copy_only=False) for c in encoded.chunks]
+    ).astype(np.int64)
+    codes = rank[indices]
+    uniques = pd.Index(pd.array(dictionary.take(pa.array(order)), dtype="str"))
+    bounds = np.cumsum([0, *lengths])
+    return [codes[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)], uniques
 
 
 def child_keys(la_code: pd.Series, child: pd.Series, children: pd.Index) -> pd.Series:
