@@ -104,7 +104,10 @@ def _one_per_child(episodes: pd.DataFrame, first: bool) -> np.ndarray:
     child-key order."""
     decom = episodes["decom"].to_numpy(dtype="datetime64[ns]").view("int64")
     key = episodes["KEY"].to_numpy()
-    order = np.lexsort((episodes["source_row"].to_numpy(), decom, key))
+    row = episodes["source_row"].to_numpy()
+    # Validated years come sorted this way, so the sort is usually skipped.
+    sorted_ = _is_sorted(key, decom, row)
+    order = np.arange(len(key)) if sorted_ else np.lexsort((row, decom, key))
     key = key[order]
     if first:
         keep = np.ones(len(key), dtype=bool)
@@ -113,6 +116,16 @@ def _one_per_child(episodes: pd.DataFrame, first: bool) -> np.ndarray:
         keep = np.ones(len(key), dtype=bool)
         keep[:-1] = key[:-1] != key[1:]
     return order[keep]
+
+
+def _is_sorted(key: np.ndarray, decom: np.ndarray, row: np.ndarray) -> bool:
+    """Whether rows are already in (key, decom, row) order, where a stable lexsort would
+    return the identity: one linear pass instead of a sort."""
+    if len(key) < 2:
+        return True
+    k0, k1, d0, d1 = key[:-1], key[1:], decom[:-1], decom[1:]
+    ok = (k1 > k0) | ((k1 == k0) & ((d1 > d0) | ((d1 == d0) & (row[1:] >= row[:-1]))))
+    return bool(ok.all())
 
 
 def cross_year_failures(
@@ -359,7 +372,7 @@ def build_episode_history(years: Sequence[ValidatedYear]) -> HistoryResult:
 
 
 def _year_key_np(key: np.ndarray, year: np.ndarray) -> np.ndarray:
-    return (key.astype(np.int64) << 6) | (year.astype(np.int64) - 2000)
+    return (np.asarray(key, dtype=np.int64) << 6) | (np.asarray(year, dtype=np.int64) - 2000)
 
 
 def _year_key(key: pd.Series, year: pd.Series) -> pd.Series:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -61,6 +62,8 @@ SUFFIXES = (".csv", ".xlsx")
 # must not be loaded into memory by accident. Override with REENTRY_MAX_RETURN_BYTES.
 DEFAULT_MAX_BYTES = int(os.environ.get("REENTRY_MAX_RETURN_BYTES", 200 * 1024 * 1024))
 
+_HASH_THREADS = max(1, min(4, os.cpu_count() or 1))
+
 INVENTORY_COLUMNS = [
     "collection_year",
     "la_code",
@@ -97,15 +100,17 @@ def inventory_landing(landing: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> pd.D
     landing = Path(landing)
     root = landing.resolve()
     known_las = set(load_las()["old_la_code"])
-    rows: list[dict] = []
     if not root.is_dir():
         return pd.DataFrame({c: pd.Series(dtype=_INVENTORY_DTYPES[c]) for c in INVENTORY_COLUMNS})
+    paths: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         here = Path(dirpath)
         # Directory symlinks are listed in dirnames but not descended; report them as files.
         linked_dirs = [d for d in dirnames if (here / d).is_symlink()]
-        for name in sorted(filenames) + sorted(linked_dirs):
-            rows.append(_inventory_row(root, here / name, known_las, max_bytes))
+        paths.extend(here / name for name in sorted(filenames) + sorted(linked_dirs))
+    # Hashing dominates and hashlib releases the GIL, so files are hashed in threads.
+    with ThreadPoolExecutor(max_workers=_HASH_THREADS) as pool:
+        rows = list(pool.map(lambda p: _inventory_row(root, p, known_las, max_bytes), paths))
     frame = pd.DataFrame(rows, columns=INVENTORY_COLUMNS)
     frame = frame.astype(_INVENTORY_DTYPES)
     return frame.sort_values("path", kind="mergesort").reset_index(drop=True)
@@ -405,7 +410,7 @@ def _parse_fast(rows_text: str, names: list[str]) -> pa.Table | None:
     try:
         tbl = pacsv.read_csv(
             io.BytesIO(rows_text.encode("utf-8")),
-            read_options=pacsv.ReadOptions(column_names=names, use_threads=True),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
             parse_options=pacsv.ParseOptions(newlines_in_values=False),
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa.string() for n in names},
@@ -415,7 +420,7 @@ def _parse_fast(rows_text: str, names: list[str]) -> pa.Table | None:
         )
     except (pa.ArrowInvalid, pa.ArrowException):
         return None  # ragged rows etc.: the slow path reports them row by row
-    return tbl.append_column("source_row", pa.array(range(1, tbl.num_rows + 1), pa.int64()))
+    return tbl.append_column("source_row", pa.array(np.arange(1, tbl.num_rows + 1, dtype=np.int64)))
 
 
 def _parse_slow(rows_text: str, names: list[str], result: ReadResult) -> pa.Table:
