@@ -9,6 +9,7 @@ SVG with a text alternative and their data table beside them. Markup follows WCA
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -324,9 +325,13 @@ def render_site(
     reentry_ees: pd.DataFrame,
     notes: pd.DataFrame,
     la_files: dict[str, Path],
-    downloads: list[dict],
+    downloads: list[dict] | Callable[[], list[dict]],
 ) -> list[Path]:
-    """Write index.html, methodology.html, downloads.html, la/<code>.html and static/."""
+    """Write index.html, methodology.html, downloads.html, la/<code>.html and static/.
+
+    ``downloads`` may be a function returning the list: it is called only when
+    downloads.html, the last page, is written, so files still being written elsewhere
+    (the spreadsheet) can be listed with their final size."""
     folder = Path(folder)
     env = _env()
     site = _site_data(reentry_ees)
@@ -692,7 +697,7 @@ def render_site(
         page_title="Downloads",
         current="downloads",
         root="",
-        files=downloads,
+        files=downloads() if callable(downloads) else downloads,
         la_headers=["Local authority", "File", "Size"],
         la_rows=la_dl_rows,
         la_numeric=[False, False, True],

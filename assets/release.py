@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from assets import background
 from assets.atomic import atomic_directory
 
 MANIFEST_NAME = "manifest.json"
@@ -341,6 +342,13 @@ def spreadsheet_name(release: ReleaseInfo) -> str:
     return f"reentry-to-care-{release.name}.xlsx"
 
 
+def _write_workbook_file(path: Path, **tables) -> None:
+    """The spreadsheet, returning nothing (its tables need not travel back to the parent)."""
+    from assets.publish_xlsx import write_workbook
+
+    write_workbook(path, **tables)
+
+
 def build_candidate(
     candidate_dir: Path,
     *,
@@ -362,7 +370,6 @@ def build_candidate(
     """
     from assets.publish_csv import write_open_data
     from assets.publish_html import render_site, size_text
-    from assets.publish_xlsx import write_workbook
 
     if not audit_summary(audit)["passed"]:
         raise RuntimeError(
@@ -372,32 +379,40 @@ def build_candidate(
     with atomic_directory(Path(candidate_dir), replace=replace) as staging:
         data = write_open_data(published, notes, staging / "data")
         xlsx = staging / spreadsheet_name(release)
-        write_workbook(
+        # The spreadsheet (about half the build) is written by a second process while
+        # this one renders the pages; each writes its own files, so the bytes are the same.
+        with background.start(
+            _write_workbook_file,
             xlsx,
             release=release,
             reentry_ees=data["reentry"],
             ceased_ees=data["ceased"],
             ttr_ees=data["time_to_reentry"],
             notes=notes,
-        )
-        files = [(xlsx.name, "Spreadsheet of all tables"), *data["downloads"]]
-        downloads = [
-            {
-                "href": rel,
-                "label": label,
-                "kind": rel.rsplit(".", 1)[-1].upper(),
-                "size": size_text((staging / rel).stat().st_size),
-            }
-            for rel, label in files
-        ]
-        render_site(
-            staging,
-            release=release,
-            reentry_ees=data["reentry"],
-            notes=notes,
-            la_files=data["la_files"],
-            downloads=downloads,
-        )
+        ) as book:
+
+            def downloads() -> list[dict]:
+                book.wait()
+                files = [(xlsx.name, "Spreadsheet of all tables"), *data["downloads"]]
+                return [
+                    {
+                        "href": rel,
+                        "label": label,
+                        "kind": rel.rsplit(".", 1)[-1].upper(),
+                        "size": size_text((staging / rel).stat().st_size),
+                    }
+                    for rel, label in files
+                ]
+
+            render_site(
+                staging,
+                release=release,
+                reentry_ees=data["reentry"],
+                notes=notes,
+                la_files=data["la_files"],
+                downloads=downloads,
+            )
+            book.wait()
         status = la_year_status.groupby(["collection_year", "status"]).size()
         manifest = Manifest(
             release=_plain(asdict(release)),

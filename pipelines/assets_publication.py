@@ -10,6 +10,7 @@ import pandas as pd
 from dagster import AssetExecutionContext, Config, Failure, MetadataValue, Output, asset
 from pydantic import Field
 
+from assets import background
 from assets.approval import (
     ApprovalError,
     ReleasePaths,
@@ -65,18 +66,11 @@ def _csv(df: pd.DataFrame | None, path: Path) -> None:
     frame.to_csv(path, index=False, lineterminator="\n")
 
 
-def write_qa_pack(
-    qa: Path,
-    *,
-    history,
-    controlled,
-    inventory: pd.DataFrame,
-    release: str,
-    candidate: Path,
-    previous: Path | None,
-    landing: Path | None = None,
-) -> dict[str, bool]:
-    """Write the reviewers' QA pack into ``qa`` and return the QA checks' outcomes."""
+def write_qa_reports(
+    qa: Path, *, history, controlled, inventory: pd.DataFrame, release: str
+) -> None:
+    """The parts of the QA pack that need only the run's inputs (not the candidate): the
+    validation report, ledger, LA-year status, inventory, controlled tables and audit."""
     from validation.report import write_validation_report
 
     write_validation_report(qa / "validation", history, inventory, release)
@@ -106,17 +100,57 @@ def write_qa_pack(
         + "\n",
         encoding="utf-8",
     )
+
+
+def finish_qa_pack(
+    qa: Path,
+    *,
+    history,
+    controlled,
+    inventory: pd.DataFrame,
+    candidate: Path,
+    previous: Path | None,
+    landing: Path | None = None,
+) -> dict[str, bool]:
+    """The parts of the QA pack that compare the built candidate: differences from the
+    previous release, the QA checks and the candidate record. Returns the checks."""
     differences = release_differences(candidate, previous)
     _csv(differences, qa / "differences_from_previous_release.csv")
     status = history.la_year_status
     usable = status["status"].isin(USABLE_STATUSES).groupby(status["collection_year"]).any()
     checks = {
-        "disclosure_audit": bool(audit.passed),
+        "disclosure_audit": bool(controlled.audit.passed),
         "ledger_balances": ledger_imbalance(history.ledger).empty,
         "every_year_has_usable_returns": bool(usable.all()) and not usable.empty,
     }
     write_candidate_record(qa, inventory=inventory, checks=checks, landing=landing)
     return checks
+
+
+def write_qa_pack(
+    qa: Path,
+    *,
+    history,
+    controlled,
+    inventory: pd.DataFrame,
+    release: str,
+    candidate: Path,
+    previous: Path | None,
+    landing: Path | None = None,
+) -> dict[str, bool]:
+    """Write the reviewers' QA pack into ``qa`` and return the QA checks' outcomes."""
+    write_qa_reports(
+        qa, history=history, controlled=controlled, inventory=inventory, release=release
+    )
+    return finish_qa_pack(
+        qa,
+        history=history,
+        controlled=controlled,
+        inventory=inventory,
+        candidate=candidate,
+        previous=previous,
+        landing=landing,
+    )
 
 
 @asset(
@@ -159,23 +193,35 @@ def candidate_release(
         previous_release_dir=previous,
         release=info,
     )
-    manifest = build_candidate(
-        paths.candidate,
-        published=controlled.published,
-        notes=notes,
-        la_year_status=episode_history.la_year_status,
-        audit=controlled.audit,
-        inventory=landing_inventory,
-        release=info,
-        private_identifiers=PrivateIdentifiers.from_history(episode_history.episode_history),
-    )
     with atomic_directory(paths.qa, replace=True) as qa:
-        checks = write_qa_pack(
+        # The QA reports need only this run's inputs: a second process writes them while
+        # this one builds the candidate (both are single-threaded pandas work).
+        with background.start(
+            write_qa_reports,
             qa,
             history=episode_history,
             controlled=controlled,
             inventory=landing_inventory,
             release=release,
+        ) as reports:
+            manifest = build_candidate(
+                paths.candidate,
+                published=controlled.published,
+                notes=notes,
+                la_year_status=episode_history.la_year_status,
+                audit=controlled.audit,
+                inventory=landing_inventory,
+                release=info,
+                private_identifiers=PrivateIdentifiers.from_history(
+                    episode_history.episode_history
+                ),
+            )
+            reports.wait()
+        checks = finish_qa_pack(
+            qa,
+            history=episode_history,
+            controlled=controlled,
+            inventory=landing_inventory,
             candidate=paths.candidate,
             previous=previous,
             landing=settings.landing_path,

@@ -1,0 +1,123 @@
+"""Run one function in a forked child process while this process does other work.
+
+The publication stage and its QA pack are independent pieces of single-threaded pandas
+and zlib work (the spreadsheet beside the HTML pages; the reviewers' reports beside the
+release), so on a 2-core machine a second process halves their wall time. ``fork`` is
+used because the child needs the parent's frames: they are shared copy-on-write, not
+pickled. The child only writes files; its result (usually None) and any exception come
+back through a pipe, and the exception is raised again in the parent, so a failure in the
+child fails the caller exactly as it would have inline.
+
+Where ``fork`` is unavailable, or ``REENTRY_SERIAL=1`` is set, the function simply runs
+inline when started. Output never depends on which path ran: each side writes its own
+files.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing as mp
+import os
+import pickle
+import signal
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+_PR_SET_PDEATHSIG = 1
+
+
+class BackgroundError(RuntimeError):
+    """The child failed with an exception that could not be sent back as itself."""
+
+
+def _die_with_parent(parent: int) -> None:
+    """A child must not outlive a killed parent (SIGKILL runs no clean-up in the parent)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the parent's wait still reaps it
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _child(send, parent: int, fn: Callable, args: tuple, kwargs: dict) -> None:
+    _die_with_parent(parent)
+    try:
+        message = (True, fn(*args, **kwargs))
+    except BaseException as err:  # noqa: BLE001 - every failure goes back to the parent
+        text = "".join(traceback.format_exception(err))
+        try:
+            pickle.loads(pickle.dumps(err))
+            message = (False, (err, text))
+        except Exception:  # noqa: BLE001 - an exception that does not pickle
+            message = (False, (None, text))
+    send.send(message)
+    send.close()
+
+
+class Task:
+    """A started function; ``wait()`` returns its result or raises its exception."""
+
+    def __init__(self, fn: Callable, args: tuple, kwargs: dict):
+        self._done = False
+        self._result: Any = None
+        self._error: tuple | None = None
+        self._process = None
+        if "fork" not in mp.get_all_start_methods() or os.environ.get("REENTRY_SERIAL") == "1":
+            self._run_inline(fn, args, kwargs)
+            return
+        ctx = mp.get_context("fork")
+        self._recv, send = ctx.Pipe(duplex=False)
+        self._process = ctx.Process(target=_child, args=(send, os.getpid(), fn, args, kwargs))
+        self._process.start()
+        send.close()
+
+    def _run_inline(self, fn: Callable, args: tuple, kwargs: dict) -> None:
+        try:
+            self._result = fn(*args, **kwargs)
+        except BaseException as err:  # noqa: BLE001 - raised again by wait(), as in a child
+            self._error = (err, None)
+        self._done = True
+
+    def wait(self) -> Any:
+        if not self._done:
+            try:
+                ok, payload = self._recv.recv()
+            except EOFError:
+                ok, payload = False, (None, "the background process died without a result")
+            finally:
+                self._recv.close()
+                self._process.join()
+            self._done = True
+            if ok:
+                self._result = payload
+            else:
+                self._error = payload
+        if self._error is not None:
+            err, text = self._error
+            if err is None:
+                raise BackgroundError(text)
+            if text:
+                err.add_note("(raised in the background process)")
+            raise err
+        return self._result
+
+    def __enter__(self) -> Task:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.cancel()
+
+    def cancel(self) -> None:
+        """Stop the child (the caller failed and will discard what it writes)."""
+        if self._process is not None and not self._done:
+            self._process.kill()
+            self._process.join()
+            self._recv.close()
+            self._done = True
+
+
+def start(fn: Callable, /, *args, **kwargs) -> Task:
+    """Start ``fn(*args, **kwargs)`` in a forked child (or inline) and return its task."""
+    return Task(fn, args, kwargs)
