@@ -128,6 +128,16 @@ def _is_sorted(key: np.ndarray, decom: np.ndarray, row: np.ndarray) -> bool:
     return bool(ok.all())
 
 
+def _isin_sorted(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """``np.isin(values, reference)`` by binary search: several times faster than
+    np.isin's sort of both arrays on millions of keys (``reference`` is usually sorted)."""
+    if len(reference) == 0:
+        return np.zeros(len(values), dtype=bool)
+    reference = np.sort(reference)
+    at = np.minimum(np.searchsorted(reference, values), len(reference) - 1)
+    return reference[at] == values
+
+
 def cross_year_failures(
     last: pd.DataFrame, this: pd.DataFrame, this_quarantined: pd.DataFrame | None = None
 ) -> pd.DataFrame:
@@ -147,7 +157,7 @@ def cross_year_failures(
     in_this = last["la_code"].take(final).isin(this["la_code"].unique()).to_numpy()
     open_last = last.iloc[final[in_this]]
     first = _one_per_child(this, first=True)
-    first = first[np.isin(this["KEY"].to_numpy()[first], open_last["KEY"].to_numpy())]
+    first = first[_isin_sorted(this["KEY"].to_numpy()[first], open_last["KEY"].to_numpy())]
     first_this = this.iloc[first]
     pair = open_last.merge(
         first_this.drop(columns=["la_code", "child"]),
@@ -328,15 +338,19 @@ def build_episode_history(years: Sequence[ValidatedYear]) -> HistoryResult:
     winners = sorted_pos[~later_exists]
 
     # Header fields from the same return as the winning episode version (first header
-    # row of each child and year).
+    # row of each child and year): a stable sort of (child, year) keys and a binary search
+    # instead of a hash index over millions of header rows.
     hd_kept = np.flatnonzero(~hd_q)
     hd_yk = _year_key_np(hd_key[hd_kept], hd_year[hd_kept])
-    first_row = ~pd.Series(hd_yk).duplicated().to_numpy()
-    hd_pos = hd_kept[first_row]
-    hd_index = pd.Index(hd_yk[first_row])
-    pos = hd_index.get_indexer(_year_key_np(ep_key[winners], ep_year[winners]))
-    found = pos >= 0
-    take_hd = hd_pos[np.where(found, pos, 0)] if len(hd_pos) else np.zeros(len(pos), np.int64)
+    by_yk = np.argsort(hd_yk, kind="stable")
+    hd_yk = hd_yk[by_yk]
+    first_row = np.ones(len(hd_yk), dtype=bool)
+    first_row[1:] = hd_yk[1:] != hd_yk[:-1]
+    hd_yk, hd_pos = hd_yk[first_row], hd_kept[by_yk[first_row]]
+    wanted = _year_key_np(ep_key[winners], ep_year[winners])
+    at = np.minimum(np.searchsorted(hd_yk, wanted), max(len(hd_yk) - 1, 0))
+    found = hd_yk[at] == wanted if len(hd_yk) else np.zeros(len(wanted), dtype=bool)
+    take_hd = hd_pos[at] if len(hd_pos) else np.zeros(len(wanted), np.int64)
 
     history = pd.DataFrame(index=pd.RangeIndex(len(winners)))
     for col in HISTORY_COLUMNS:

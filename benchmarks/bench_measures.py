@@ -49,6 +49,7 @@ def _peak_mb() -> float:
 def prepare_history(args, work: Path) -> dict:
     """Generate (unless --landing), validate and build the history; cache it as Parquet."""
     from assets.history import build_episode_history
+    from assets.landing import inventory_landing
     from validation.run import validate_collection_year
 
     landing = Path(args.landing) if args.landing else work / "landing"
@@ -66,8 +67,10 @@ def prepare_history(args, work: Path) -> dict:
         )
         figures["generate_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
+    inventory = inventory_landing(landing)  # once, not once per year
     years = [
-        validate_collection_year(landing, y) for y in range(args.first_year, args.last_year + 1)
+        validate_collection_year(landing, y, inventory=inventory)
+        for y in range(args.first_year, args.last_year + 1)
     ]
     history = build_episode_history(years)
     figures["ingest_and_history_s"] = time.perf_counter() - t0

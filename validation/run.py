@@ -14,6 +14,7 @@ files. Severity handling is documented in docs/validation.md:
 from __future__ import annotations
 
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +56,11 @@ STATUS_COLUMNS = [
 # UPN: a letter then 11 digits then a digit or letter (DfE "Unique pupil numbers (UPN):
 # guidance for schools and local authorities"; the final letter marks a temporary UPN).
 UPN_PATTERN = r"^[A-Z]\d{11}[0-9A-Z]$"
+# Episode columns the single-year rules read or quote in a failure.
+_RULE_COLUMNS = [
+    *["CHILD", "DECOM", "RNE", "PLACE", "PLACE_PROVIDER", "DEC", "REC"],
+    *["source_row", "la_code", "source_file", "KEY", "DECOM_DT", "DEC_DT"],
+]
 # Threads for reading files and for per-column Arrow kernels (they release the GIL).
 _READ_THREADS = max(1, min(4, os.cpu_count() or 1))
 
@@ -275,7 +281,8 @@ def validate_collection_year(
         )  # fmt: skip
     failures.append(_schema_failure_rows(header, "header", year))
     failures.append(_schema_failure_rows(episodes, "episodes", year))
-    ep = episode_frame(episodes, header)
+    # Only the columns the rules read or report: the sort in episode_frame copies them.
+    ep = episode_frame(episodes[_RULE_COLUMNS], header)
     failures.append(year_rule_failures(ep, header, year))
     failures = [f for f in failures if not f.empty]
     all_failures = (
@@ -495,12 +502,25 @@ def valid_upn(upn: pd.Series) -> pd.Series:
     ok = upn.str.fullmatch(UPN_PATTERN).fillna(False).astype(bool).to_numpy().copy()
     permanent = ok & upn.str.fullmatch(r"^[A-Z]\d{12}$").fillna(False).astype(bool).to_numpy()
     if permanent.any():
-        text = upn[permanent].to_numpy(dtype=object).astype("S13")
-        chars = np.frombuffer(text.tobytes(), dtype=np.uint8).reshape(-1, 13)
+        chars = _fixed_width_bytes(upn[permanent], 13)
         digits = chars[:, 1:].astype(np.int64) - ord("0")
         expected = _UPN_CHECK_ALPHABET[(digits * np.arange(2, 14)).sum(axis=1) % 23]
         ok[np.flatnonzero(permanent)] = expected == chars[:, 0]
     return upn.where(ok, None)
+
+
+def _fixed_width_bytes(values: pd.Series, width: int) -> np.ndarray:
+    """(n, width) uint8 view of strings that are all ``width`` ASCII bytes long, read from
+    the Arrow buffer instead of converting every value to a Python object."""
+    arr = pa.chunked_array(_arrow_chunks(values), pa.large_string()).combine_chunks()
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[
+        arr.offset : arr.offset + len(arr) + 1
+    ]
+    if offsets[-1] - offsets[0] != width * len(arr):
+        text = values.to_numpy(dtype=object).astype(f"S{width}")
+        return np.frombuffer(text.tobytes(), dtype=np.uint8).reshape(-1, width)
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    return data.reshape(-1, width)
 
 
 def _typed_header(raw: pd.DataFrame, year: int) -> pd.DataFrame:
@@ -551,6 +571,19 @@ def _typed_episodes(raw: pd.DataFrame, year: int) -> pd.DataFrame:
     return out.iloc[order].reset_index(drop=True)
 
 
+def _children_per_la(header: pd.DataFrame) -> pd.Series:
+    """Distinct non-blank CHILD per la_code, counted on the int64 keys (LA in the high
+    bits) rather than by a string group-by."""
+    las = header["la_code"].dropna().unique().tolist()
+    if not all(isinstance(la, str) and re.fullmatch(r"\d{3}", la) for la in las):
+        return header.dropna(subset=["CHILD"]).groupby("la_code")["CHILD"].nunique()
+    key = header["KEY"].to_numpy(dtype=np.int64)
+    la_num, counts = np.unique(np.unique(key[key >= 0]) >> 32, return_counts=True)
+    by_num = dict(zip(la_num.tolist(), counts.tolist(), strict=True))
+    present = sorted(la for la in las if int(la) in by_num)
+    return pd.Series([by_num[int(la)] for la in present], index=pd.Index(present, dtype="str"))
+
+
 def _la_year_status(
     year: int,
     expected: set[str],
@@ -562,7 +595,7 @@ def _la_year_status(
     rejected_frames: list[pd.DataFrame],
 ) -> pd.DataFrame:
     las = sorted(expected)
-    children = header.dropna(subset=["CHILD"]).groupby("la_code")["CHILD"].nunique()
+    children = _children_per_la(header)
     for frame in rejected_frames:
         if frame.empty or not frame["table"].eq("header").any():
             continue

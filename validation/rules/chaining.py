@@ -8,6 +8,7 @@ and re-entries) unreliable.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from assets.reference import collection_year_bounds
@@ -34,7 +35,16 @@ def duplicate_episode(ep: pd.DataFrame) -> pd.Series:
     that 501 cannot see because the sort puts the pair side by side). The second and later
     copies are flagged."""
     keyed = ep["DECOM_DT"].notna() & ep["KEY"].ge(0)
-    dup = ep.duplicated(["KEY", "DECOM_DT"], keep="first")
+    key = ep["KEY"].to_numpy(dtype=np.int64)
+    missing = ep["DECOM_DT"].isna().to_numpy()
+    decom = np.where(missing, np.iinfo(np.int64).max, ep["DECOM_DT"].to_numpy().view("int64"))
+    same = (key[1:] == key[:-1]) & (decom[1:] == decom[:-1])
+    ordered = (key[1:] > key[:-1]) | same | ((key[1:] == key[:-1]) & (decom[1:] > decom[:-1]))
+    if len(ep) > 1 and ordered.all():
+        # Sorted by child and start (as episode_frame leaves it): copies are adjacent.
+        dup = pd.Series(np.concatenate([[False], same]), index=ep.index)
+    else:
+        dup = ep.duplicated(["KEY", "DECOM_DT"], keep="first")
     return keyed & dup
 
 

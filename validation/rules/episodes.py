@@ -21,7 +21,7 @@ def episode_frame(episodes: pd.DataFrame, header: pd.DataFrame) -> pd.DataFrame:
     Added: DOB_DT, IS_FIRST, IS_LAST, HAS_PREV, HAS_NEXT, PREV_DEC_DT, PREV_DEC,
     PREV_REC, NEXT_DECOM_DT.
     """
-    ep = episodes.copy()
+    ep = episodes.copy(deep=False)  # copy-on-write: new columns never reach the caller
     if "DECOM_DT" not in ep:
         ep["DECOM_DT"] = parse_903_dates(ep["DECOM"])
         ep["DEC_DT"] = parse_903_dates(ep["DEC"])
