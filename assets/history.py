@@ -10,7 +10,9 @@ agree) are checked here, because they need two returns side by side.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +41,7 @@ HISTORY_COLUMNS = [
     "source_file",
     "source_row",
 ]
+_THREADS = max(1, min(4, os.cpu_count() or 1))
 USABLE = ["accepted", "accepted_with_quarantine"]
 EPISODE_KEEP = [c for c in HISTORY_COLUMNS if c not in ("sex", "dob", "upn")]
 HEADER_KEEP = ["la_code", "child", "collection_year", "sex", "dob", "upn", "source_file"]
@@ -352,17 +355,20 @@ def build_episode_history(years: Sequence[ValidatedYear]) -> HistoryResult:
     found = hd_yk[at] == wanted if len(hd_yk) else np.zeros(len(wanted), dtype=bool)
     take_hd = hd_pos[at] if len(hd_pos) else np.zeros(len(wanted), np.int64)
 
-    history = pd.DataFrame(index=pd.RangeIndex(len(winners)))
-    for col in HISTORY_COLUMNS:
-        if col in ("sex", "dob", "upn"):
-            if len(hd_pos):
-                values = _gather(hd_frames, col, take_hd).where(found)
-            else:
-                dtype = hd_frames[0][col].dtype if hd_frames else "str"
-                values = pd.Series([None] * len(winners), dtype=dtype)
-            history[col] = values
-        else:
-            history[col] = _gather(ep_frames, col, winners)
+    def column(col: str) -> pd.Series:
+        if col not in ("sex", "dob", "upn"):
+            return _gather(ep_frames, col, winners)
+        if len(hd_pos):
+            return _gather(hd_frames, col, take_hd).where(found)
+        dtype = hd_frames[0][col].dtype if hd_frames else "str"
+        return pd.Series([None] * len(winners), dtype=dtype)
+
+    # One column per thread: Arrow's take releases the GIL.
+    with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+        columns = list(pool.map(column, HISTORY_COLUMNS))
+    history = pd.DataFrame(
+        dict(zip(HISTORY_COLUMNS, columns, strict=True)), index=pd.RangeIndex(len(winners))
+    )
     history["collection_year"] = history["collection_year"].astype("int64")
 
     ledger = _apply_cross_year_to_ledger(ledger, dropped)

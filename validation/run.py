@@ -41,7 +41,7 @@ from validation.rules import (
     finalise_failures,
     sort_failures,
 )
-from validation.rules.episodes import episode_frame
+from validation.rules.episodes import episode_frame, take_rows
 from validation.rules.year import year_rule_failures
 from validation.schemas import SEX_NORMALISED, parse_903_dates, schema_failures
 
@@ -541,7 +541,7 @@ def _typed_header(raw: pd.DataFrame, year: int) -> pd.DataFrame:
         }
     )
     order = np.lexsort((raw["source_row"].to_numpy(), raw["KEY"].to_numpy()))
-    return out.iloc[order].reset_index(drop=True)
+    return take_rows(out, order)
 
 
 def _typed_episodes(raw: pd.DataFrame, year: int) -> pd.DataFrame:
@@ -568,7 +568,7 @@ def _typed_episodes(raw: pd.DataFrame, year: int) -> pd.DataFrame:
     )
     decom = raw["DECOM_DT"].to_numpy(dtype="datetime64[ns]").view("int64")
     order = np.lexsort((raw["source_row"].to_numpy(), decom, raw["KEY"].to_numpy()))
-    return out.iloc[order].reset_index(drop=True)
+    return take_rows(out, order)
 
 
 def _children_per_la(header: pd.DataFrame) -> pd.Series:
