@@ -197,7 +197,7 @@ class _StageProgress:
     def __init__(self, instance, run_id: str, out=None):
         self.instance, self.run_id, self.out = instance, run_id, out or sys.stdout
         self._stop = threading.Event()
-        self._seen = 0
+        self._cursor = None
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
     def __enter__(self):
@@ -216,12 +216,15 @@ class _StageProgress:
     def _poll(self):
         from pipelines.constants import STAGE_OF_ASSET
 
+        # Only the events since the last poll: re-reading the whole log twice a second
+        # cost seconds of the run's CPU (and the GIL) by the end of a long run.
         try:
-            events = self.instance.all_logs(self.run_id)
+            page = self.instance.get_records_for_run(self.run_id, cursor=self._cursor)
         except Exception:  # the run may not be stored yet
             return
-        for event in events[self._seen :]:
-            de = event.dagster_event
+        self._cursor = page.cursor
+        for record in page.records:
+            de = record.event_log_entry.dagster_event
             if de is None:
                 continue
             step = de.step_key or ""
@@ -238,7 +241,8 @@ class _StageProgress:
                 warn = data.severity.value == "WARN"
                 verdict = "passed" if data.passed else ("warning" if warn else "FAILED")
                 print(f"      check {data.check_name}: {verdict}", file=self.out, flush=True)
-        self._seen = len(events)
+        if page.has_more:
+            self._poll()
 
 
 def _root_cause(error) -> str:
@@ -268,6 +272,48 @@ def _failure_messages(result) -> list[str]:
     return messages
 
 
+def execute_job_in_process(
+    job, *, instance, run_config, tags, run_id: str | None = None, raise_on_error: bool = False
+):
+    """``job.execute_in_process`` without keeping every step's output in memory.
+
+    ``JobDefinition.execute_in_process`` always captures each step's output value in a
+    dict for the result object (dagster 1.13: ``output_capturing_enabled=True``), so in one
+    process every validated year, the history and the measures stayed alive until the run
+    ended and the run's peak memory was their sum. Our IO manager stores every output
+    under restricted/ and nothing reads values from the result, so they are not captured.
+    Same private entry point ``execute_in_process`` uses (dagster is pinned in
+    pyproject.toml)."""
+    from dagster._core.definitions.job_base import InMemoryJob
+    from dagster._core.execution.execute_in_process import (
+        core_execute_in_process,
+        merge_run_tags,
+        type_check_and_normalize_args,
+    )
+
+    run_config, _ops, selection, resource_defs, _key, input_values = type_check_and_normalize_args(
+        run_config=run_config
+    )
+    ephemeral = job.as_ephemeral_job(resource_defs=resource_defs, input_values=input_values)
+    return core_execute_in_process(
+        job=InMemoryJob(job_def=ephemeral),
+        run_config=run_config,
+        instance=instance,
+        output_capturing_enabled=False,
+        raise_on_error=raise_on_error,
+        run_tags=merge_run_tags(
+            job_def=job,
+            partition_key=None,
+            tags=tags,
+            asset_selection=selection,
+            instance=instance,
+            run_config=run_config,
+        ),
+        run_id=run_id,
+        asset_selection=frozenset(selection),
+    )
+
+
 def execute_build(settings, years: list[int], *, out=None):
     """Run the build job in-process against the Dagster instance; returns the result."""
     from dagster import DagsterInstance
@@ -289,11 +335,11 @@ def execute_build(settings, years: list[int], *, out=None):
     }
     instance = DagsterInstance.get()
     with _StageProgress(instance, run_id, out):
-        result = job.execute_in_process(
+        result = execute_job_in_process(
+            job,
             instance=instance,
             run_id=run_id,
             tags=tags,
-            raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
         )
     return result
@@ -374,9 +420,9 @@ def execute_publish(settings, release: str, reviewer: str, landing: Path | None 
 
     ensure_dagster_home()
     job = build_definitions(settings).resolve_job_def(PUBLISH_JOB)
-    return job.execute_in_process(
+    return execute_job_in_process(
+        job,
         instance=DagsterInstance.get(),
-        raise_on_error=False,
         tags={
             "reentry/trigger": "approve",
             "reentry/release": release,

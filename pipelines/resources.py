@@ -15,6 +15,9 @@ holds only run history and event logs, which carry counts, never child rows.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import gc
 import os
 import pickle
 import re
@@ -137,6 +140,21 @@ def storage_dir(output: Path) -> Path:
     return output / "restricted" / ".storage"
 
 
+def release_freed_memory() -> None:
+    """Hand memory freed by the previous step back to the operating system.
+
+    ``reentry run`` executes every step in one process, so without this the next step
+    starts on top of the last one's high-water mark: Arrow's allocator (mimalloc) and
+    glibc keep freed pages for reuse, and the peak of the whole run became the sum of
+    two steps' peaks rather than the larger of them."""
+    import pyarrow as pa
+
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 class RestrictedPickleIOManager(ConfigurableIOManager):
     """Pickles asset values under a restricted folder, one file per asset (and partition).
 
@@ -176,6 +194,7 @@ class RestrictedPickleIOManager(ConfigurableIOManager):
             self._dump(self._path(key_path, None), obj)
 
     def load_input(self, context: InputContext) -> Any:
+        release_freed_memory()
         key_path = list(context.asset_key.path)
         if context.has_asset_partitions:
             loaded = {}
