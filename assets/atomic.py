@@ -10,24 +10,32 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
 
+def _fsync(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def _fsync_tree(root: Path) -> None:
-    """Flush file contents and directory entries so a crash after rename loses nothing."""
+    """Flush file contents and directory entries so a crash after rename loses nothing.
+
+    The files are flushed from a few threads at once (fsync releases the GIL): a release
+    is over 300 files, and one fsync after another waited for the disk 300 times. Every
+    flush has finished before this returns, so the rename still follows them all."""
+    files, dirs = [], []
     for dirpath, _dirnames, filenames in os.walk(root):
-        for name in filenames:
-            fd = os.open(Path(dirpath) / name, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        fd = os.open(dirpath, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        files += [os.path.join(dirpath, name) for name in filenames]
+        dirs.append(dirpath)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(_fsync, files))
+        list(pool.map(_fsync, dirs))
 
 
 def clean_stale_staging(parent: Path) -> list[Path]:
