@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from validation.ledger import format_reasons, normalise, parse_reasons
 from validation.rules import empty_failures, finalise_failures, sort_failures
@@ -383,6 +384,7 @@ def build_episode_history(years: Sequence[ValidatedYear]) -> HistoryResult:
         else empty_failures()
     )
     status = status.sort_values(["collection_year", "la_code"], kind="mergesort")
+    pa.default_memory_pool().release_unused()  # temporary Arrow buffers back to the system
     return HistoryResult(
         episode_history=history,
         la_year_status=status.reset_index(drop=True),

@@ -310,7 +310,7 @@ def _parse_csv_text(text: str, table: str, encoding: str, notes: list[str]) -> R
         leading += 1
     if leading:
         notes.append(f"{leading} blank row(s) above the header line skipped")
-    if not body.strip():
+    if not body or body.isspace():  # as `not body.strip()`, without copying the file
         return ReadResult(
             None,
             encoding=encoding,
@@ -334,7 +334,7 @@ def _parse_csv_text(text: str, table: str, encoding: str, notes: list[str]) -> R
             problem_column=", ".join(columns),
         )
     rows_text = "" if first_nl < 0 else body[first_nl + 1 :]
-    if not rows_text.strip():
+    if not rows_text or rows_text.isspace():
         return ReadResult(
             None,
             encoding=encoding,

@@ -342,6 +342,8 @@ def validate_collection_year(
     status = _la_year_status(
         year, expected, received, rejected, header, reads, reasons_by_child, rejected_frames
     )
+    # Hand the year's temporary Arrow buffers back to the system before the next year.
+    pa.default_memory_pool().release_unused()
     return ValidatedYear(
         year=year,
         header=accepted_header,

@@ -87,9 +87,10 @@ def parse_903_dates(values: pd.Series) -> pd.Series:
     rolls impossible days over (31/02 -> 02/03) the parsed day and month must equal the
     digits written. Years outside datetime64[ns] (e.g. 0001) are NaT. Nothing is guessed.
     """
-    arr = pa_arrow.array(values.astype("str"), type=pa_arrow.string(), from_pandas=True)
+    # The column's own Arrow strings (large_string), not a converted copy.
+    arr = pa_arrow.array(values.astype("str"), from_pandas=True)
     shaped = pc.fill_null(pc.match_substring_regex(arr, DATE_PATTERN), False)
-    text = pc.if_else(shaped, arr, pa_arrow.scalar(None, pa_arrow.string()))
+    text = pc.if_else(shaped, arr, pa_arrow.scalar(None, arr.type))
     parsed = pc.strptime(text, format="%d/%m/%Y", unit="ns", error_is_null=True)
     day = pc.cast(pc.utf8_slice_codeunits(text, 0, 2), pa_arrow.int64())
     month = pc.cast(pc.utf8_slice_codeunits(text, 3, 5), pa_arrow.int64())
