@@ -226,7 +226,7 @@ def _order(df: pd.DataFrame, filter_cols: list[str]) -> pd.DataFrame:
     key["la"] = df["old_la_code"]
     key["year"] = df["time_period"]
     for col in filter_cols:
-        cats = list(dict.fromkeys(df[col]))
+        cats = list(pd.unique(df[col].to_numpy(dtype=object)))  # in order of appearance
         if "Total" in cats:
             cats.remove("Total")
             cats.insert(0, "Total")
