@@ -301,9 +301,11 @@ def build_episode_history(years: Sequence[ValidatedYear]) -> HistoryResult:
         return np.concatenate([f[column].to_numpy(dtype=dtype) for f in frames])
 
     ep_key = stacked(ep_frames, "KEY", np.int64)
-    ep_year = stacked(ep_frames, "collection_year", np.int64)
+    # Years fit in int16; every index array below is freed as soon as it is used (at
+    # scale 10 each is 160 MB).
+    ep_year = stacked(ep_frames, "collection_year", np.int16)
     hd_key = stacked(hd_frames, "KEY", np.int64)
-    hd_year = stacked(hd_frames, "collection_year", np.int64)
+    hd_year = stacked(hd_frames, "collection_year", np.int16)
 
     # 502 quarantines the child's records in the later LA-year.
     q502 = cross_failures[cross_failures["severity"].eq("child")]
@@ -314,8 +316,8 @@ def build_episode_history(years: Sequence[ValidatedYear]) -> HistoryResult:
     q_key = _year_key(
         child_keys(q_keys["la_code"], q_keys["child"], children), q_keys["collection_year"]
     )
-    ep_q = np.isin(_year_key_np(ep_key, ep_year), q_key.to_numpy())
-    hd_q = np.isin(_year_key_np(hd_key, hd_year), q_key.to_numpy())
+    ep_q = _isin_sorted(_year_key_np(ep_key, ep_year), q_key.to_numpy())
+    hd_q = _isin_sorted(_year_key_np(hd_key, hd_year), q_key.to_numpy())
     dropped = pd.DataFrame(
         {
             "source_file": pd.concat(
@@ -333,13 +335,17 @@ def build_episode_history(years: Sequence[ValidatedYear]) -> HistoryResult:
     decom = stacked(ep_frames, "decom", "datetime64[ns]").view("int64")[kept]
     order = np.lexsort((ep_year[kept], decom, ep_key[kept]))
     sorted_pos = kept[order]  # positions in the stacked years, in history order
+    del kept
     key = ep_key[sorted_pos]
     decom = decom[order]
+    del order
     later_exists = np.zeros(len(sorted_pos), dtype=bool)
     later_exists[:-1] = (key[:-1] == key[1:]) & (decom[:-1] == decom[1:])
+    del key, decom
     conflicts = _closed_conflicts(ep_frames, sorted_pos, later_exists)
     superseded = _gather(ep_frames, "source_file", sorted_pos[later_exists]).value_counts()
     winners = sorted_pos[~later_exists]
+    del sorted_pos, later_exists
 
     # Header fields from the same return as the winning episode version (first header
     # row of each child and year): a stable sort of (child, year) keys and a binary search
@@ -351,10 +357,13 @@ def build_episode_history(years: Sequence[ValidatedYear]) -> HistoryResult:
     first_row = np.ones(len(hd_yk), dtype=bool)
     first_row[1:] = hd_yk[1:] != hd_yk[:-1]
     hd_yk, hd_pos = hd_yk[first_row], hd_kept[by_yk[first_row]]
+    del hd_kept, by_yk, first_row, hd_key, hd_year
     wanted = _year_key_np(ep_key[winners], ep_year[winners])
+    del ep_key, ep_year
     at = np.minimum(np.searchsorted(hd_yk, wanted), max(len(hd_yk) - 1, 0))
     found = hd_yk[at] == wanted if len(hd_yk) else np.zeros(len(wanted), dtype=bool)
     take_hd = hd_pos[at] if len(hd_pos) else np.zeros(len(wanted), np.int64)
+    del wanted, at, hd_yk
 
     def column(col: str) -> pd.Series:
         if col not in ("sex", "dob", "upn"):

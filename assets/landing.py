@@ -413,7 +413,8 @@ def _parse_fast(rows_text: str, names: list[str]) -> pa.Table | None:
             read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
             parse_options=pacsv.ParseOptions(newlines_in_values=False),
             convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names},
+                # large_string: what pandas' str dtype holds, so no cast later.
+                column_types={n: pa.large_string() for n in names},
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
@@ -445,7 +446,7 @@ def _parse_slow(rows_text: str, names: list[str], result: ReadResult) -> pa.Tabl
         records.append(fields)
         numbers.append(number)
     columns = list(zip(*records, strict=True)) if records else [()] * width
-    arrays = {n: pa.array(col, pa.string()) for n, col in zip(names, columns, strict=True)}
+    arrays = {n: pa.array(col, pa.large_string()) for n, col in zip(names, columns, strict=True)}
     arrays["source_row"] = pa.array(numbers, pa.int64())
     return pa.table(arrays)
 
@@ -454,7 +455,7 @@ def _known_columns(tbl: pa.Table, table: str) -> pa.Table:
     """The SSDA903 columns in canonical order (absent optional ones as nulls) + source_row."""
     n = tbl.num_rows
     arrays = [
-        tbl.column(c) if c in tbl.column_names else pa.nulls(n, pa.string())
+        tbl.column(c) if c in tbl.column_names else pa.nulls(n, pa.large_string())
         for c in TABLE_COLUMNS[table]
     ]
     return pa.table(
@@ -479,7 +480,7 @@ def tidy_table(tbl: pa.Table, threads: int = 1) -> pa.Table:
             if name in CODED_COLUMNS:
                 # Codes are upper-case in the DfE code sets; "e4b" means E4B.
                 col = pc.utf8_upper(col)
-            col = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
+            col = pc.if_else(pc.equal(col, ""), pa.scalar(None, col.type), col)
         return col
 
     names = tbl.column_names
