@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -91,6 +91,10 @@ class DisclosureConfig:
     protection_width: int = 4
     min_rate_denominator: int = 10
     max_rounds: int = 60  # secondary-suppression passes before giving up (audit then fails)
+    # After the first pass, a component larger than this is re-solved only over the rings
+    # of cells around its still-unprotected cells, the rest held at their true values
+    # (assets.audit.solve_ranges): same proofs, a fraction of the LP size.
+    lp_region_vars: int = 3000
     # Table redesign before cell suppression (Hundepool et al. 2012, 4.2: on sparse tables
     # redesign first, then suppress). At LA level breakdowns are published for the pooled
     # three-year cohorts only, and only for these groups; single-year LA figures are the
@@ -109,6 +113,10 @@ class PublishedTables:
     time_to_reentry: pd.DataFrame
     suppression_log: pd.DataFrame
     information_loss: pd.DataFrame
+    # Restricted: feasible points of the attacker's system that show each primary cell's
+    # range (release, table, row, column, point, value). The audit checks each point
+    # against its own relations before it trusts it, so these only save it LP solves.
+    certificates: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
 
 # --------------------------------------------------------------------------------------
@@ -546,11 +554,15 @@ def suppress_secondary(
     tables: dict[str, pd.DataFrame],
     config: DisclosureConfig,
     previous: PublishedTables | None = None,
+    certificates: list | None = None,
 ) -> np.ndarray:
     """Add complementary suppressions until the attacker cannot narrow any primary cell
     below the protection width. Local rules first (no LP), then LP-guided: for each
     component that still fails, suppress the cheapest published cell in a relation of its
-    first failing cell (or, failing that, of any hidden cell in the component)."""
+    first failing cell (or, failing that, of any hidden cell in the component).
+
+    ``certificates``: if a list, the feasible points that show every protected primary
+    cell's range are appended to it (as one frame keyed by release, table, row, column)."""
     from assets import audit  # the attacker; it never imports this module's relations
 
     t_start = time.perf_counter()
@@ -610,6 +622,7 @@ def suppress_secondary(
     # [1, BIG]), so every earlier feasible point is still feasible.
     proven = np.zeros(len(sc), dtype=bool)
     stuck = np.zeros(len(sc), dtype=np.int64)
+    points = audit.FeasiblePoints(len(sc))
     for round_no in range(config.max_rounds):
         t0 = time.perf_counter()
         unknown = base_unknown.copy()
@@ -623,7 +636,15 @@ def suppress_secondary(
         primary_cids = np.sort(primary_cids[primary_cids >= 0])
         targets = primary_cids[~proven[primary_cids]]
         ranges, _, _ = audit.solve_ranges(
-            system, unknown, targets, enough=config.protection_width, exact=False, feasible_rounds=4
+            system,
+            unknown,
+            targets,
+            enough=config.protection_width,
+            exact=False,
+            feasible_rounds=4,
+            truth=system.base_values if round_no else None,
+            max_region_vars=config.lp_region_vars,
+            points=points,
         )
         wide = ranges["width"].to_numpy() >= config.protection_width
         checked = ranges["cid"].to_numpy().astype(np.int64)
@@ -656,7 +677,15 @@ def suppress_secondary(
         if len(chosen) == 0 or pattern.suppress(chosen) == 0:
             break
         _local_rules(pattern, rels)
-    # Reset the attacker's view for cells that stayed published.
+    if certificates is not None:
+        wit = points.witnesses(np.flatnonzero(proven))
+        keys = sc[["release", "table", "row", "column"]].iloc[wit["cid"].to_numpy()]
+        certificates.append(
+            pd.concat(
+                [keys.reset_index(drop=True), wit[["point", "value"]].reset_index(drop=True)],
+                axis=1,
+            )
+        )
     return pattern.reason
 
 
@@ -908,7 +937,8 @@ def apply_disclosure_control(
     tables["reentry"], _ = redesign_la_breakdowns(tables["reentry"], config)
     cells = _cells(tables)
     reason = suppress_primary(cells, config)
-    reason = suppress_secondary(cells, reason, tables, config, previous)
+    certificates: list[pd.DataFrame] = []
+    reason = suppress_secondary(cells, reason, tables, config, previous, certificates)
     strings = _count_strings(cells, reason, config.rounding_base)
     published: dict[str, pd.DataFrame] = {}
     count_strings: dict[str, dict[str, np.ndarray]] = {}
@@ -931,6 +961,7 @@ def apply_disclosure_control(
         time_to_reentry=published["time_to_reentry"],
         suppression_log=log,
         information_loss=_information_loss(design_cells, reason, cells["value"].isna()),
+        certificates=certificates[0] if certificates else pd.DataFrame(),
     )
 
 

@@ -6,6 +6,8 @@ suppression code, so the audit is tested independently of it.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 from histories import REGION, ceased_rows
@@ -219,3 +221,52 @@ def test_differencing_two_releases_recovers_a_cell_unchanged_between_them():
     joint = audit_release(second, previous=first)
     assert not joint.passed
     assert interval_of(joint, "A", "R1") == (3, 3)
+
+
+def _certificate(release: PublishedTables, points: list[dict[tuple[str, str], float]]):
+    """Offered feasible points for ``release``'s ceased-by-reason cells, by (LA, reason)."""
+    t = release.ceased_by_reason
+    row_of = {(r.old_la_code, r.reason_group): i for i, r in enumerate(t.itertuples())}
+    rows = [
+        ("current", "ceased_by_reason", row_of[key], "ceased", p, float(value))
+        for p, point in enumerate(points)
+        for key, value in point.items()
+    ]
+    return pd.DataFrame(rows, columns=["release", "table", "row", "column", "point", "value"])
+
+
+def test_offered_points_are_checked_and_a_forged_range_is_rejected():
+    # The unprotected worked example: A's R1 can only be 3 to 6. Points claiming 1 (with
+    # B's R2 below the 1 a 'c' must be) and 10 (breaking A's row total) are infeasible.
+    release = ceased_release(WORKED, WORKED_HIDDEN)
+    forged = _certificate(
+        release,
+        [
+            {("A", "R1"): 1, ("A", "R2"): 6, ("B", "R1"): 8, ("B", "R2"): -1},
+            {("A", "R1"): 10},
+        ],
+    )
+    result = audit_release(dataclasses.replace(release, certificates=forged))
+    assert (result.certificates_accepted, result.certificates_rejected) == (0, 2)
+    assert not result.passed
+    assert interval_of(result, "A", "R1") == (3, 6)
+
+
+def test_feasible_offered_points_are_used_and_change_no_verdict():
+    # Protected example: moving 2 between A and C (rows and columns still add up) is a
+    # feasible point either way, and shows A's cells 4 wide without an LP of their own.
+    hidden = WORKED_HIDDEN | {("C", "R1"), ("C", "R2")}
+    release = ceased_release(WORKED, hidden)
+    offered = _certificate(
+        release,
+        [
+            {("A", "R1"): 6, ("A", "R2"): 1, ("C", "R1"): 18, ("C", "R2"): 32},
+            {("A", "R1"): 2, ("A", "R2"): 5, ("C", "R1"): 22, ("C", "R2"): 28},
+        ],
+    )
+    with_points = audit_release(dataclasses.replace(release, certificates=offered))
+    without = audit_release(release)
+    assert (with_points.certificates_accepted, with_points.certificates_rejected) == (2, 0)
+    assert with_points.passed and without.passed
+    assert interval_of(with_points, "A", "R1")[1] - interval_of(with_points, "A", "R1")[0] >= 4
+    assert with_points.narrowest_width >= 4

@@ -321,3 +321,13 @@ def test_re_audit_from_files_keeps_the_category_called_none(tmp_path):
     assert again.passed and direct.passed
     assert again.narrowest_width == direct.narrowest_width
     assert again.intervals["true_value"].isna().sum() == 0
+
+
+def test_suppression_hands_the_audit_points_it_accepts():
+    pub = run(ceased_measures(VALUES))
+    assert len(pub.certificates) > 0
+    checked = audit_release(pub)
+    alone = audit_release(pub, use_certificates=False)
+    assert checked.certificates_rejected == 0 and checked.certificates_accepted > 0
+    assert checked.passed and alone.passed
+    assert checked.lp_solves <= alone.lp_solves
