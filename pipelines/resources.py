@@ -155,6 +155,22 @@ def release_freed_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
+_released_for: list[str] = [""]
+
+
+def _release_before_step(context: InputContext) -> None:
+    """``release_freed_memory`` once per step, before its first input is loaded."""
+    try:
+        step_context = context.step_context
+        step = f"{step_context.run_id}/{step_context.step.key}"
+    except Exception:  # an input context built outside a run (tests): release every time
+        step = ""
+    if step and step == _released_for[0]:
+        return
+    _released_for[0] = step
+    release_freed_memory()
+
+
 class RestrictedPickleIOManager(ConfigurableIOManager):
     """Pickles asset values under a restricted folder, one file per asset (and partition).
 
@@ -194,7 +210,7 @@ class RestrictedPickleIOManager(ConfigurableIOManager):
             self._dump(self._path(key_path, None), obj)
 
     def load_input(self, context: InputContext) -> Any:
-        release_freed_memory()
+        _release_before_step(context)
         key_path = list(context.asset_key.path)
         if context.has_asset_partitions:
             loaded = {}
