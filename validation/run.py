@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from assets.landing import (
     TABLE_COLUMNS,
     ReadResult,
     inventory_landing,
-    read_return_table,
+    read_return_tables,
     tidy_table,
 )
 from assets.reference import las_in_year
@@ -169,22 +168,20 @@ def validate_collection_year(
     groups: dict[tuple[str, str], list[str]] = {}
     for la, table, path in zip(usable["la_code"], usable["table"], usable["path"], strict=True):
         groups.setdefault((la, table), []).append(path)
-    # Files are read in threads: the Arrow CSV reader releases the GIL, so both cores work.
-    # Results are used in the same sorted (LA, table) order as a sequential loop.
+    # Files are decoded in threads and parsed in batches (assets.landing.read_return_tables);
+    # results are used in the same sorted (LA, table) order as a sequential loop.
     singles = [(key, paths[0]) for key, paths in sorted(groups.items()) if len(paths) == 1]
-    with ThreadPoolExecutor(max_workers=_READ_THREADS) as pool:
-        results = dict(
-            zip(
-                [key for key, _ in singles],
-                pool.map(
-                    lambda item: read_return_table(
-                        landing / item[1], item[0][1], max_bytes=max_bytes
-                    ),
-                    singles,
-                ),
-                strict=True,
-            )
+    results = dict(
+        zip(
+            [key for key, _ in singles],
+            read_return_tables(
+                [(landing / path, table) for (_, table), path in singles],
+                max_bytes=max_bytes,
+                threads=_READ_THREADS,
+            ),
+            strict=True,
         )
+    )
     reads: dict[tuple[str, str], tuple[str, ReadResult]] = {}
     for (la, table), paths in sorted(groups.items()):
         if len(paths) > 1:
