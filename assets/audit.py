@@ -977,6 +977,7 @@ def solve_ranges(
     truth: np.ndarray | None = None,
     max_region_vars: int | None = None,
     points: FeasiblePoints | None = None,
+    exact_below: int = 0,
 ) -> tuple[pd.DataFrame, int, int]:
     """Feasible [min, max] of each target cell (cell ids) under the attacker's system.
 
@@ -994,6 +995,9 @@ def solve_ranges(
     solved only over the rings of variables around its unsettled targets, every other
     variable held at its true value: each solution is still a feasible point of the whole
     system (an inner bound, like ``certify_local``) at a fraction of the cost.
+    ``exact_below``: once a whole batch has at most this many unsettled targets after the
+    first pair of points, their exact minima and maxima are solved instead of more
+    feasible rounds (two LPs each settle a target either way).
     Returns a frame (cid, lo, hi, width, exact, component), the number of components
     holding targets, and the number of LP solves.
     """
@@ -1104,7 +1108,7 @@ def solve_ranges(
         for round_ in range(feasible_rounds):
             open_ = open_vars(bvars)
             n_open = int(open_.sum())
-            if n_open == 0:
+            if n_open == 0 or (round_ and not len(held) and n_open <= exact_below):
                 break
             if n_prev is not None:
                 stale = stale + 1 if n_open > 0.98 * n_prev else 0
@@ -1130,7 +1134,7 @@ def solve_ranges(
             if open_vars(whole).any():
                 queue.append((batch, False))
             continue
-        if not exact:
+        if not exact and int(open_vars(bvars).sum()) > exact_below:
             continue
         while True:
             open_ = open_vars(bvars)

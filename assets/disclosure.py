@@ -94,7 +94,7 @@ class DisclosureConfig:
     # After the first pass, a component larger than this is re-solved only over the rings
     # of cells around its still-unprotected cells, the rest held at their true values
     # (assets.audit.solve_ranges): same proofs, a fraction of the LP size.
-    lp_region_vars: int = 3000
+    lp_region_vars: int = 6000
     # Table redesign before cell suppression (Hundepool et al. 2012, 4.2: on sparse tables
     # redesign first, then suppress). At LA level breakdowns are published for the pooled
     # three-year cohorts only, and only for these groups; single-year LA figures are the
@@ -645,6 +645,7 @@ def suppress_secondary(
             truth=system.base_values if round_no else None,
             max_region_vars=config.lp_region_vars,
             points=points,
+            exact_below=2,
         )
         wide = ranges["width"].to_numpy() >= config.protection_width
         checked = ranges["cid"].to_numpy().astype(np.int64)
@@ -669,7 +670,7 @@ def suppress_secondary(
         stuck[checked[wide]] = 0
         stuck[bad] += 1
         again = bad[stuck[bad] > 1]
-        per_cell = np.minimum(2 ** (stuck[bad] - 1), 64)
+        per_cell = np.minimum(4 ** (stuck[bad] - 1), 64)
         chosen = _complements(pattern, bad, incidence, incidence_t, idx_of, need, per_cell=per_cell)
         if len(again):
             more = _complements_every_relation(pattern, again, incidence, incidence_t, idx_of, need)
