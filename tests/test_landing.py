@@ -173,3 +173,57 @@ def test_two_files_for_one_table_reject_the_la_year_naming_both(landing):
     assert set(dup["file"]) == {"2024/201/HEADER.csv", "2024/201/header.csv"}
     assert dup["message"].str.contains("HEADER.csv").all()
     assert not result.episodes["la_code"].eq("201").any()
+
+
+def _same_result(a, b) -> None:
+    assert (a.problem, a.problem_rule, a.encoding, a.notes) == (
+        b.problem,
+        b.problem_rule,
+        b.encoding,
+        b.notes,
+    )
+    assert (a.blank_rows, a.bad_rows, a.extra_columns) == (
+        b.blank_rows,
+        b.bad_rows,
+        b.extra_columns,
+    )
+    if a.frame is None or b.frame is None:
+        assert a.frame is None and b.frame is None
+    else:
+        pd.testing.assert_frame_equal(a.frame, b.frame)
+
+
+def test_reading_many_files_together_gives_each_file_its_own_result(tmp_path):
+    """read_return_tables batches well-formed files into one Arrow parse; every file's
+    result (rows, row numbers, notes, problems) must be exactly read_return_table's."""
+    from assets.landing import read_return_tables
+
+    lines = EPISODES.splitlines()
+    variants = {
+        "plain": EPISODES,
+        "no_final_newline": EPISODES.rstrip("\n"),
+        "ragged": "\n".join([*lines, lines[-1] + ",extra"]) + "\n",
+        "quoted": EPISODES.replace("E4B", '"E4B"'),
+        "crlf": EPISODES.replace("\n", "\r\n"),
+        "blank_middle": "\n".join([*lines[:2], "", *lines[2:]]) + "\n",
+        "extra_column": "\n".join([lines[0] + ",NOTE", *[line + ",x" for line in lines[1:]]])
+        + "\n",
+        "header_only": lines[0] + "\n",
+        "lower_case": EPISODES.replace("S,C2", "s,c2"),
+    }
+    items = []
+    for name, text in variants.items():
+        path = tmp_path / f"{name}.csv"
+        path.write_text(text)
+        items.append((path, "episodes"))
+    header = tmp_path / "header.csv"
+    header.write_text(HEADER)
+    items.append((header, "header"))
+    items.append((tmp_path / "missing.csv", "episodes"))
+    together = read_return_tables(items, threads=2)
+    for (path, table), result in zip(items, together, strict=True):
+        _same_result(result, read_return_table(path, table))
+    # A batch holding a ragged file falls back to per-file parsing for its other files.
+    only_fast = [i for i in items if i[0].stem in ("plain", "ragged", "no_final_newline")]
+    for (path, table), result in zip(only_fast, read_return_tables(only_fast), strict=True):
+        _same_result(result, read_return_table(path, table))

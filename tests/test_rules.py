@@ -261,3 +261,31 @@ def test_malformed_row_is_quarantined_with_its_row_number(tmp_path):
     assert bad[["row", "child"]].values.tolist() == [[2, "b"]]
     assert set(result.episodes["child"]) == {"a"}
     assert unbalanced(result.ledger).empty
+
+
+def test_duplicate_episode_is_the_same_on_sorted_and_unsorted_tables():
+    """The rule uses adjacency when the table is sorted by child and start (as
+    episode_frame leaves it) and pandas' duplicated otherwise: both must agree."""
+    import numpy as np
+
+    from validation.rules.chaining import duplicate_episode
+
+    rng = np.random.default_rng(3)
+    n = 400
+    decom = pd.to_datetime("2023-04-01") + pd.to_timedelta(rng.integers(0, 5, n), unit="D")
+    ep = pd.DataFrame(
+        {"KEY": rng.integers(-1, 30, n), "DECOM_DT": pd.Series(decom).where(rng.random(n) > 0.1)}
+    )
+    expected = (
+        ep["DECOM_DT"].notna() & ep["KEY"].ge(0) & ep.duplicated(["KEY", "DECOM_DT"], keep="first")
+    )
+    pd.testing.assert_series_equal(duplicate_episode(ep), expected)
+    d = ep["DECOM_DT"].to_numpy().view("int64")
+    d = np.where(ep["DECOM_DT"].isna(), np.iinfo(np.int64).max, d)
+    ordered = ep.iloc[np.lexsort((np.arange(n), d, ep["KEY"].to_numpy()))].reset_index(drop=True)
+    expected = (
+        ordered["DECOM_DT"].notna()
+        & ordered["KEY"].ge(0)
+        & ordered.duplicated(["KEY", "DECOM_DT"], keep="first")
+    )
+    pd.testing.assert_series_equal(duplicate_episode(ordered), expected)
