@@ -8,14 +8,16 @@ pickled. The child only writes files; its result (usually None) and any exceptio
 back through a pipe, and the exception is raised again in the parent, so a failure in the
 child fails the caller exactly as it would have inline.
 
-Where ``fork`` is unavailable, or ``REENTRY_SERIAL=1`` is set, the function simply runs
-inline when started. Output never depends on which path ran: each side writes its own
-files.
+At most ``cpu_count - 1`` workers run at once (one on a 2-core machine): a task started
+while they are busy, or where ``fork`` is unavailable, or with ``REENTRY_SERIAL=1``, runs
+inline when started. More processes than cores would not finish sooner and each worker
+costs memory. Output never depends on which path ran: each side writes its own files.
 """
 
 from __future__ import annotations
 
 import ctypes
+import gc
 import multiprocessing as mp
 import os
 import pickle
@@ -56,6 +58,15 @@ def _child(send, parent: int, fn: Callable, args: tuple, kwargs: dict) -> None:
     send.close()
 
 
+_running: set = set()
+
+
+def _can_fork() -> bool:
+    if "fork" not in mp.get_all_start_methods() or os.environ.get("REENTRY_SERIAL") == "1":
+        return False
+    return len(_running) < max(1, (os.cpu_count() or 1) - 1)
+
+
 class Task:
     """A started function; ``wait()`` returns its result or raises its exception."""
 
@@ -64,14 +75,21 @@ class Task:
         self._result: Any = None
         self._error: tuple | None = None
         self._process = None
-        if "fork" not in mp.get_all_start_methods() or os.environ.get("REENTRY_SERIAL") == "1":
+        if not _can_fork():
             self._run_inline(fn, args, kwargs)
             return
         ctx = mp.get_context("fork")
         self._recv, send = ctx.Pipe(duplex=False)
         self._process = ctx.Process(target=_child, args=(send, os.getpid(), fn, args, kwargs))
-        self._process.start()
+        # Objects that exist now are moved out of the collector's reach, so the child's
+        # garbage collections do not write to (and so copy) every page they live on.
+        gc.freeze()
+        try:
+            self._process.start()
+        finally:
+            gc.unfreeze()
         send.close()
+        _running.add(self)
 
     def _run_inline(self, fn: Callable, args: tuple, kwargs: dict) -> None:
         try:
@@ -89,6 +107,7 @@ class Task:
             finally:
                 self._recv.close()
                 self._process.join()
+                _running.discard(self)
             self._done = True
             if ok:
                 self._result = payload
@@ -115,6 +134,7 @@ class Task:
             self._process.kill()
             self._process.join()
             self._recv.close()
+            _running.discard(self)
             self._done = True
 
 
