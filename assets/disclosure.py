@@ -102,6 +102,11 @@ class DisclosureConfig:
     # another 20-30% secondary, and the linked system took hours to protect.
     la_breakdown_groups: tuple[str, ...] = ("Planned return",)
     la_single_year_breakdowns: bool = False
+    # The two context counts are sparse in single-year LA cohorts (at scale 1.0 they were
+    # 57% of all primary cells) and, through regional sums with only zeros beside them,
+    # forced regional figures and headline rates to be withheld. For LAs they are
+    # published for the pooled three-year cohorts; England and regions keep every year.
+    la_pooled_only_counts: tuple[str, ...] = ("re_entered_any_la", "turned_18_in_window")
 
 
 @dataclass(frozen=True)
@@ -860,8 +865,9 @@ def redesign_la_breakdowns(
     reentry: pd.DataFrame, config: DisclosureConfig
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Withhold, by table design, the LA breakdown rows that are not published (their
-    figures become not available, with the reason), before any cell is suppressed.
-    Returns the table and a mask of the rows withheld."""
+    figures become not available, with the reason), and the ``la_pooled_only_counts`` of
+    single-year LA rows (not available; the methodology says why), before any cell is
+    suppressed. Returns the table and a mask of the rows withheld."""
     la = reentry["geographic_level"].eq(LA).to_numpy()
     group = reentry["characteristic_group"].astype("object").to_numpy()
     breakdown = group != TOTAL
@@ -869,9 +875,13 @@ def redesign_la_breakdowns(
     other_group = breakdown & ~np.isin(group, list(config.la_breakdown_groups))
     by_year = breakdown & single & (not config.la_single_year_breakdowns)
     withheld = la & (other_group | by_year)
-    if not withheld.any():
+    context = [c for c in config.la_pooled_only_counts if c in reentry]
+    single_la = la & single & ~withheld
+    if not withheld.any() and not (context and single_la.any()):
         return reentry, withheld
     out = reentry.copy()
+    for col in context:
+        out[col] = pd.to_numeric(out[col].astype("object").where(~single_la, None))
     keys = set(KEYS["reentry"]) | set(MEASURE_COLUMNS_KEPT)
     for col in out.columns:
         if col in keys:

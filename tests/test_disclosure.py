@@ -303,8 +303,32 @@ def test_la_breakdowns_are_published_for_pooled_cohorts_only_by_default():
     assert not r.loc[la & ~breakdown, "returned_home"].eq("x").any()
     assert not r.loc[~la & breakdown, "returned_home"].isin(["x", "c"]).any()
     loss = pub.information_loss.set_index("table")
-    assert loss.loc["reentry", "redesigned"] == 16  # 2 LAs x 2 categories x 4 non-zero counts
+    # 2 LAs x 2 categories x 4 non-zero counts, and each LA Total's re-entries in any LA.
+    assert loss.loc["reentry", "redesigned"] == 18
     assert audit_release(pub).passed
+
+
+def test_la_context_counts_are_published_for_pooled_cohorts_and_every_year_above_la():
+    # Re-entry in any LA and turned 18 are sparse in single-year LA cohorts: 'x' there
+    # (with their rate), published for the region and England; a setting restores them.
+    _, ceased, ttr = _synthetic()
+    pub = apply_disclosure_control(_breakdown_measures(), ceased.iloc[0:0], ttr.iloc[0:0])
+    r = pub.reentry
+    total = r["characteristic_group"].eq("Total")
+    la = r["geographic_level"].eq("Local authority")
+    context = ["re_entered_any_la", "turned_18_in_window", "re_entry_rate_any_la"]
+    assert (r.loc[la & total, context] == "x").all().all()
+    assert not r.loc[la & total, "re_entered"].eq("x").any()
+    assert (
+        not r.loc[~la & total, ["re_entered_any_la", "turned_18_in_window"]].isin(["x"]).any().any()
+    )
+    every_year = DisclosureConfig(la_pooled_only_counts=())
+    pub = apply_disclosure_control(
+        _breakdown_measures(), ceased.iloc[0:0], ttr.iloc[0:0], config=every_year
+    )
+    r = pub.reentry
+    assert not r.loc[la & total, "re_entered_any_la"].eq("x").any()
+    assert audit_release(pub, config=every_year).passed
 
 
 def test_re_audit_from_files_keeps_the_category_called_none(tmp_path):
