@@ -14,6 +14,7 @@ Because the tables are aggregated from children, every relation holds exactly.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import time
@@ -408,10 +409,13 @@ def main(argv: list[str] | None = None) -> int:
             las_per_region=args.las_per_region,
         )
     t1 = time.perf_counter()
+    c1 = time.process_time()
     published = apply_disclosure_control(reentry, ceased, ttr)
     t2 = time.perf_counter()
+    c2 = time.process_time()
     audit = audit_release(published)
     t3 = time.perf_counter()
+    c3 = time.process_time()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"input: {len(reentry)} reentry rows, {len(ceased)} ceased rows, {len(ttr)} ttr rows "
@@ -421,6 +425,14 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"suppression: {t2 - t1:.2f} s   audit: {t3 - t2:.2f} s   total: {t3 - t1:.2f} s "
         f"(target < 30 s)   peak RSS {peak_mb:.0f} MB"
+    )
+    print(
+        f"CPU: suppression {c2 - c1:.2f} s, audit {c3 - c2:.2f} s; load average "
+        + ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    )
+    print(
+        f"certificates: {audit.certificates_accepted} points accepted, "
+        f"{audit.certificates_rejected} rejected"
     )
     print(
         f"audit passed: {audit.passed}  cells checked: {audit.cells_checked}  narrowest width: "
