@@ -480,19 +480,24 @@ def _header_problem(canonical: list[str], table: str) -> tuple[str | None, list[
     return None, []
 
 
+def _arrow_rows(text: str, names: list[str], use_threads: bool) -> pa.Table:
+    """Header-less CSV rows as text columns, in one Arrow call (raises if they don't parse)."""
+    return pacsv.read_csv(
+        io.BytesIO(text.encode("utf-8")),
+        read_options=pacsv.ReadOptions(column_names=names, use_threads=use_threads),
+        parse_options=pacsv.ParseOptions(newlines_in_values=False),
+        convert_options=pacsv.ConvertOptions(
+            # large_string: what pandas' str dtype holds, so no cast later.
+            column_types={n: pa.large_string() for n in names},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+
+
 def _parse_fast(rows_text: str, names: list[str]) -> pa.Table | None:
     try:
-        tbl = pacsv.read_csv(
-            io.BytesIO(rows_text.encode("utf-8")),
-            read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
-            parse_options=pacsv.ParseOptions(newlines_in_values=False),
-            convert_options=pacsv.ConvertOptions(
-                # large_string: what pandas' str dtype holds, so no cast later.
-                column_types={n: pa.large_string() for n in names},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
+        tbl = _arrow_rows(rows_text, names, use_threads=False)
     except (pa.ArrowInvalid, pa.ArrowException):
         return None  # ragged rows etc.: the slow path reports them row by row
     return tbl.append_column("source_row", pa.array(np.arange(1, tbl.num_rows + 1, dtype=np.int64)))
@@ -507,16 +512,7 @@ def _parse_fast_many(texts: list[str], names: list[str]) -> list[pa.Table] | Non
     parts = [t if t.endswith("\n") else t + "\n" for t in texts]
     counts = [t.count("\n") for t in parts]
     try:
-        tbl = pacsv.read_csv(
-            io.BytesIO("".join(parts).encode("utf-8")),
-            read_options=pacsv.ReadOptions(column_names=names, use_threads=True),
-            parse_options=pacsv.ParseOptions(newlines_in_values=False),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.large_string() for n in names},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
+        tbl = _arrow_rows("".join(parts), names, use_threads=True)
     except (pa.ArrowInvalid, pa.ArrowException):
         return None
     if tbl.num_rows != sum(counts):

@@ -149,6 +149,11 @@ def disclosure_controlled_tables(
             "cells_checked": int(audit.cells_checked),
             "narrowest_width": _number(audit.narrowest_width),
             "protection_width": config.protection_width,
+            # Feasible points offered by the suppression step: each is checked against the
+            # audit's own relations; a rejected one is a warning sign for reviewers.
+            "certificates_accepted": int(getattr(audit, "certificates_accepted", 0)),
+            "certificates_rejected": int(getattr(audit, "certificates_rejected", 0)),
+            "lp_solves": int(getattr(audit, "lp_solves", 0)),
             "cells_by_reason": MetadataValue.md(
                 markdown_table(_as_frame(audit.cells_by_reason), 20)
             ),
