@@ -247,7 +247,7 @@ def trend_svg(
             body.append(
                 f'<polyline points="{" ".join(seg)}" fill="none" stroke="{colour}" stroke-width="2"{dash_attr}/>'
             )
-        lx = LEFT + 12 + i * 170
+        lx = LEFT + 12 + i * 140  # four series fit inside WIDTH
         body.append(
             f'<line x1="{lx}" x2="{lx + 26}" y1="{legend_y}" y2="{legend_y}" stroke="{colour}" stroke-width="2"{dash_attr}/>'
             + _marker(shape, lx + 13, legend_y, colour)
