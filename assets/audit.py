@@ -78,6 +78,8 @@ NONLINEAR = {
     "standardised_ratio_upper_ci": ("re_entered", "returned_home"),
 }
 SYMBOLS_NOT_PUBLISHED = {"c", "x", "z"}
+# Geographic sums whose parts may be incomplete (parts <= total still holds).
+PARTIAL_SUMS = ("la_to_region", "ceased_la_to_region")
 BIG = 1_000_000.0  # an upper bound no count in England can reach
 EPS = 1e-6
 
@@ -645,6 +647,12 @@ def build_attacker_system(
         lo = bounds["lo"].to_numpy()
         hi = bounds["hi"].to_numpy()
         holds = missing | ((lhs >= lo - EPS) & (lhs <= hi + EPS))
+        # An area's LAs can fall short of its total when an LA has no row of its own (an
+        # authority abolished inside a pooled span, such as Dorset's in 2019): the reader
+        # still knows the listed LAs cannot exceed it, so that sum becomes an inequality.
+        short = ~holds & bounds["kind"].isin(PARTIAL_SUMS).to_numpy() & (lhs < lo)
+        bounds.loc[short, "lo"] = -np.inf
+        holds |= short
         bad = int((~holds).sum())
         if bad:
             keep_rel = np.flatnonzero(holds)

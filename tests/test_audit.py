@@ -270,3 +270,18 @@ def test_feasible_offered_points_are_used_and_change_no_verdict():
     assert with_points.passed and without.passed
     assert interval_of(with_points, "A", "R1")[1] - interval_of(with_points, "A", "R1")[0] >= 4
     assert with_points.narrowest_width >= 4
+
+
+def test_la_rows_that_fall_short_of_their_region_still_bound_a_hidden_cell():
+    # An LA abolished inside a pooled span has no row, so the region (and England) hold 20
+    # more than the listed LAs: "LAs = region" is false, but "LAs <= region" is known.
+    release = ceased_release(WORKED, {("A", "R1"), ("A", "Total")})
+    log = release.suppression_log
+    agg = log["geographic_level"].ne("Local authority") & log["reason_group"].isin(["R1", "Total"])
+    log.loc[agg, "true_value"] = log.loc[agg, "true_value"] + 20
+    t = release.ceased_by_reason
+    rows = t["geographic_level"].ne("Local authority") & t["reason_group"].isin(["R1", "Total"])
+    t.loc[rows, "ceased"] = (pd.to_numeric(t.loc[rows, "ceased"]) + 20).astype(str)
+    result = audit_release(release)
+    assert result.relations_not_holding == 0
+    assert interval_of(result, "A", "R1") == (1, 24)  # true 4, plus the 20 unlisted
