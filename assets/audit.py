@@ -714,8 +714,10 @@ def _lp_matrix(sys_: AttackerSystem, unknown: np.ndarray, var_of: np.ndarray):
 
 
 class _WarmLP:
-    """One LP (fixed constraints) re-solved under many objectives. HiGHS keeps its basis
-    between solves, so each new objective costs a few simplex iterations; falls back to
+    """One LP (fixed constraints) re-solved under many objectives. With ``solver``
+    "simplex" HiGHS keeps its basis between solves, so each new objective costs a few
+    simplex iterations; "ipm" (interior point, presolve on) re-solves from scratch, which
+    is faster on large components whose objective changes wholesale. Falls back to
     scipy.optimize.linprog (also HiGHS) if the bundled bindings are unavailable."""
 
     def __init__(self, a: sparse.csr_matrix, rlo, rhi, vlo, vhi, solver: str = "simplex"):
@@ -1073,28 +1075,22 @@ def solve_ranges(
     queue = [(batch, restrict) for batch in batches]
     while queue:
         batch, regional = queue.pop(0)
-        bvars = np.flatnonzero(np.isin(labels, batch))
-        whole = bvars
-        held = np.array([], dtype=np.int64)
-        if regional and len(bvars) > max_region_vars:
-            region = _rings(adj, bvars[open_vars(bvars)], max_region_vars)
-            if len(region) < 0.8 * len(bvars):
-                held = np.setdiff1d(bvars, region)
-                bvars = region
+        whole = np.flatnonzero(np.isin(labels, batch))
+        bvars, held = whole, np.array([], dtype=np.int64)
+        if regional and len(whole) > max_region_vars:
+            region = _rings(adj, whole[open_vars(whole)], max_region_vars)
+            if len(region) < 0.8 * len(whole):
+                bvars, held = region, np.setdiff1d(whole, region)
         sub_cols = a_csc[:, bvars]
         rows = np.unique(sub_cols.nonzero()[0])
-        shift = np.zeros(len(rows))
-        if len(held):
+        held_cols = a_csc[rows][:, held]
+        if len(held) and np.isnan(tru[held][np.unique(held_cols.nonzero()[1])]).any():
+            # A held variable without a true value: solve the whole batch instead.
+            bvars, held = whole, np.array([], dtype=np.int64)
+            sub_cols = a_csc[:, bvars]
+            rows = np.unique(sub_cols.nonzero()[0])
             held_cols = a_csc[rows][:, held]
-            if np.isnan(tru[held][np.unique(held_cols.nonzero()[1])]).any():
-                # A held variable without a true value: solve the whole batch instead.
-                bvars = np.flatnonzero(np.isin(labels, batch))
-                held = np.array([], dtype=np.int64)
-                sub_cols = a_csc[:, bvars]
-                rows = np.unique(sub_cols.nonzero()[0])
-                shift = np.zeros(len(rows))
-            else:
-                shift = held_cols @ np.nan_to_num(tru[held])
+        shift = held_cols @ np.nan_to_num(tru[held]) if len(held) else np.zeros(len(rows))
         lp = _WarmLP(
             sub_cols[rows].tocsr(),
             rlo[rows] - shift,

@@ -685,7 +685,7 @@ def suppress_secondary(
         _local_rules(pattern, rels)
     if certificates is not None:
         wit = points.witnesses(np.flatnonzero(proven))
-        keys = sc[["release", "table", "row", "column"]].iloc[wit["cid"].to_numpy()]
+        keys = sc[audit.CERTIFICATE_KEYS].iloc[wit["cid"].to_numpy()]
         certificates.append(
             pd.concat(
                 [keys.reset_index(drop=True), wit[["point", "value"]].reset_index(drop=True)],

@@ -151,9 +151,9 @@ def disclosure_controlled_tables(
             "protection_width": config.protection_width,
             # Feasible points offered by the suppression step: each is checked against the
             # audit's own relations; a rejected one is a warning sign for reviewers.
-            "certificates_accepted": int(getattr(audit, "certificates_accepted", 0)),
-            "certificates_rejected": int(getattr(audit, "certificates_rejected", 0)),
-            "lp_solves": int(getattr(audit, "lp_solves", 0)),
+            "certificates_accepted": audit.certificates_accepted,
+            "certificates_rejected": audit.certificates_rejected,
+            "lp_solves": audit.lp_solves,
             "cells_by_reason": MetadataValue.md(
                 markdown_table(_as_frame(audit.cells_by_reason), 20)
             ),

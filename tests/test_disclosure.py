@@ -259,14 +259,17 @@ def _breakdown_measures() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _breakdown_release(**kw):
+    """The breakdown measures alone (no ceased-by-reason or time-to-re-entry rows)."""
+    _, ceased, ttr = _synthetic()
+    return apply_disclosure_control(_breakdown_measures(), ceased.iloc[0:0], ttr.iloc[0:0], **kw)
+
+
 def test_breakdown_without_its_own_total_row_still_adds_up_to_the_total():
     # A's "Not planned" cohort of 3 = A's Total 40 - A's "Planned" 37: one more of A's
     # planned-return cells must be hidden, and the audit must know the categories add up.
-    _, ceased, ttr = _synthetic()
     config = DisclosureConfig(la_single_year_breakdowns=True)
-    pub = apply_disclosure_control(
-        _breakdown_measures(), ceased.iloc[0:0], ttr.iloc[0:0], config=config
-    )
+    pub = _breakdown_release(config=config)
     r = pub.reentry
     a = r[r["old_la_code"].eq("A")].set_index("characteristic")
     assert a.loc["Not planned (E4B)", "returned_home"] == "c"
@@ -291,8 +294,7 @@ def test_breakdown_without_its_own_total_row_still_adds_up_to_the_total():
 def test_la_breakdowns_are_published_for_pooled_cohorts_only_by_default():
     # Table redesign: single-year LA breakdowns are withheld ('x', with the reason), the
     # LA Total and England/region breakdowns are published, and the loss is reported.
-    _, ceased, ttr = _synthetic()
-    pub = apply_disclosure_control(_breakdown_measures(), ceased.iloc[0:0], ttr.iloc[0:0])
+    pub = _breakdown_release()
     r = pub.reentry
     la = r["geographic_level"].eq("Local authority")
     breakdown = r["characteristic_group"].ne("Total")
@@ -311,8 +313,7 @@ def test_la_breakdowns_are_published_for_pooled_cohorts_only_by_default():
 def test_la_context_counts_are_published_for_pooled_cohorts_and_every_year_above_la():
     # Re-entry in any LA and turned 18 are sparse in single-year LA cohorts: 'x' there
     # (with their rate), published for the region and England; a setting restores them.
-    _, ceased, ttr = _synthetic()
-    pub = apply_disclosure_control(_breakdown_measures(), ceased.iloc[0:0], ttr.iloc[0:0])
+    pub = _breakdown_release()
     r = pub.reentry
     total = r["characteristic_group"].eq("Total")
     la = r["geographic_level"].eq("Local authority")
@@ -323,9 +324,7 @@ def test_la_context_counts_are_published_for_pooled_cohorts_and_every_year_above
         not r.loc[~la & total, ["re_entered_any_la", "turned_18_in_window"]].isin(["x"]).any().any()
     )
     every_year = DisclosureConfig(la_pooled_only_counts=())
-    pub = apply_disclosure_control(
-        _breakdown_measures(), ceased.iloc[0:0], ttr.iloc[0:0], config=every_year
-    )
+    pub = _breakdown_release(config=every_year)
     r = pub.reentry
     assert not r.loc[la & total, "re_entered_any_la"].eq("x").any()
     assert audit_release(pub, config=every_year).passed
