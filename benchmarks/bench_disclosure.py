@@ -1,6 +1,6 @@
 """Benchmark: primary + secondary suppression and the LP audit of a full release.
 
-Target (issue 5): suppression plus audit of the full scale-1.0 release in under 30 s on a
+Target: suppression plus audit of the full scale-1.0 release in under 30 s on a
 2-core machine. Until the real measures are used (``--real LANDING``), the input is a
 realistic synthetic measures table built here from simulated children: every LA in the
 2024 reference list (153 LAs in 9 regions), 10 cohort years, 4 windows, the issue-4
@@ -25,7 +25,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assets.reference import las_in_year, load_statistical_neighbours  # noqa: E402
+from assets.common.reference import las_in_year, load_statistical_neighbours  # noqa: E402
 
 GROUPS_ALL = {
     "Total": ["Total"],
@@ -368,10 +368,10 @@ def synthetic_measures(
 def real_measures(landing: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The measures the pipeline itself computes from a landing folder: ingest and
     validate every collection year, build the history, then the measures."""
-    from assets.history import build_episode_history
-    from assets.landing import inventory_landing
-    from assets.measures import build_measures
-    from validation.run import validate_collection_year
+    from assets.history.history import build_episode_history
+    from assets.ingest.inventory import inventory_landing
+    from assets.measures.tables import build_measures
+    from validation.collection_year import validate_collection_year
 
     inventory = inventory_landing(landing)
     years = sorted(int(p.name) for p in Path(landing).iterdir() if p.name.isdigit())
@@ -382,8 +382,8 @@ def real_measures(landing: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFra
 
 
 def main(argv: list[str] | None = None) -> int:
-    from assets.audit import audit_release
-    from assets.disclosure import apply_disclosure_control
+    from assets.disclosure.audit import audit_release
+    from assets.disclosure.control import apply_disclosure_control
 
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--scale", type=float, default=1.0)

@@ -72,9 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
-    from assets.history import build_episode_history
-    from assets.landing import inventory_landing
-    from validation.run import validate_collection_year
+    from assets.history.history import build_episode_history
+    from assets.ingest.inventory import inventory_landing
+    from validation.collection_year import validate_collection_year
 
     print(f"load average at start: {load_average()}")
     start, cpu_start = time.perf_counter(), cpu_s()
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{cpu_s() - cpu_start:.1f} s CPU, peak memory {peak_mb():.0f} MB"
     )
     if args.measures:
-        from assets.measures import build_measures
+        from assets.measures.tables import build_measures
 
         t, c = time.perf_counter(), cpu_s()
         measures = build_measures(history.episode_history, history.la_year_status)

@@ -1,6 +1,6 @@
 """Benchmark: build every re-entry measure from a validated national history.
 
-Target (issue 4): scale 1.0, 10 collection years (about 1.5 million episodes) in under
+Target: scale 1.0, 10 collection years (about 1.5 million episodes) in under
 20 s with peak memory under 2 GB on a 2-core machine.
 
     .venv/bin/python benchmarks/bench_measures.py                 # scale 1.0, 2016-2025
@@ -8,7 +8,7 @@ Target (issue 4): scale 1.0, 10 collection years (about 1.5 million episodes) in
     .venv/bin/python benchmarks/bench_measures.py --landing DIR   # an existing landing folder
 
 The synthetic returns are generated (if no landing is given), validated and combined into
-the episode history exactly as the pipeline does (validation.run, assets.history); the
+the episode history exactly as the pipeline does (validation.collection_year, assets.history.history); the
 history is cached as Parquet and the measures are then built in a fresh process, so the
 peak memory printed (VmHWM, the process's resident high-water mark) is the measures
 stage's own (including reading the cached history), not ingest's.
@@ -48,9 +48,9 @@ def _peak_mb() -> float:
 
 def prepare_history(args, work: Path) -> dict:
     """Generate (unless --landing), validate and build the history; cache it as Parquet."""
-    from assets.history import build_episode_history
-    from assets.landing import inventory_landing
-    from validation.run import validate_collection_year
+    from assets.history.history import build_episode_history
+    from assets.ingest.inventory import inventory_landing
+    from validation.collection_year import validate_collection_year
 
     landing = Path(args.landing) if args.landing else work / "landing"
     figures: dict = {}
@@ -84,7 +84,7 @@ def measure_stage(work: Path) -> dict:
     """Run in a fresh process: read the cached history, time build_measures."""
     import pandas as pd
 
-    from assets.measures import build_measures
+    from assets.measures.tables import build_measures
 
     episodes = pd.read_parquet(work / "episode_history.parquet")
     status = pd.read_parquet(work / "la_year_status.parquet")

@@ -1,6 +1,6 @@
 """Benchmark: write the whole public release (EES CSVs, spreadsheet, ~150 LA pages).
 
-Target (issue 6): under 20 s on a 2-core machine. Inputs are realistic disclosure-
+Target: under 20 s on a 2-core machine. Inputs are realistic disclosure-
 controlled tables for every LA in England over 10 cohort years, built by
 tests/publication_fixtures.py (the same shape apply_disclosure_control returns).
 
@@ -29,15 +29,12 @@ from publication_fixtures import (  # noqa: E402
     release_info,
 )
 
-from assets.notes import contextual_notes  # noqa: E402
-from assets.publish_csv import write_open_data  # noqa: E402
-from assets.publish_html import render_site  # noqa: E402
-from assets.publish_xlsx import write_workbook  # noqa: E402
-from assets.release import (  # noqa: E402
-    PrivateIdentifiers,
-    build_candidate,
-    scan_for_private_identifiers,
-)
+from assets.publication.candidate import build_candidate  # noqa: E402
+from assets.publication.notes import contextual_notes  # noqa: E402
+from assets.publication.open_data import write_open_data  # noqa: E402
+from assets.publication.privacy import PrivateIdentifiers, scan_for_private_identifiers  # noqa: E402
+from assets.publication.spreadsheet import write_workbook  # noqa: E402
+from assets.publication.website import render_site  # noqa: E402
 
 
 def _cpu() -> float:

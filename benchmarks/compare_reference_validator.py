@@ -110,8 +110,8 @@ def reference_counts(python: Path, landing: Path, year: int, la: str, rules: lis
 
 def our_counts(landing: Path, year: int, la: str) -> dict[str, int]:
     """Rows flagged per rule code by our validation of the LA's two returns."""
-    from assets.history import build_episode_history
-    from validation.run import validate_collection_year
+    from assets.history.history import build_episode_history
+    from validation.collection_year import validate_collection_year
 
     with tempfile.TemporaryDirectory() as tmp:
         # Only this LA, so other LAs' files cannot change anything.

@@ -41,7 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 
-# Targets from issues 2-8 (2-core machine): seconds, MB.
+# Targets (2-core machine): seconds, MB.
 TARGETS = {
     1.0: {
         "generate": (60, 2048),
@@ -131,8 +131,8 @@ def stage_floor(args, work: Path) -> dict:
 
 
 def stage_ingest(args, work: Path) -> dict:
-    from assets.landing import inventory_landing
-    from validation.run import validate_collection_year
+    from assets.ingest.inventory import inventory_landing
+    from validation.collection_year import validate_collection_year
 
     landing = work / "landing"
     with _Clock() as clock:
@@ -147,7 +147,7 @@ def stage_ingest(args, work: Path) -> dict:
 
 
 def stage_history(args, work: Path) -> dict:
-    from assets.history import build_episode_history
+    from assets.history.history import build_episode_history
 
     years = _load(work, "validated")
     with _Clock() as clock:
@@ -157,7 +157,7 @@ def stage_history(args, work: Path) -> dict:
 
 
 def stage_measures(args, work: Path) -> dict:
-    from assets.measures import build_measures
+    from assets.measures.tables import build_measures
 
     history = _load(work, "history")
     with _Clock() as clock:
@@ -167,16 +167,16 @@ def stage_measures(args, work: Path) -> dict:
 
 
 def _disclosure_config():
-    from assets import disclosure
+    from assets.disclosure import suppression as disclosure
 
     for name in ("DisclosureConfig", "SuppressionConfig", "Config"):
         if hasattr(disclosure, name):
             return getattr(disclosure, name)()
-    raise RuntimeError("assets.disclosure exposes no config class")
+    raise RuntimeError("assets.disclosure.suppression exposes no config class")
 
 
 def stage_disclosure(args, work: Path) -> dict:
-    from assets.disclosure import apply_disclosure_control
+    from assets.disclosure.control import apply_disclosure_control
 
     m = _load(work, "measures")
     config = _disclosure_config()
@@ -189,7 +189,7 @@ def stage_disclosure(args, work: Path) -> dict:
 
 
 def stage_audit(args, work: Path) -> dict:
-    from assets.audit import audit_release
+    from assets.disclosure.audit import audit_release
 
     published = _load(work, "published")
     with _Clock() as clock:
@@ -202,9 +202,10 @@ def stage_publication(args, work: Path) -> dict:
     """Contextual notes and the whole candidate release (CSV, spreadsheet, HTML, manifest)."""
     import shutil
 
-    from assets.notes import contextual_notes
-    from assets.release import PrivateIdentifiers, build_candidate
-    from pipelines.assets_publication import release_info
+    from assets.publication.assets import release_info
+    from assets.publication.candidate import build_candidate
+    from assets.publication.notes import contextual_notes
+    from assets.publication.privacy import PrivateIdentifiers
     from pipelines.resources import ReleaseSettings
 
     published, audit = _load(work, "published"), _load(work, "audit")

@@ -17,39 +17,30 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
-import shutil
 import sys
-import threading
 import time
 from pathlib import Path
+
+from assets.common.release_folders import MANIFEST_NAME
+from assets.disclosure.config import DEFAULTS as DISCLOSURE_DEFAULTS
+from assets.publication.release_info import STATUSES
+from pipelines.runner import (
+    ensure_dagster_home,
+    execute_build,
+    execute_publish,
+    failure_messages,
+    project_root,
+)
 
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
 EXIT_USAGE = 2
 
 DEMO_REVIEWER = "demo (automatic approval)"
-RELEASE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 class UsageError(Exception):
     """Bad arguments or missing inputs: exit code 2."""
-
-
-def _project_root() -> Path:
-    return Path(__file__).resolve().parents[1]
-
-
-def ensure_dagster_home() -> Path:
-    """Use $DAGSTER_HOME, else ``<project>/dagster_home``, creating it with dagster.yaml."""
-    home = Path(os.environ.get("DAGSTER_HOME") or _project_root() / "dagster_home").resolve()
-    home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    template = _project_root() / "dagster.yaml"
-    if not config.exists() and template.exists():
-        shutil.copyfile(template, config)
-    os.environ["DAGSTER_HOME"] = str(home)
-    return home
 
 
 # --- synth ----------------------------------------------------------------------------
@@ -104,18 +95,20 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--release-date", default=None, help="publication date yyyy-mm-dd")
     p.add_argument("--next-update", default=None, help="e.g. 'November 2026'")
-    p.add_argument("--status", choices=["provisional", "final"], default=None)
+    p.add_argument("--status", choices=list(STATUSES), default=None)
     p.add_argument(
         "--threshold",
         type=int,
         default=None,
-        help="largest count suppressed (primary suppression 1..N; default 5)",
+        help="largest count suppressed (primary suppression 1..N; "
+        f"default {DISCLOSURE_DEFAULTS.threshold_high})",
     )
     p.add_argument(
         "--protection-width",
         type=int,
         default=None,
-        help="minimum feasible-range width of a suppressed cell (default 4)",
+        help="minimum feasible-range width of a suppressed cell "
+        f"(default {DISCLOSURE_DEFAULTS.protection_width})",
     )
     p.add_argument("--windows", default=None, help="follow-up months, e.g. 6,12,24,60")
     p.set_defaults(func=_run)
@@ -123,6 +116,8 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
 
 def settings_from_args(args: argparse.Namespace):
     """ReleaseSettings from command-line options; unspecified options keep the defaults."""
+    from pydantic import ValidationError
+
     from pipelines.resources import ReleaseSettings
 
     values: dict = {}
@@ -143,35 +138,36 @@ def settings_from_args(args: argparse.Namespace):
             values[field] = value
     if getattr(args, "windows", None):
         try:
-            windows = sorted({int(w) for w in args.windows.split(",")})
+            values["windows"] = [int(w) for w in args.windows.split(",")]
         except ValueError as err:
             raise UsageError(
                 f"--windows must be comma-separated months, e.g. 6,12,24,60: {err}"
             ) from None
-        if not windows or min(windows) <= 0:
-            raise UsageError("--windows must be positive numbers of months")
-        values["windows"] = windows
-    if values.get("release_date"):
-        from datetime import date
+    try:
+        return ReleaseSettings(**values)
+    except ValidationError as err:
+        raise UsageError("; ".join(_setting_problem(e) for e in err.errors())) from None
 
-        try:
-            date.fromisoformat(values["release_date"])
-        except ValueError:
-            raise UsageError(
-                f"--release-date {values['release_date']!r} is not yyyy-mm-dd"
-            ) from None
-    release_name = values.get("release")
-    if release_name and not RELEASE_NAME.fullmatch(release_name):
-        # The release name becomes a folder under OUTPUT: '../x' or '/tmp/x' must not.
-        raise UsageError(
-            f"release name {release_name!r}: use letters, digits, '.', '_' and '-' only, "
-            "starting with a letter or digit (it becomes a folder name)"
-        )
-    if "threshold_high" in values and values["threshold_high"] < 1:
-        raise UsageError("--threshold must be at least 1")
-    if "protection_width" in values and values["protection_width"] < 0:
-        raise UsageError("--protection-width must not be negative")
-    return ReleaseSettings(**values)
+
+# The command-line option that sets each release setting, for error messages.
+_OPTION_OF_SETTING = {
+    "release": "--release",
+    "release_date": "--release-date",
+    "status": "--status",
+    "threshold_high": "--threshold",
+    "protection_width": "--protection-width",
+    "windows": "--windows",
+    "landing": "--landing",
+    "output": "--output",
+}
+
+
+def _setting_problem(error: dict) -> str:
+    """One validation error as the user typed it: the option, then the settings' reason."""
+    message = str(error.get("msg", "")).removeprefix("Value error, ")
+    field = error["loc"][0] if error.get("loc") else None
+    option = _OPTION_OF_SETTING.get(field, field)
+    return f"{option} {message}" if option else message
 
 
 def _parse_years(text: str | None, available: list[int]) -> list[int]:
@@ -191,163 +187,9 @@ def _parse_years(text: str | None, available: list[int]) -> list[int]:
     return years
 
 
-class _StageProgress:
-    """Prints each stage as it starts and finishes, by polling the run's event log."""
-
-    def __init__(self, instance, run_id: str, out=None):
-        self.instance, self.run_id, self.out = instance, run_id, out or sys.stdout
-        self._stop = threading.Event()
-        self._cursor = None
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-        self._poll()
-
-    def _loop(self):
-        while not self._stop.wait(0.5):
-            self._poll()
-
-    def _poll(self):
-        from pipelines.constants import STAGE_OF_ASSET
-
-        # Only the events since the last poll: re-reading the whole log twice a second
-        # cost seconds of the run's CPU (and the GIL) by the end of a long run.
-        try:
-            page = self.instance.get_records_for_run(self.run_id, cursor=self._cursor)
-        except Exception:  # the run may not be stored yet
-            return
-        self._cursor = page.cursor
-        for record in page.records:
-            de = record.event_log_entry.dagster_event
-            if de is None:
-                continue
-            step = de.step_key or ""
-            label = STAGE_OF_ASSET.get(step, step)
-            kind = de.event_type_value
-            if kind == "STEP_START":
-                print(f"  ... {label}", file=self.out, flush=True)
-            elif kind == "STEP_SUCCESS":
-                print(f"  ok  {label}", file=self.out, flush=True)
-            elif kind == "STEP_FAILURE":
-                print(f"  FAILED {label}", file=self.out, flush=True)
-            elif kind == "ASSET_CHECK_EVALUATION":
-                data = de.event_specific_data
-                warn = data.severity.value == "WARN"
-                verdict = "passed" if data.passed else ("warning" if warn else "FAILED")
-                print(f"      check {data.check_name}: {verdict}", file=self.out, flush=True)
-        if page.has_more:
-            self._poll()
-
-
-def _root_cause(error) -> str:
-    """The innermost error of a chain: Dagster wraps the user's exception in its own, and
-    the wrapper's message ("Error occurred while executing op ...") says nothing useful."""
-    while error.cause is not None:
-        error = error.cause
-    return f"{error.cls_name}: {error.message.strip()}" if error.cls_name else error.message.strip()
-
-
-def _failure_messages(result) -> list[str]:
-    """Plain messages from failed steps and failed checks of a finished run."""
-    messages = []
-    for event in result.all_events:
-        if event.event_type_value == "STEP_FAILURE":
-            data = event.step_failure_data
-            if data.user_failure_data and data.user_failure_data.description:
-                messages.append(f"{event.step_key}: {data.user_failure_data.description}")
-            elif data.error and "DagsterAssetCheckFailedError" not in data.error.cls_name:
-                messages.append(f"{event.step_key}: {_root_cause(data.error)}")
-        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
-            data = event.event_specific_data
-            if not data.passed:
-                kind = "warning" if data.severity.value == "WARN" else "blocking check failed"
-                desc = data.description or ""
-                messages.append(f"{kind}: {data.check_name}. {desc}".strip())
-    return messages
-
-
-def execute_job_in_process(
-    job, *, instance, run_config, tags, run_id: str | None = None, raise_on_error: bool = False
-):
-    """``job.execute_in_process`` without keeping every step's output in memory.
-
-    ``JobDefinition.execute_in_process`` always captures each step's output value in a
-    dict for the result object (dagster 1.13: ``output_capturing_enabled=True``), so in one
-    process every validated year, the history and the measures stayed alive until the run
-    ended and the run's peak memory was their sum. Our IO manager stores every output
-    under restricted/ and nothing reads values from the result, so they are not captured.
-    Same private entry point ``execute_in_process`` uses (dagster is pinned in
-    pyproject.toml)."""
-    from dagster._core.definitions.job_base import InMemoryJob
-    from dagster._core.execution.execute_in_process import (
-        core_execute_in_process,
-        merge_run_tags,
-        type_check_and_normalize_args,
-    )
-
-    run_config, _ops, selection, resource_defs, _key, input_values = type_check_and_normalize_args(
-        run_config=run_config
-    )
-    ephemeral = job.as_ephemeral_job(resource_defs=resource_defs, input_values=input_values)
-    return core_execute_in_process(
-        job=InMemoryJob(job_def=ephemeral),
-        run_config=run_config,
-        instance=instance,
-        output_capturing_enabled=False,
-        raise_on_error=raise_on_error,
-        run_tags=merge_run_tags(
-            job_def=job,
-            partition_key=None,
-            tags=tags,
-            asset_selection=selection,
-            instance=instance,
-            run_config=run_config,
-        ),
-        run_id=run_id,
-        asset_selection=frozenset(selection),
-    )
-
-
-def execute_build(settings, years: list[int], *, out=None):
-    """Run the build job in-process against the Dagster instance; returns the result."""
-    from dagster import DagsterInstance
-    from dagster._core.utils import make_new_run_id
-
-    from pipelines.constants import BUILD_JOB
-    from pipelines.definitions import build_definitions
-
-    ensure_dagster_home()
-    job = build_definitions(settings).resolve_job_def(BUILD_JOB)
-    run_id = make_new_run_id()
-    tags = {
-        "reentry/trigger": "command line",
-        "reentry/landing": str(settings.landing_path),
-        "reentry/output": str(settings.output_path),
-        "reentry/release": settings.release_name(),
-        "dagster/asset_partition_range_start": str(years[0]),
-        "dagster/asset_partition_range_end": str(years[-1]),
-    }
-    instance = DagsterInstance.get()
-    with _StageProgress(instance, run_id, out):
-        result = execute_job_in_process(
-            job,
-            instance=instance,
-            run_id=run_id,
-            tags=tags,
-            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
-        )
-    return result
-
-
 def _check_landing(settings) -> list[int]:
+    from assets.ingest.layout import landing_years
     from pipelines.partitions import collection_year_partitions
-    from pipelines.resources import landing_years
 
     landing = settings.landing_path
     if not landing.is_dir():
@@ -369,7 +211,7 @@ def _check_landing(settings) -> list[int]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from assets.approval import ReleasePaths
+    from assets.common.release_folders import ReleasePaths
 
     settings = settings_from_args(args)
     available = _check_landing(settings)
@@ -389,7 +231,7 @@ def _run(args: argparse.Namespace) -> int:
     paths = ReleasePaths(settings.output_path, release)
     if not result.success:
         print(f"\nRun {result.run_id} failed; nothing was published:", file=sys.stderr)
-        for message in _failure_messages(result):
+        for message in failure_messages(result):
             print(f"  - {message}", file=sys.stderr)
         print("See the run in the UI (`reentry ui`) for details.", file=sys.stderr)
         return EXIT_CHECK_FAILED
@@ -411,40 +253,9 @@ def _add_approve(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_approve)
 
 
-def execute_publish(settings, release: str, reviewer: str, landing: Path | None = None):
-    """Run the publish job in-process (so the approval appears in the UI's run history)."""
-    from dagster import DagsterInstance
-
-    from pipelines.constants import PUBLISH_JOB, PUBLISHED_RELEASE
-    from pipelines.definitions import build_definitions
-
-    ensure_dagster_home()
-    job = build_definitions(settings).resolve_job_def(PUBLISH_JOB)
-    return execute_job_in_process(
-        job,
-        instance=DagsterInstance.get(),
-        tags={
-            "reentry/trigger": "approve",
-            "reentry/release": release,
-            "reentry/reviewer": reviewer,
-        },
-        run_config={
-            "ops": {
-                PUBLISHED_RELEASE: {
-                    "config": {
-                        "reviewer": reviewer,
-                        "release": release,
-                        "landing": str(landing or settings.landing_path),
-                    }
-                }
-            },
-            "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
-        },
-    )
-
-
 def _approve(args: argparse.Namespace) -> int:
-    from assets.approval import ReleasePaths, candidate_landing
+    from assets.approval.gate import candidate_landing
+    from assets.common.release_folders import ReleasePaths
 
     settings = settings_from_args(args)
     if args.landing is None:
@@ -468,7 +279,7 @@ def _approve(args: argparse.Namespace) -> int:
     result = execute_publish(settings, args.release, args.reviewer)
     if not result.success:
         print(f"Release {args.release} was NOT published:", file=sys.stderr)
-        for message in _failure_messages(result):
+        for message in failure_messages(result):
             print(f"  - {message}", file=sys.stderr)
         return EXIT_CHECK_FAILED
     print(f"Approved by {args.reviewer.strip()}; approval recorded in {paths.approval}")
@@ -489,7 +300,9 @@ def _add_status(sub: argparse._SubParsersAction) -> None:
 def _status(args: argparse.Namespace) -> int:
     from dagster import DagsterInstance
 
-    from assets.approval import ReleasePaths, inputs_sha256, release_state
+    from assets.approval.gate import release_state
+    from assets.common.release_folders import ReleasePaths
+    from assets.ingest.inventory import inputs_sha256
 
     settings = settings_from_args(args)
     home = ensure_dagster_home()
@@ -527,7 +340,7 @@ def _status(args: argparse.Namespace) -> int:
         print("  none")
     current = None
     if settings.landing_path.is_dir():
-        from assets.landing import inventory_landing
+        from assets.ingest.inventory import inventory_landing
 
         current = inputs_sha256(inventory_landing(settings.landing_path))
     for name in sorted(names):
@@ -549,9 +362,9 @@ def _check(args: argparse.Namespace) -> int:
     folder = args.release_folder.expanduser().resolve()
     if not folder.is_dir():
         raise UsageError(f"release folder {folder} does not exist")
-    if not (folder / "manifest.json").is_file():
+    if not (folder / MANIFEST_NAME).is_file():
         raise UsageError(f"{folder} has no manifest.json; is it a release folder?")
-    from pipelines.release_checks import check_release_folder
+    from assets.approval.release_checks import check_release_folder
 
     results = check_release_folder(folder)
     for r in results:
@@ -574,7 +387,7 @@ def dagster_dev_command(port: int) -> list[str]:
     """The `dagster dev` command line, bound to loopback only (child-level run metadata)."""
     dagster = Path(sys.executable).parent / "dagster"
     exe = str(dagster) if dagster.exists() else "dagster"
-    workspace = str(_project_root() / "workspace.yaml")
+    workspace = str(project_root() / "workspace.yaml")
     return [exe, "dev", "-w", workspace, "-h", "127.0.0.1", "-p", str(port)]
 
 
@@ -582,7 +395,7 @@ def _ui(args: argparse.Namespace) -> int:
     home = ensure_dagster_home()
     command = dagster_dev_command(args.port)
     print(f"Dagster UI on http://127.0.0.1:{args.port} (DAGSTER_HOME={home}); Ctrl-C stops it")
-    os.chdir(_project_root())
+    os.chdir(project_root())
     os.execv(command[0], command) if os.path.isabs(command[0]) else os.execvp(command[0], command)
     return EXIT_OK  # not reached
 
@@ -615,8 +428,8 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from assets.approval import ReleasePaths
-    from pipelines.resources import landing_years
+    from assets.common.release_folders import ReleasePaths
+    from assets.ingest.layout import landing_years
 
     settings = settings_from_args(args)
     landing = settings.landing_path

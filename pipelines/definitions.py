@@ -9,21 +9,34 @@ from __future__ import annotations
 
 from dagster import Definitions, load_asset_checks_from_modules, load_assets_from_modules
 
-from pipelines import assets_disclosure, assets_measures, assets_publication, assets_validation
+from assets.approval import assets as approval_assets
+from assets.disclosure import assets as disclosure_assets
+from assets.history import assets as history_assets
+from assets.ingest import assets as ingest_assets
+from assets.measures import assets as measures_assets
+from assets.publication import assets as publication_assets
 from pipelines.jobs import build_candidate_job, publish_job
 from pipelines.resources import ReleaseSettings, RestrictedPickleIOManager, storage_dir
 from pipelines.schedules import annual_publication_schedule
 from pipelines.sensors import landing_folder_sensor
 
-_STAGE_MODULES = [assets_validation, assets_measures, assets_disclosure, assets_publication]
+# One asset module per stage, in flow order (docs/architecture.md).
+STAGE_ASSET_MODULES = [
+    ingest_assets,
+    history_assets,
+    measures_assets,
+    disclosure_assets,
+    publication_assets,
+    approval_assets,
+]
 
 
 def build_definitions(settings: ReleaseSettings | None = None) -> Definitions:
     """The whole graph with its jobs, schedule and sensor, bound to ``settings``."""
     settings = settings or ReleaseSettings()
     return Definitions(
-        assets=load_assets_from_modules(_STAGE_MODULES),
-        asset_checks=load_asset_checks_from_modules(_STAGE_MODULES),
+        assets=load_assets_from_modules(STAGE_ASSET_MODULES),
+        asset_checks=load_asset_checks_from_modules(STAGE_ASSET_MODULES),
         jobs=[build_candidate_job, publish_job],
         schedules=[annual_publication_schedule],
         sensors=[landing_folder_sensor],

@@ -20,27 +20,22 @@ import ctypes
 import gc
 import os
 import pickle
-import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from dagster import ConfigurableIOManager, ConfigurableResource, InputContext, OutputContext
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
+
+from assets.common.release_folders import MANIFEST_NAME, ReleaseNameError, check_release_name
+from assets.common.vocabulary import FOLLOW_UP_MONTHS
+from assets.disclosure.config import DEFAULTS as DISCLOSURE_DEFAULTS
+from assets.ingest.layout import landing_years
+from assets.publication.release_info import STATUSES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_LANDING = PROJECT_ROOT / "data" / "landing"
 DEFAULT_OUTPUT = PROJECT_ROOT
-STATUSES = ("provisional", "final")
-_YEAR_FOLDER = re.compile(r"^\d{4}$")
-
-
-def landing_years(landing: Path) -> list[int]:
-    """Collection years that have a folder in the landing area (malformed names ignored)."""
-    if not landing.is_dir():
-        return []
-    return sorted(
-        int(p.name) for p in landing.iterdir() if p.is_dir() and _YEAR_FOLDER.match(p.name)
-    )
 
 
 class ReleaseSettings(ConfigurableResource):
@@ -77,25 +72,93 @@ class ReleaseSettings(ConfigurableResource):
     producer: str = Field(default="Reentry statistics team (synthetic demonstration)")
     contact_name: str = Field(default="Children looked after statistics team")
     contact_email: str = Field(default="cla.statistics@example.org")
-    threshold_low: int = Field(default=1, description="Smallest count that is suppressed")
-    threshold_high: int = Field(
-        default=5, description="Largest count that is suppressed (primary suppression 1..N)"
+    threshold_low: int = Field(
+        default=DISCLOSURE_DEFAULTS.threshold_low, description="Smallest count that is suppressed"
     )
-    rounding_base: int = Field(default=10, description="Base for rounding national/regional counts")
+    threshold_high: int = Field(
+        default=DISCLOSURE_DEFAULTS.threshold_high,
+        description="Largest count that is suppressed (primary suppression 1..N)",
+    )
+    rounding_base: int = Field(
+        default=DISCLOSURE_DEFAULTS.rounding_base,
+        description="Base for rounding national/regional counts",
+    )
     protection_width: int = Field(
-        default=4, description="Minimum width of the feasible range of any suppressed cell"
+        default=DISCLOSURE_DEFAULTS.protection_width,
+        description="Minimum width of the feasible range of any suppressed cell",
     )
     min_rate_denominator: int = Field(
-        default=10, description="No rate is published on fewer children than this"
+        default=DISCLOSURE_DEFAULTS.min_rate_denominator,
+        description="No rate is published on fewer children than this",
     )
     windows: list[int] = Field(
-        default=[6, 12, 24, 60], description="Follow-up windows in months for re-entry"
+        default_factory=lambda: list(FOLLOW_UP_MONTHS),
+        description="Follow-up windows in months for re-entry",
     )
     previous_release: str = Field(
         default="",
         description="Folder of the previous published release for differences and revisions; "
         "empty means the latest other release under OUTPUT/publications/",
     )
+
+    # Validated here, once, so command-line, UI and scheduled runs are checked alike.
+    @field_validator("release")
+    @classmethod
+    def _release_is_a_safe_folder_name(cls, value: str) -> str:
+        if value:
+            try:
+                check_release_name(value)
+            except ReleaseNameError as err:
+                raise ValueError(str(err)) from None
+        return value
+
+    @field_validator("release_date")
+    @classmethod
+    def _release_date_is_iso(cls, value: str) -> str:
+        if value:
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"release date {value!r} is not yyyy-mm-dd") from None
+        return value
+
+    @field_validator("status")
+    @classmethod
+    def _status_is_known(cls, value: str) -> str:
+        if value not in STATUSES:
+            raise ValueError(f"status {value!r}: expected one of {', '.join(STATUSES)}")
+        return value
+
+    @field_validator("windows")
+    @classmethod
+    def _windows_are_positive_months(cls, value: list[int]) -> list[int]:
+        windows = sorted(set(value))
+        if not windows or windows[0] <= 0:
+            raise ValueError("follow-up windows must be positive numbers of months")
+        return windows
+
+    @field_validator("threshold_low", "threshold_high", "rounding_base", "min_rate_denominator")
+    @classmethod
+    def _at_least_one(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be at least 1")
+        return value
+
+    @field_validator("protection_width")
+    @classmethod
+    def _not_negative(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("must not be negative")
+        return value
+
+    @model_validator(mode="after")
+    def _thresholds_in_order(self) -> ReleaseSettings:
+        if self.threshold_low > self.threshold_high:
+            raise ValueError(
+                f"threshold_low ({self.threshold_low}) is above threshold_high "
+                f"({self.threshold_high}): no count would be suppressed"
+            )
+        return self
 
     @property
     def landing_path(self) -> Path:
@@ -130,7 +193,7 @@ class ReleaseSettings(ConfigurableResource):
             if p.is_dir()
             and p.name != release
             and not p.name.startswith(".")
-            and (p / "manifest.json").is_file()
+            and (p / MANIFEST_NAME).is_file()
         )
         return others[-1] if others else None
 

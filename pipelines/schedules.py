@@ -11,10 +11,11 @@ import os
 
 from dagster import RunRequest, ScheduleEvaluationContext, SkipReason, schedule
 
+from assets.ingest.layout import landing_years
 from pipelines.constants import ANNUAL_SCHEDULE
 from pipelines.jobs import build_candidate_job
 from pipelines.partitions import collection_year_partitions, latest_ended_collection_year
-from pipelines.resources import ReleaseSettings, landing_years
+from pipelines.resources import ReleaseSettings
 
 DEFAULT_CRON = "0 6 1 10 *"
 TIMEZONE = "Europe/London"

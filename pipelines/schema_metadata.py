@@ -1,6 +1,6 @@
 """Dagster column-schema metadata generated from the pandera contracts.
 
-One place states what a column is (validation/contracts.py); the UI's column schema is
+One place states what a column is (assets/common/contracts.py); the UI's column schema is
 derived from it, so documentation cannot drift from the checks (the pattern PUDL uses).
 """
 

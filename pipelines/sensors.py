@@ -16,9 +16,9 @@ from dagster import (
     sensor,
 )
 
+from assets.ingest.watch import FileState, changed_files, run_key_for, scan_landing, years_of
 from pipelines.constants import LANDING_SENSOR
 from pipelines.jobs import build_candidate_job
-from pipelines.landing_watch import FileState, changed_files, run_key_for, scan_landing, years_of
 from pipelines.partitions import collection_year_partitions
 from pipelines.resources import ReleaseSettings
 

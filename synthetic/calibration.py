@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from assets.reference import REFERENCE_DIR, las_in_year
+from assets.common.reference import las_in_year, read_reference_csv
+from assets.common.vocabulary import LOCAL, NATIONAL, TOTAL
 
 # Boundary changes (structural changes orders; DfE LA codes in reference/las.csv):
 # Bournemouth 837 + Poole 836 (+ Christchurch) -> BCP 839 and Dorset 835 -> Dorset 838 on
@@ -45,15 +46,11 @@ def _as_number(s: pd.Series) -> pd.Series:
     return pd.to_numeric(s, errors="coerce")
 
 
-def _read(name: str) -> pd.DataFrame:
-    return pd.read_csv(REFERENCE_DIR / name, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-
-
 def published_ceasing() -> pd.DataFrame:
     """Children ceasing per LA and year: old_la_code, year, ceasing (EES, 2020-2025)."""
-    rate = _read("ees_cla_number_and_rate_per_10k_children.csv")
+    rate = read_reference_csv("ees_cla_number_and_rate_per_10k_children.csv")
     rate = rate[
-        (rate["geographic_level"] == "Local authority")
+        (rate["geographic_level"] == LOCAL)
         & (rate["population_type"] == "Children ceasing to be looked after each year")
     ]
     a = pd.DataFrame(
@@ -63,11 +60,11 @@ def published_ceasing() -> pd.DataFrame:
             "ceasing": _as_number(rate["children_count"]),
         }
     )
-    ceased = _read("ees_la_children_who_ceased_during_the_year.csv")
+    ceased = read_reference_csv("ees_la_children_who_ceased_during_the_year.csv")
     ceased = ceased[
-        (ceased["geographic_level"] == "Local authority")
+        (ceased["geographic_level"] == LOCAL)
         & (ceased["cla_group"] == "Reason episode ceased")
-        & (ceased["characteristic"] == "Total")
+        & (ceased["characteristic"] == TOTAL)
     ]
     b = pd.DataFrame(
         {
@@ -83,10 +80,9 @@ def published_ceasing() -> pd.DataFrame:
 
 def published_national() -> pd.DataFrame:
     """National children ceasing and E4A/E4B share by year (EES; rounded to 10)."""
-    ceased = _read("ees_la_children_who_ceased_during_the_year.csv")
+    ceased = read_reference_csv("ees_la_children_who_ceased_during_the_year.csv")
     nat = ceased[
-        (ceased["geographic_level"] == "National")
-        & (ceased["cla_group"] == "Reason episode ceased")
+        (ceased["geographic_level"] == NATIONAL) & (ceased["cla_group"] == "Reason episode ceased")
     ]
     wide = nat.pivot_table(
         index="time_period", columns="characteristic", values="number", aggfunc="first"
@@ -98,9 +94,9 @@ def published_national() -> pd.DataFrame:
         {"year": wide.index.astype(int), "ceasing": total.values, "returned_home": returned.values}
     )
     out["return_home_share"] = out["returned_home"] / out["ceasing"]
-    rate = _read("ees_cla_number_and_rate_per_10k_children.csv")
+    rate = read_reference_csv("ees_cla_number_and_rate_per_10k_children.csv")
     rate = rate[
-        (rate["geographic_level"] == "National")
+        (rate["geographic_level"] == NATIONAL)
         & (rate["population_type"] == "Children ceasing to be looked after each year")
     ]
     extra = pd.DataFrame(
@@ -112,14 +108,13 @@ def published_national() -> pd.DataFrame:
 
 def published_return_home_share() -> pd.Series:
     """Share of ceasing that is E4A/E4B per LA, pooled over 2020-2024 (EES)."""
-    ceased = _read("ees_la_children_who_ceased_during_the_year.csv")
+    ceased = read_reference_csv("ees_la_children_who_ceased_during_the_year.csv")
     ceased = ceased[
-        (ceased["geographic_level"] == "Local authority")
-        & (ceased["cla_group"] == "Reason episode ceased")
+        (ceased["geographic_level"] == LOCAL) & (ceased["cla_group"] == "Reason episode ceased")
     ]
     ceased = ceased.assign(n=_as_number(ceased["number"]))
     home = ceased[ceased["characteristic"].str.startswith("Returned home")]
-    total = ceased[ceased["characteristic"] == "Total"]
+    total = ceased[ceased["characteristic"] == TOTAL]
     share = home.groupby("old_la_code")["n"].sum() / total.groupby("old_la_code")["n"].sum()
     return share.clip(0.05, 0.45)
 

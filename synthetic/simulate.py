@@ -115,7 +115,7 @@ def simulate(
     region_units = [np.flatnonzero(unit_region == r) for r in range(len(region_codes))]
     cutoff = to_days(f"{last_year}-03-31")
 
-    # Per-LA re-entry propensity: wide spread between LAs (issue 2: ~10%-60% in 5 years).
+    # Per-LA re-entry propensity: wide spread between LAs (NSPCC: about 11% to 59% within 5 years).
     reentry_base = 0.08 + 0.55 * rng_la.beta(2.0, 3.0, n_units)
     # Re-entrants return home again, so the per-period chance is set below the target share.
     home_tilt = cal.return_home_share / 0.21 * HOME_DAMPING

@@ -1,6 +1,6 @@
 """Realistic disclosure-controlled tables for the publication tests.
 
-The publication writers consume ``assets.disclosure.apply_disclosure_control``'s output,
+The publication writers consume ``assets.disclosure.control.apply_disclosure_control``'s output,
 which is built concurrently; these builders produce tables with the same columns, codes
 and symbols from the project's real LA lookup and statistical neighbours, with seeded
 random counts, so the writers are tested on the shape they will meet at scale.
@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binom
 
-from assets.reference import load_las, load_statistical_neighbours
+from assets.common.reference import load_las, load_statistical_neighbours
 
 WINDOWS = [6, 12, 24, 60]
 LA_BREAKDOWNS = {
@@ -56,7 +56,7 @@ TINY_LAS = {"201": 0.03, "420": 0.02, "857": 0.15}
 
 @dataclass
 class FakePublished:
-    """Same attribute names as assets.disclosure.PublishedTables."""
+    """Same attribute names as assets.disclosure.published.PublishedTables."""
 
     reentry: pd.DataFrame
     ceased_by_reason: pd.DataFrame
@@ -67,7 +67,7 @@ class FakePublished:
 
 @dataclass
 class FakeAudit:
-    """Same attributes as assets.audit.AuditResult."""
+    """Same attributes as assets.disclosure.audit.AuditResult."""
 
     passed: bool = True
     cells_checked: int = 0
@@ -535,7 +535,7 @@ SMALL_LAS = [
 
 
 def release_info(**overrides):
-    from assets.release import ReleaseInfo
+    from assets.publication.release_info import ReleaseInfo
 
     values = dict(
         name="2025",
@@ -555,8 +555,8 @@ def release_info(**overrides):
 
 def small_inputs(la_codes=SMALL_LAS, seed=20251127):
     """Everything build_candidate needs, for a handful of LAs."""
-    from assets.notes import contextual_notes
-    from assets.release import PrivateIdentifiers
+    from assets.publication.notes import contextual_notes
+    from assets.publication.privacy import PrivateIdentifiers
 
     release = release_info()
     published = build_published(la_codes=la_codes, seed=seed)

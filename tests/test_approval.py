@@ -9,18 +9,18 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from assets.approval import (
+from assets.approval.gate import (
     ApprovalError,
-    ReleasePaths,
-    file_sha256,
-    inputs_sha256,
     publish_approved,
     read_approval,
     record_approval,
-    release_differences,
     release_state,
-    write_candidate_record,
 )
+from assets.common.hashing import file_sha256
+from assets.common.release_folders import ReleasePaths
+from assets.ingest.inventory import inputs_sha256
+from assets.publication.candidate_record import write_candidate_record
+from assets.publication.differences import release_differences
 
 
 def _inventory(episodes_sha: str = "b" * 64) -> pd.DataFrame:
@@ -180,7 +180,7 @@ def test_differences_from_previous_release_count_revised_rows(tmp_path):
 
 
 def test_inputs_recorded_in_the_manifest_must_match_the_landing_files(tmp_path):
-    from assets.approval import check_manifest_inputs
+    from assets.approval.gate import check_manifest_inputs
 
     paths = _candidate(tmp_path)
     inventory = _inventory()

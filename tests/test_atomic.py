@@ -2,7 +2,7 @@
 
 import pytest
 
-from assets.atomic import atomic_directory, clean_stale_staging
+from assets.common.atomic import atomic_directory, clean_stale_staging
 
 
 def test_complete_folder_appears_only_after_success(tmp_path):

@@ -1,4 +1,4 @@
-"""The LP attacker (assets/audit.py) on hand-built published tables with known answers.
+"""The LP attacker (assets/disclosure/audit.py) on hand-built published tables with known answers.
 
 Tables are built here by hand (strings, symbols and a suppression log), never by the
 suppression code, so the audit is tested independently of it.
@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 from histories import REGION, ceased_rows
 
-from assets.audit import audit_release
-from assets.disclosure import DisclosureConfig, PublishedTables
-from validation.contracts import TABLE_COUNTS, TABLE_KEYS
+from assets.common.contracts import TABLE_COUNTS, TABLE_KEYS
+from assets.disclosure.audit import audit_release
+from assets.disclosure.config import DisclosureConfig
+from assets.disclosure.published import PublishedTables
 
 REENTRY_KEYS = TABLE_KEYS["reentry"]
 COUNTS = TABLE_COUNTS["reentry"]

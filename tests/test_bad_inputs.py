@@ -20,8 +20,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from assets.landing import inventory_landing
-from validation.run import validate_collection_year
+from assets.ingest.inventory import inventory_landing
+from validation.collection_year import validate_collection_year
 
 CORPUS_DIR = Path(__file__).parent / "data" / "bad_inputs"
 _spec = importlib.util.spec_from_file_location("make_corpus", CORPUS_DIR / "make_corpus.py")
@@ -257,7 +257,7 @@ def test_year_with_no_returns_at_all_is_not_received_for_every_la(tmp_path):
 def test_child_whose_open_episode_is_missing_next_year_is_reported_not_crashed(tmp_path):
     """Last year's return ended with A's episode open; this year's return omits A.
     The history must report it (open_episode_not_continued) and keep going."""
-    from assets.history import build_episode_history
+    from assets.history.history import build_episode_history
 
     landing = tmp_path / "landing"
     _write(

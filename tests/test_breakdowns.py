@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from assets.breakdowns import (
+from assets.measures.breakdowns import (
     GROUPS,
     age_band,
     age_in_years,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from publication_fixtures import small_inputs
 
-from assets.release import build_candidate
+from assets.publication.candidate import build_candidate
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [

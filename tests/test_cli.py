@@ -47,9 +47,10 @@ def test_run_with_landing_folder_without_years_is_bad_usage(tmp_path, capsys):
     ("option", "value", "message"),
     [
         ("--windows", "6,twelve", "--windows must be comma-separated months"),
-        ("--windows", "0,12", "--windows must be positive"),
+        ("--windows", "0,12", "--windows follow-up windows must be positive"),
         ("--release-date", "20/11/2025", "is not yyyy-mm-dd"),
         ("--threshold", "0", "--threshold must be at least 1"),
+        ("--release", "../x", "--release release name"),
         ("--years", "2019", "no landing folder for collection year(s) [2019]"),
         ("--years", "twenty", "--years 'twenty'"),
     ],

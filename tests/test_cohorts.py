@@ -6,14 +6,14 @@ import pandas as pd
 import pytest
 from histories import episode
 
-from assets.cohorts import (
+from assets.measures.cohorts import (
     add_window_flags,
     follow_up_complete,
     index_returns,
     la_availability,
     years_needed,
 )
-from assets.periods import periods_of_care
+from assets.measures.periods import periods_of_care
 
 
 def flags(rows: list[dict], windows=(6, 12, 24, 60), cut_off_year=2026) -> pd.DataFrame:

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from assets.comparison import (
+from assets.measures.comparison import (
     funnel_limit,
     funnel_position,
     neighbour_pooled_counts,

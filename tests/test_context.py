@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from assets.context import OTHER_REASON, children_ceasing, reason_group, time_band
+from assets.measures.context import OTHER_REASON, children_ceasing, reason_group, time_band
 
 
 def periods(rows) -> pd.DataFrame:

@@ -1,7 +1,7 @@
 """Crash safety: SIGKILL the publication step at random moments; nothing public breaks.
 
 Publishing copies an approved candidate to ``publications/<release>/`` through a hidden
-staging folder that is renamed into place (assets/atomic.py). These tests kill the
+staging folder that is renamed into place (assets/common/atomic.py). These tests kill the
 publishing process with SIGKILL (no clean-up handlers run, as in a power cut or an
 OOM kill) at seeded random delays across the whole copy, and after every kill check:
 
@@ -26,13 +26,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from assets.approval import (
-    ReleasePaths,
-    inputs_sha256,
-    publish_approved,
-    record_approval,
-    write_candidate_record,
-)
+from assets.approval.gate import publish_approved, record_approval
+from assets.common.release_folders import ReleasePaths
+from assets.ingest.inventory import inputs_sha256
+from assets.publication.candidate_record import write_candidate_record
 
 ROOT = Path(__file__).resolve().parents[1]
 KILLS = 24
@@ -83,8 +80,8 @@ def make_candidate(output: Path, release: str, files: int, seed: int) -> Release
 PUBLISH_SCRIPT = """
 import sys
 from pathlib import Path
-from assets.approval import ReleasePaths, publish_approved
-from assets.atomic import clean_stale_staging
+from assets.approval.gate import ReleasePaths, publish_approved
+from assets.common.atomic import clean_stale_staging
 paths = ReleasePaths(Path(sys.argv[1]), sys.argv[2])
 print("READY", flush=True)
 publish_approved(paths, current_inputs_sha256=sys.argv[3])
@@ -181,7 +178,7 @@ def test_disk_full_mid_copy_keeps_previous_release_and_removes_staging(tmp_path,
     import errno
     import shutil
 
-    import assets.approval as approval
+    import assets.approval.gate as approval
 
     output = tmp_path / "output"
     previous = make_candidate(output, "previous", files=5, seed=3)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from dagster import AssetKey
 
+from assets.common.contracts import EpisodeHistory, ReentryMeasures
 from pipelines import constants as c
 from pipelines.definitions import defs
 from pipelines.schema_metadata import table_schema_from_model
-from validation.contracts import EpisodeHistory, ReentryMeasures
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -107,9 +107,9 @@ def test_two_runs_in_different_places_publish_byte_identical_releases(landing, t
 STAGES_SCRIPT = """
 import sys
 from pathlib import Path
-from validation.run import validate_collection_year
-from assets.history import build_episode_history
-from assets.measures import build_measures
+from validation.collection_year import validate_collection_year
+from assets.history.history import build_episode_history
+from assets.measures.tables import build_measures
 landing, out = Path(sys.argv[1]), Path(sys.argv[2])
 years = [validate_collection_year(landing, y) for y in (2022, 2023, 2024)]
 history = build_episode_history(years)
@@ -132,7 +132,7 @@ import sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[2])
 from publication_fixtures import small_inputs
-from assets.release import build_candidate
+from assets.publication.candidate import build_candidate
 build_candidate(Path(sys.argv[1]), **small_inputs())
 """
 

@@ -1,5 +1,5 @@
 """Primary suppression, rounding, symbols, secondary suppression and determinism
-(assets/disclosure.py), checked against the independent audit."""
+(assets/disclosure/suppression.py), checked against the independent audit."""
 
 from __future__ import annotations
 
@@ -11,13 +11,10 @@ import pytest
 from histories import ceased_rows
 from test_audit import REGION, empty_reentry, empty_ttr
 
-from assets.audit import audit_release
-from assets.disclosure import (
-    DisclosureConfig,
-    apply_disclosure_control,
-    round_half_up,
-    whole_percent,
-)
+from assets.disclosure.audit import audit_release
+from assets.disclosure.config import DisclosureConfig
+from assets.disclosure.control import apply_disclosure_control
+from assets.disclosure.rounding import round_half_up, whole_percent
 
 
 def ceased_measures(la_values: dict[str, dict[str, int]], year: int = 2024) -> pd.DataFrame:
@@ -206,8 +203,8 @@ def test_next_release_is_protected_against_differencing_with_the_previous_one():
 
 
 def test_release_folder_can_be_re_audited_from_its_files(tmp_path):
-    from assets.audit import audit_release_dir
-    from assets.disclosure import write_published
+    from assets.disclosure.audit import audit_release_dir
+    from assets.disclosure.files import write_published
 
     pub = run(ceased_measures(VALUES))
     write_published(pub, tmp_path)
@@ -220,7 +217,7 @@ def test_release_folder_can_be_re_audited_from_its_files(tmp_path):
 
 def _breakdown_measures() -> pd.DataFrame:
     """Two LAs, their region and England, one cohort, broken down by planned return with
-    no Total row inside the breakdown (as assets.measures publishes it): the categories
+    no Total row inside the breakdown (as assets.measures.tables publishes it): the categories
     add up to the overall Total row."""
     la = {
         "A": {"Total": (40, 10), "Planned (E4A)": (37, 8), "Not planned (E4B)": (3, 2)},
@@ -333,8 +330,8 @@ def test_la_context_counts_are_published_for_pooled_cohorts_and_every_year_above
 def test_re_audit_from_files_keeps_the_category_called_none(tmp_path):
     # "None" (no previous returns home) is a category, not a missing value: read back from
     # the files, the log must still give every cell its true value.
-    from assets.audit import audit_release_dir
-    from assets.disclosure import write_published
+    from assets.disclosure.audit import audit_release_dir
+    from assets.disclosure.files import write_published
 
     reentry, ceased, ttr = _synthetic()
     assert reentry["characteristic"].eq("None").any()

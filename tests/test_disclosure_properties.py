@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from test_audit import ceased_release, empty_reentry, empty_ttr
 from test_disclosure import ceased_measures
 
-from assets.audit import audit_release
-from assets.disclosure import apply_disclosure_control
+from assets.disclosure.audit import audit_release
+from assets.disclosure.control import apply_disclosure_control
 
 REASONS = ["R1", "R2", "R3"]
 

@@ -1,12 +1,12 @@
-"""Every EES open-data rule in validation/ees.py rejects a file that breaks it."""
+"""Every EES open-data rule in assets/publication/ees_rules.py rejects a file that breaks it."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from assets.publish_csv import REENTRY_META, write_csv
-from validation.ees import EesValidationError, validate_ees_file, validate_ees_files
+from assets.publication.ees_rules import EesValidationError, validate_ees_file, validate_ees_files
+from assets.publication.open_data import REENTRY_META, write_csv
 
 GOOD = pd.DataFrame(
     {
@@ -172,7 +172,7 @@ def test_errors_in_one_of_many_files_name_that_file_and_row(tmp_path):
 
 
 def test_extract_with_a_row_not_in_its_source_fails(tmp_path):
-    from validation.ees import validate_ees_extracts
+    from assets.publication.ees_rules import validate_ees_extracts
 
     m = write_csv(META, tmp_path / "d.meta.csv")
     src = write_csv(GOOD, tmp_path / "src.csv")

@@ -1,7 +1,7 @@
 """Guards on what reaches public files: no formulas, escaped HTML, aggregates only, and no
 output path chosen by a name in the landing folder.
 
-The first tests build a real candidate release (assets.release.build_candidate) from the
+The first tests build a real candidate release (assets.publication.candidate.build_candidate) from the
 publication test tables, after planting hostile text where text can travel into a
 release: contextual note texts and details (generated from data, e.g. a rejected
 return's message, which quotes what an LA sent) and the release configuration.
@@ -22,7 +22,8 @@ import pytest
 from openpyxl import load_workbook
 from publication_fixtures import small_inputs
 
-from assets.release import PrivacyError, build_candidate
+from assets.publication.candidate import build_candidate
+from assets.publication.privacy import PrivacyError
 
 ROOT = Path(__file__).resolve().parents[1]
 FORMULA_START = ("=", "+", "-", "@")
@@ -109,7 +110,7 @@ def test_html_escapes_text_from_data_and_configuration(hostile_candidate):
 
 
 def test_every_html_template_is_autoescaped():
-    from assets.publish_html import _env
+    from assets.publication.website import _env
 
     env = _env()
     names = [n for n in env.list_templates() if n.endswith((".html", ".j2"))]

@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from assets.history import build_episode_history
-from validation.contracts import EpisodeHistory, LaYearStatus
+from assets.common.contracts import EpisodeHistory, LaYearStatus
+from assets.history.history import build_episode_history
+from validation.collection_year import validate_collection_year
 from validation.ledger import unbalanced
-from validation.run import validate_collection_year
 
 FIXTURE = Path(__file__).parent / "data" / "returns" / "two_years"
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from assets.landing import INVENTORY_COLUMNS, inventory_landing, read_return_table
+from assets.ingest.inventory import INVENTORY_COLUMNS, inventory_landing
+from assets.ingest.reading import read_return_table
 
 FIXTURE = Path(__file__).parent / "data" / "returns" / "two_years"
 EPISODES = (FIXTURE / "2024" / "201" / "episodes.csv").read_text()
@@ -163,7 +164,7 @@ def test_xlsx_return_reads_like_the_csv(tmp_path):
 
 
 def test_two_files_for_one_table_reject_the_la_year_naming_both(landing):
-    from validation.run import validate_collection_year
+    from validation.collection_year import validate_collection_year
 
     shutil.copy(landing / "2024/201/header.csv", landing / "2024/201/HEADER.csv")
     result = validate_collection_year(landing, 2024)
@@ -196,7 +197,7 @@ def _same_result(a, b) -> None:
 def test_reading_many_files_together_gives_each_file_its_own_result(tmp_path):
     """read_return_tables batches well-formed files into one Arrow parse; every file's
     result (rows, row numbers, notes, problems) must be exactly read_return_table's."""
-    from assets.landing import read_return_tables
+    from assets.ingest.reading import read_return_tables
 
     lines = EPISODES.splitlines()
     variants = {

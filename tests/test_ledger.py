@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from validation.collection_year import validate_collection_year
 from validation.ledger import parse_reasons, unbalanced
-from validation.run import validate_collection_year
 
 FIXTURE = Path(__file__).parent / "data" / "returns" / "two_years"
 

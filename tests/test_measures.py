@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from assets.breakdowns import GROUPS, LA_GROUPS
-from assets.measures import MeasureTables, build_measures
-from assets.reference import las_in_year, load_statistical_neighbours
-from validation.contracts import ReentryMeasures
+from assets.common.contracts import ReentryMeasures
+from assets.common.reference import las_in_year, load_statistical_neighbours
+from assets.measures.breakdowns import GROUPS, LA_GROUPS
+from assets.measures.tables import MeasureTables, build_measures
 
 FIRST, LAST = 2016, 2025
 LAS = ["201", "202", "203", "330", "340", "390"]  # London x3, West Midlands, North West, North East

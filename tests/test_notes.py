@@ -6,14 +6,14 @@ import pandas as pd
 import pytest
 from publication_fixtures import build_la_year_status, build_published, release_info
 
-from assets.notes import (
+from assets.publication.notes import (
     NOTE_DEFINITIONS,
     boundary_changes,
     contextual_notes,
     global_notes,
     note_references,
 )
-from assets.publish_csv import write_open_data
+from assets.publication.open_data import write_open_data
 
 LAS = ["201", "330", "886", "928", "940", "941", "929", "873"]
 

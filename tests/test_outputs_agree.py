@@ -13,8 +13,8 @@ import pytest
 from openpyxl import load_workbook
 from publication_fixtures import small_inputs
 
-from assets.publish_html import page_tables
-from assets.release import build_candidate
+from assets.publication.candidate import build_candidate
+from assets.publication.website import page_tables
 
 XLSX_TO_CSV = {
     "Cohort year (ending 31 March)": "time_period",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from histories import episode
 
-from assets.periods import collection_year_of, periods_of_care
+from assets.measures.periods import collection_year_of, periods_of_care
 
 
 def history(*rows: dict) -> pd.DataFrame:

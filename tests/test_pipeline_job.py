@@ -17,10 +17,12 @@ import shutil
 import pytest
 from dagster import DagsterInstance
 
-from assets.approval import ReleasePaths, file_sha256, record_approval
+from assets.approval.gate import record_approval
+from assets.common.hashing import file_sha256
+from assets.common.release_folders import ReleasePaths
 from pipelines import constants as c
-from pipelines.cli import execute_build, execute_publish
 from pipelines.resources import ReleaseSettings
+from pipelines.runner import execute_build, execute_publish
 
 RELEASE = "test-release"
 
@@ -139,8 +141,7 @@ def test_only_a_current_approval_publishes_the_candidate(built):
     assert not unapproved.success
     assert not paths.published.exists()
 
-    from assets.approval import inputs_sha256
-    from assets.landing import inventory_landing
+    from assets.ingest.inventory import inputs_sha256, inventory_landing
 
     current = inputs_sha256(inventory_landing(settings.landing_path))
     record_approval(paths, reviewer="A. Reviewer", current_inputs_sha256=current)

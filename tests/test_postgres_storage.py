@@ -141,7 +141,7 @@ def test_runs_are_stored_in_postgresql_with_the_documented_configuration(
     import psycopg2
     from dagster import DagsterInstance, materialize
 
-    from pipelines.assets_validation import landing_inventory
+    from assets.ingest.assets import landing_inventory
     from pipelines.resources import ReleaseSettings, RestrictedPickleIOManager
 
     port = postgres_server

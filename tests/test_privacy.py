@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from publication_fixtures import build_episode_history, small_inputs
 
-from assets.release import (
+from assets.publication.candidate import build_candidate
+from assets.publication.privacy import (
     PrivacyError,
     PrivateIdentifiers,
-    build_candidate,
     scan_for_private_identifiers,
 )
 

@@ -28,12 +28,11 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-history_mod = pytest.importorskip("assets.history")
-run_mod = pytest.importorskip("validation.run")
-
-from assets.cohorts import index_returns  # noqa: E402
-from assets.landing import EPISODE_COLUMNS, HEADER_COLUMNS  # noqa: E402
-from assets.periods import periods_of_care  # noqa: E402
+import assets.history.history as history_mod  # noqa: E402
+import validation.collection_year as run_mod  # noqa: E402
+from assets.ingest.reading import EPISODE_COLUMNS, HEADER_COLUMNS  # noqa: E402
+from assets.measures.cohorts import index_returns  # noqa: E402
+from assets.measures.periods import periods_of_care  # noqa: E402
 
 FIRST_YEAR, LAST_YEAR = 2022, 2024  # collection years: 1 April 2021 to 31 March 2024
 HISTORY_START = dt.date(2021, 4, 1)

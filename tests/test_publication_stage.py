@@ -20,7 +20,8 @@ from dagster import DagsterInstance, materialize
 sys.path.insert(0, str(Path(__file__).parent))
 from publication_fixtures import small_inputs  # noqa: E402
 
-from assets.approval import ReleasePaths, file_sha256  # noqa: E402
+from assets.common.hashing import file_sha256  # noqa: E402
+from assets.common.release_folders import ReleasePaths
 from pipelines import constants as c  # noqa: E402
 from pipelines.cli import main  # noqa: E402
 from pipelines.definitions import build_definitions  # noqa: E402
@@ -31,10 +32,10 @@ RELEASE = "stage-test"
 
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory):
-    from assets.disclosure import DisclosureConfig
-    from assets.history import HistoryResult
-    from assets.landing import inventory_landing
-    from pipelines.assets_disclosure import ControlledTables
+    from assets.disclosure.assets import ControlledTables
+    from assets.disclosure.config import DisclosureConfig
+    from assets.history.history import HistoryResult
+    from assets.ingest.inventory import inventory_landing
     from validation.ledger import empty_ledger
     from validation.rules import FAILURE_COLUMNS
 

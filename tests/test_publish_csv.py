@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from publication_fixtures import SMALL_LAS, build_la_year_status, build_published, release_info
 
-from assets.notes import contextual_notes
-from assets.publish_csv import write_open_data
+from assets.publication.notes import contextual_notes
+from assets.publication.open_data import write_open_data
 
 ISSUE_COLUMNS = [
     "time_period", "time_identifier", "geographic_level", "country_code", "country_name",

@@ -8,9 +8,9 @@ from html.parser import HTMLParser
 import pytest
 from publication_fixtures import small_inputs
 
-from assets.charts import funnel_limits
-from assets.publish_html import page_tables
-from assets.release import build_candidate
+from assets.publication.candidate import build_candidate
+from assets.publication.charts import funnel_limits
+from assets.publication.website import page_tables
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +122,7 @@ def test_text_is_escaped(site, tmp_path):
 
     import pandas as pd
 
-    from assets.publish_html import render_site
+    from assets.publication.website import render_site
 
     inputs = small_inputs()
     release = replace(inputs["release"], producer="Stats <Team> & Co")

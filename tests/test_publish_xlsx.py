@@ -11,8 +11,8 @@ import pytest
 from openpyxl import load_workbook
 from publication_fixtures import small_inputs
 
-from assets.publish_csv import write_open_data
-from assets.publish_xlsx import safe_text, write_workbook
+from assets.publication.open_data import write_open_data
+from assets.publication.spreadsheet import safe_text, write_workbook
 
 SHORTHANDS = ["[c]", "[x]", "[z]", "[low]"]
 

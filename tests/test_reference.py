@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from assets.reference import (
-    collection_year_bounds,
+from assets.common.calendar import collection_year_bounds
+from assets.common.reference import (
     las_in_year,
     load_las,
     load_regions,

@@ -10,9 +10,10 @@ import shutil
 import pytest
 from publication_fixtures import small_inputs
 
-import assets.publish_csv as publish_csv
-import assets.publish_html as publish_html
-from assets.release import build_candidate, spreadsheet_name, verify_manifest
+import assets.publication.open_data as publish_csv
+import assets.publication.website as publish_html
+from assets.publication.candidate import build_candidate, spreadsheet_name
+from assets.publication.manifest import verify_manifest
 
 
 @pytest.fixture(scope="module")

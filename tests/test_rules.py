@@ -14,9 +14,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from assets.landing import EPISODE_COLUMNS, HEADER_COLUMNS
+from assets.ingest.reading import EPISODE_COLUMNS, HEADER_COLUMNS
+from validation.collection_year import validate_collection_year
 from validation.ledger import unbalanced
-from validation.run import validate_collection_year
 
 YEAR = 2024
 LA = "202"

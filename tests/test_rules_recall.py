@@ -14,10 +14,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from assets.history import HistoryResult, build_episode_history
-from assets.landing import inventory_landing
+from assets.history.history import HistoryResult, build_episode_history
+from assets.ingest.inventory import inventory_landing
+from validation.collection_year import validate_collection_year
 from validation.ledger import unbalanced
-from validation.run import validate_collection_year
 
 
 def recall_by_kind(errors: pd.DataFrame, history: HistoryResult) -> pd.DataFrame:

@@ -10,7 +10,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 
-from assets.reference import collection_year_bounds, las_in_year
+from assets.common.calendar import collection_year_bounds
+from assets.common.reference import las_in_year
 from synthetic.codes import code_lists, upn_is_valid
 from synthetic.render import EPISODE_COLUMNS, HEADER_COLUMNS
 
@@ -230,7 +231,7 @@ def test_return_home_share_and_la_proportionality_at_small_scale(small_landing):
 def test_national_calibration_at_scale_one(tmp_path):
     """Scale 1.0, ten years: EES-comparable ceasing within 10% of published every year,
     about a fifth returning home, LA volumes tracking published LA figures, and a wide
-    spread of five-year re-entry rates between LAs (issue 2: roughly 10% to 60%)."""
+    spread of five-year re-entry rates between LAs (NSPCC: roughly 11% to 59%)."""
     from synthetic.backcheck import compare_with_published
     from synthetic.generator import generate
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from assets.history import build_episode_history
-from assets.landing import inventory_landing
-from assets.reference import las_in_year
+from assets.common.reference import las_in_year
+from assets.history.history import build_episode_history
+from assets.ingest.inventory import inventory_landing
+from validation.collection_year import validate_collection_year
 from validation.report import write_validation_report
-from validation.run import validate_collection_year
 
 FIXTURE = Path(__file__).parent / "data" / "returns" / "two_years"
 

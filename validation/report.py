@@ -8,15 +8,14 @@ sorted tables, no timestamps, so the same inputs give the same bytes.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
 import pandas as pd
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, select_autoescape
 
-from assets.history import HistoryResult
-from assets.reference import load_las
+from assets.common.reference import load_las
 from validation.ledger import unbalanced
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "validation"
 STATUS_LABELS = {
     "accepted": "Accepted",
     "accepted_with_quarantine": "Accepted with quarantined children",
@@ -27,9 +26,19 @@ STATUS_LABELS = {
 MAX_ROWS_PER_LA_PAGE = 5000
 
 
+class ValidationOutcome(Protocol):
+    """What the report needs of a validation: the failures, the ledger and each LA-year's
+    status after every rule (the history stage's result has all three, cross-year rules
+    included)."""
+
+    failures: pd.DataFrame
+    ledger: pd.DataFrame
+    la_year_status: pd.DataFrame
+
+
 def _env() -> Environment:
     return Environment(
-        loader=FileSystemLoader(str(TEMPLATES)),
+        loader=PackageLoader("templates", "validation"),
         autoescape=select_autoescape(["html", "j2"], default=True),
         keep_trailing_newline=True,
     )
@@ -46,7 +55,7 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 
 def write_validation_report(
-    out_dir: Path, history: HistoryResult, inventory: pd.DataFrame, release: str
+    out_dir: Path, history: ValidationOutcome, inventory: pd.DataFrame, release: str
 ) -> Path:
     """Write index.html, la/<code>.html and the CSVs into ``out_dir``; return index.html."""
     out_dir = Path(out_dir)

@@ -1,6 +1,6 @@
 """pandera schemas for the raw SSDA903 header and episodes tables, per collection year.
 
-The schemas run on the strings exactly as read (see ``assets.landing``), so a value that
+The schemas run on the strings exactly as read (see ``assets.ingest.reading``), so a value that
 is not a valid code or a strict ``dd/mm/yyyy`` date is reported, never coerced. Every
 check is named after the DfE validation rule that covers it (codes and messages from
 ``reference/ssda903_rule_info_2024_25.csv``), so a pandera failure case becomes a

@@ -16,7 +16,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from assets.reference import load_rules
+from assets.common.reference import load_rules
 
 FAILURE_COLUMNS = [
     "rule_code",

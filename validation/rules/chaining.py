@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from assets.reference import collection_year_bounds
+from assets.common.calendar import collection_year_bounds
 from validation.schemas import CONTINUATION_RNE, CONTINUING_REC, TEMPORARY_PLACE
 
 

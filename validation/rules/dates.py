@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from assets.reference import collection_year_bounds
+from assets.common.calendar import collection_year_bounds
 from validation.rules.episodes import age_in_years
 
 

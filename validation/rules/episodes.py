@@ -39,7 +39,7 @@ def episode_frame(episodes: pd.DataFrame, header: pd.DataFrame) -> pd.DataFrame:
     """Raw episodes plus parsed dates, the child's DOB and previous/next-episode columns.
 
     ``episodes``/``header``: raw string columns plus la_code, source_file, source_row, and
-    (from validation.run) KEY (int64 child key), DECOM_DT, DEC_DT / DOB_DT.
+    (from validation.collection_year) KEY (int64 child key), DECOM_DT, DEC_DT / DOB_DT.
     Added: DOB_DT, IS_FIRST, IS_LAST, HAS_PREV, HAS_NEXT, PREV_DEC_DT, PREV_DEC,
     PREV_REC, NEXT_DECOM_DT.
     """

@@ -34,7 +34,7 @@ CLEAN_LA = "201"
 BAD_LA = "202"
 
 # SSDA903 column order, as the reader expects it.
-from assets.landing import EPISODE_COLUMNS, HEADER_COLUMNS  # noqa: E402
+from assets.ingest.reading import EPISODE_COLUMNS, HEADER_COLUMNS  # noqa: E402
 
 _UPN_CHECK_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
 
@@ -991,7 +991,7 @@ def case_las(cases: list[Case]) -> dict[str, str]:
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
-    from assets.reference import las_in_year
+    from assets.common.reference import las_in_year
 
     codes = [c for c in las_in_year(YEAR)["old_la_code"] if c not in (CLEAN_LA, BAD_LA, "203")]
     la_cases = [c for c in cases if c.scope == "la"]

@@ -1,0 +1,212 @@
+"""The review-and-approve gate between a candidate release and a published one.
+
+A run never publishes. It writes a *candidate* and its QA pack under
+``OUTPUT/restricted/<release>/``; a named reviewer then approves that exact candidate, and
+only an approved candidate is copied to ``OUTPUT/publications/<release>/``. This follows
+the Code of Practice for Statistics (T3 Orderly release: release is a deliberate, recorded
+act; Q3 Assured quality: quality assurance is signed off before release).
+
+The approval pins two hashes, so approving one thing can never publish another:
+
+* the SHA-256 of the candidate's ``manifest.json`` (the manifest lists every public file's
+  hash, so this pins every byte of the candidate), and
+* the SHA-256 of the landing inventory the candidate was built from. If an LA resubmits
+  after approval, the current inputs no longer match and the old approval is refused:
+  the pipeline must be re-run and the new candidate reviewed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from assets.common.atomic import atomic_directory, write_json_atomically
+from assets.common.hashing import file_sha256
+from assets.common.release_folders import CHECKS_FILE, INPUTS_FILE, MANIFEST_NAME, ReleasePaths
+
+
+class ApprovalError(Exception):
+    """The candidate cannot be approved or published; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Approval:
+    """One reviewer's sign-off of one exact candidate built from one exact set of inputs."""
+
+    release: str
+    reviewer: str
+    approved_at_utc: str
+    manifest_sha256: str
+    inputs_sha256: str
+
+
+def check_manifest_inputs(paths: ReleasePaths, inventory: pd.DataFrame) -> None:
+    """Refuse if the landing files' hashes differ from the inputs the candidate's manifest
+    records (a second, independent record of what the release was built from)."""
+    manifest = json.loads((paths.candidate / MANIFEST_NAME).read_text(encoding="utf-8"))
+    recorded = manifest.get("inputs")
+    if recorded is None:
+        return
+    was = sorted(str(f["sha256"]) for f in recorded)
+    now = sorted(inventory["sha256"].astype("string").fillna("").tolist())
+    if was != now:
+        raise ApprovalError(
+            f"the landing files differ from the {len(was)} inputs recorded in the candidate's "
+            f"manifest ({len(now)} files now); re-run the pipeline and review the new candidate"
+        )
+
+
+def _require_candidate(paths: ReleasePaths) -> Path:
+    manifest = paths.candidate / MANIFEST_NAME
+    if not manifest.is_file():
+        raise ApprovalError(
+            f"no candidate release at {paths.candidate} (missing {MANIFEST_NAME}); "
+            f"run `reentry run --release {paths.release}` first"
+        )
+    return manifest
+
+
+def _failed_checks(paths: ReleasePaths) -> list[str]:
+    record = paths.qa / CHECKS_FILE
+    if not record.is_file():
+        return [f"QA check record {record} is missing"]
+    checks = json.loads(record.read_text(encoding="utf-8"))
+    return sorted(name for name, passed in checks.items() if not passed)
+
+
+def record_approval(
+    paths: ReleasePaths,
+    *,
+    reviewer: str,
+    current_inputs_sha256: str,
+    now: datetime | None = None,
+) -> Approval:
+    """Record that ``reviewer`` approved the candidate as it is now.
+
+    Refused when there is no candidate, a QA check failed, the release is already
+    published, or the landing inputs have changed since the candidate was built (the
+    reviewer would be approving figures that no longer match the data).
+    """
+    reviewer = reviewer.strip()
+    if not reviewer:
+        raise ApprovalError("a reviewer name is required (--reviewer NAME)")
+    if paths.published.exists():
+        raise ApprovalError(
+            f"release {paths.release} is already published at {paths.published}; "
+            "published releases are never replaced: use a new release name"
+        )
+    manifest = _require_candidate(paths)
+    failed = _failed_checks(paths)
+    if failed:
+        raise ApprovalError(
+            f"candidate {paths.candidate} failed QA checks ({', '.join(failed)}); "
+            "it cannot be approved"
+        )
+    built_from = candidate_inputs_sha256(paths)
+    if built_from != current_inputs_sha256:
+        raise ApprovalError(
+            "the landing files have changed since this candidate was built "
+            f"(built from inputs {built_from[:12]}, landing now {current_inputs_sha256[:12]}); "
+            "re-run the pipeline and review the new candidate"
+        )
+    stamp = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    approval = Approval(
+        release=paths.release,
+        reviewer=reviewer,
+        approved_at_utc=stamp.isoformat().replace("+00:00", "Z"),
+        manifest_sha256=file_sha256(manifest),
+        inputs_sha256=current_inputs_sha256,
+    )
+    write_json_atomically(paths.approval, asdict(approval))
+    return approval
+
+
+def read_approval(paths: ReleasePaths) -> Approval | None:
+    """The recorded approval, or None if the candidate has not been approved."""
+    if not paths.approval.is_file():
+        return None
+    return Approval(**json.loads(paths.approval.read_text(encoding="utf-8")))
+
+
+def verify_approval(paths: ReleasePaths, *, current_inputs_sha256: str) -> Approval:
+    """Return the approval if it still covers this exact candidate and these inputs."""
+    manifest = _require_candidate(paths)
+    approval = read_approval(paths)
+    if approval is None:
+        raise ApprovalError(
+            f"candidate {paths.release} has not been approved; a reviewer must run "
+            f"`reentry approve {paths.release} --reviewer NAME` after checking the QA pack "
+            f"in {paths.qa}"
+        )
+    if file_sha256(manifest) != approval.manifest_sha256:
+        raise ApprovalError(
+            f"the candidate changed after {approval.reviewer} approved it (manifest hash "
+            "differs); the approval no longer applies: review and approve the new candidate"
+        )
+    if current_inputs_sha256 != approval.inputs_sha256:
+        raise ApprovalError(
+            f"the landing files changed after {approval.reviewer} approved the candidate; "
+            "the approval no longer applies: re-run the pipeline and approve the new candidate"
+        )
+    return approval
+
+
+def publish_approved(paths: ReleasePaths, *, current_inputs_sha256: str) -> Path:
+    """Copy an approved candidate to ``publications/<release>/`` in one atomic step.
+
+    Never overwrites an existing published release (a correction is a new release).
+    """
+    verify_approval(paths, current_inputs_sha256=current_inputs_sha256)
+    if paths.published.exists():
+        raise ApprovalError(
+            f"{paths.published} already exists; published releases are never replaced"
+        )
+    with atomic_directory(paths.published) as staging:
+        shutil.copytree(paths.candidate, staging, dirs_exist_ok=True)
+        copied = file_sha256(staging / MANIFEST_NAME)
+        if copied != file_sha256(paths.candidate / MANIFEST_NAME):
+            raise ApprovalError("the copied manifest does not match the candidate; not published")
+    return paths.published
+
+
+def release_state(paths: ReleasePaths, *, current_inputs_sha256: str | None = None) -> str:
+    """A one-line, plain-English state of a release, for `reentry status`."""
+    if paths.published.exists():
+        return f"published at {paths.published}"
+    if not (paths.candidate / MANIFEST_NAME).is_file():
+        return "no candidate"
+    approval = read_approval(paths)
+    if approval is None:
+        return f"candidate awaiting approval (QA pack in {paths.qa})"
+    if current_inputs_sha256 is None:
+        return f"approved by {approval.reviewer} at {approval.approved_at_utc}, not yet published"
+    try:
+        verify_approval(paths, current_inputs_sha256=current_inputs_sha256)
+    except ApprovalError as err:
+        return f"approval no longer valid: {err}"
+    return f"approved by {approval.reviewer} at {approval.approved_at_utc}, not yet published"
+
+
+def candidate_inputs_sha256(paths: ReleasePaths) -> str:
+    """The inputs hash recorded when the candidate was built."""
+    record = paths.qa / INPUTS_FILE
+    if not record.is_file():
+        raise ApprovalError(
+            f"{record} is missing: the candidate was not built by the pipeline; "
+            "run `reentry run` to build it"
+        )
+    return json.loads(record.read_text(encoding="utf-8"))["inputs_sha256"]
+
+
+def candidate_landing(paths: ReleasePaths) -> Path | None:
+    """The landing folder the candidate was built from, if recorded."""
+    record = paths.qa / INPUTS_FILE
+    if not record.is_file():
+        return None
+    landing = json.loads(record.read_text(encoding="utf-8")).get("landing")
+    return Path(landing) if landing else None

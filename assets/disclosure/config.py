@@ -1,0 +1,37 @@
+"""The disclosure rules' parameters, with DfE's defaults: the one place they are set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DisclosureConfig:
+    """Disclosure parameters (DfE defaults)."""
+
+    threshold_low: int = 1
+    threshold_high: int = 5
+    rounding_base: int = 10
+    protection_width: int = 4
+    min_rate_denominator: int = 10
+    max_rounds: int = 60  # secondary-suppression passes before giving up (audit then fails)
+    # After the first pass, a component larger than this is re-solved only over the rings
+    # of cells around its still-unprotected cells, the rest held at their true values
+    # (assets.disclosure.lp.solve_ranges): same proofs, a fraction of the LP size.
+    lp_region_vars: int = 6000
+    # Table redesign before cell suppression (Hundepool et al. 2012, 4.2: on sparse tables
+    # redesign first, then suppress). At LA level breakdowns are published for the pooled
+    # three-year cohorts only, and only for these groups; single-year LA figures are the
+    # Total. At scale 1.0 the single-year LA breakdowns were 42% primary-suppressed and
+    # another 20-30% secondary, and the linked system took hours to protect.
+    la_breakdown_groups: tuple[str, ...] = ("Planned return",)
+    la_single_year_breakdowns: bool = False
+    # The two context counts are sparse in single-year LA cohorts (at scale 1.0 they were
+    # 57% of all primary cells) and, through regional sums with only zeros beside them,
+    # forced regional figures and headline rates to be withheld. For LAs they are
+    # published for the pooled three-year cohorts; England and regions keep every year.
+    la_pooled_only_counts: tuple[str, ...] = ("re_entered_any_la", "turned_18_in_window")
+
+
+# The defaults, for settings and command-line help that must show the same numbers.
+DEFAULTS = DisclosureConfig()

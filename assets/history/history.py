@@ -1,0 +1,456 @@
+"""One episode history per child across every loaded collection year.
+
+Each annual return holds every episode open at any time in its year, so consecutive
+returns overlap: last year's open episode appears again this year (usually now closed).
+Episodes are matched by (la_code, child, DECOM); the later return's version wins, and
+any disagreement between the two versions is reported, never hidden. Cross-year DfE rules
+502 (last year's open episode must be this year's first) and 503A-F (its codes must
+agree) are checked here, because they need two returns side by side.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from validation.collection_year import ValidatedYear, child_keys, factorize_sorted, keys_from_codes
+from validation.ledger import format_reasons, normalise, parse_reasons
+from validation.rules import empty_failures, finalise_failures, sort_failures
+
+HISTORY_COLUMNS = [
+    "la_code",
+    "child",
+    "collection_year",
+    "decom",
+    "dec",
+    "rne",
+    "ls",
+    "cin",
+    "place",
+    "rec",
+    "sex",
+    "dob",
+    "upn",
+    "place_provider",
+    "urn",
+    "source_file",
+    "source_row",
+]
+_THREADS = max(1, min(4, os.cpu_count() or 1))
+EPISODE_KEEP = [c for c in HISTORY_COLUMNS if c not in ("sex", "dob", "upn")]
+HEADER_KEEP = ["la_code", "child", "collection_year", "sex", "dob", "upn", "source_file"]
+# 503 family: the field of last year's open episode that must equal this year's first
+# episode (DfE rules 503A-503F; 503G-J need PL_DISTANCE/PL_LA/PL_LOCATION, not collected
+# in this pipeline's landing layout).
+RULE_503 = {
+    "503A": "rne",
+    "503B": "ls",
+    "503C": "cin",
+    "503D": "place",
+    "503E": "place_provider",
+    "503F": "urn",
+}
+_RAW_NAME = {v: v.upper() for v in RULE_503.values()}
+
+
+@dataclass
+class HistoryResult:
+    """The multi-year history and its accounting.
+
+    episode_history: contract EpisodeHistory (+ place_provider, urn, source_file, source_row).
+    la_year_status: every LA-year, updated by cross-year quarantines.
+    failures: cross-year failures (502, 503A-F, history_conflict, open_episode_not_continued)
+      plus every year's own failures, so the report needs only this object.
+    ledger: the years' ledgers with cross-year quarantines moved from accepted to
+      quarantined, and rows_superseded (accepted rows replaced by a later return's version).
+    """
+
+    episode_history: pd.DataFrame
+    la_year_status: pd.DataFrame
+    failures: pd.DataFrame
+    ledger: pd.DataFrame
+
+
+def _fail(rows: pd.DataFrame, code: str, column: str | None, value: pd.Series | None):
+    if rows.empty:
+        return empty_failures()
+    return finalise_failures(
+        pd.DataFrame(
+            {
+                "rule_code": code,
+                "la_code": rows["la_code"].to_numpy(),
+                "collection_year": rows["collection_year"].to_numpy(),
+                "file": rows["source_file"].to_numpy(),
+                "row": rows["source_row"].to_numpy(),
+                "child": rows["child"].to_numpy(),
+                "column": column,
+                "value": None if value is None else value.to_numpy(),
+            }
+        )
+    )
+
+
+def _fmt(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.dt.strftime("%d/%m/%Y")
+    return values.astype("str")
+
+
+def _one_per_child(episodes: pd.DataFrame, first: bool) -> np.ndarray:
+    """Positions of each child's first (or last) episode by DECOM, then file row, in
+    child-key order."""
+    decom = episodes["decom"].to_numpy(dtype="datetime64[ns]").view("int64")
+    key = episodes["KEY"].to_numpy()
+    row = episodes["source_row"].to_numpy()
+    # Validated years come sorted this way, so the sort is usually skipped.
+    sorted_ = _is_sorted(key, decom, row)
+    order = np.arange(len(key)) if sorted_ else np.lexsort((row, decom, key))
+    key = key[order]
+    if first:
+        keep = np.ones(len(key), dtype=bool)
+        keep[1:] = key[1:] != key[:-1]
+    else:
+        keep = np.ones(len(key), dtype=bool)
+        keep[:-1] = key[:-1] != key[1:]
+    return order[keep]
+
+
+def _is_sorted(key: np.ndarray, decom: np.ndarray, row: np.ndarray) -> bool:
+    """Whether rows are already in (key, decom, row) order, where a stable lexsort would
+    return the identity: one linear pass instead of a sort."""
+    if len(key) < 2:
+        return True
+    k0, k1, d0, d1 = key[:-1], key[1:], decom[:-1], decom[1:]
+    ok = (k1 > k0) | ((k1 == k0) & ((d1 > d0) | ((d1 == d0) & (row[1:] >= row[:-1]))))
+    return bool(ok.all())
+
+
+def _isin_sorted(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """``np.isin(values, reference)`` by binary search: several times faster than
+    np.isin's sort of both arrays on millions of keys (``reference`` is usually sorted)."""
+    if len(reference) == 0:
+        return np.zeros(len(values), dtype=bool)
+    reference = np.sort(reference)
+    at = np.minimum(np.searchsorted(reference, values), len(reference) - 1)
+    return reference[at] == values
+
+
+def cross_year_failures(
+    last: pd.DataFrame, this: pd.DataFrame, this_quarantined: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """502, 503A-F and open_episode_not_continued between two consecutive years' accepted
+    episodes of the same LAs (typed, as in ValidatedYear.episodes, plus the int64 child
+    key KEY shared by both).
+
+    Only children whose last-year record ended with an open episode are checked (DfE 502:
+    "Last year's record ended with an open episode").
+    """
+    if last.empty or this.empty:
+        return empty_failures()
+    # Positions first, rows last: only the few open episodes and their successors are
+    # copied out of the year's frames.
+    final = _one_per_child(last, first=False)
+    final = final[last["dec"].isna().to_numpy()[final]]
+    in_this = last["la_code"].take(final).isin(this["la_code"].unique()).to_numpy()
+    open_last = last.iloc[final[in_this]]
+    first = _one_per_child(this, first=True)
+    first = first[_isin_sorted(this["KEY"].to_numpy()[first], open_last["KEY"].to_numpy())]
+    first_this = this.iloc[first]
+    pair = open_last.merge(
+        first_this.drop(columns=["la_code", "child"]),
+        on="KEY",
+        how="left",
+        suffixes=("_last", ""),
+        indicator=True,
+    )
+    parts = []
+    gone = pair[pair["_merge"].eq("left_only")]
+    if this_quarantined is not None and not gone.empty:
+        # A child quarantined this year is absent on purpose; that is not a discontinuity.
+        gone = gone[~gone["KEY"].isin(this_quarantined)]
+    if not gone.empty:
+        rows = gone.drop(columns=["collection_year", "source_file", "source_row"]).rename(
+            columns={
+                "collection_year_last": "collection_year",
+                "source_file_last": "source_file",
+                "source_row_last": "source_row",
+            }
+        )
+        parts.append(
+            _fail(rows, "open_episode_not_continued", "DEC", pd.Series([None] * len(rows)))
+        )
+    both = pair[pair["_merge"].eq("both")]
+    moved = both[both["decom"].ne(both["decom_last"])]
+    parts.append(
+        _fail(
+            moved,
+            "502",
+            "DECOM",
+            _fmt(moved["decom"]) + " (last year: " + _fmt(moved["decom_last"]) + ")",
+        )
+    )
+    same = both[both["decom"].eq(both["decom_last"])]
+    for code, col in RULE_503.items():
+        a, b = same[col], same[f"{col}_last"]
+        differ = ~((a == b) | (a.isna() & b.isna()))
+        hit = same[differ.fillna(True)]
+        value = (
+            _fmt(hit[col]).fillna("blank")
+            + " (last year: "
+            + _fmt(hit[f"{col}_last"]).fillna("blank")
+            + ")"
+        )
+        parts.append(_fail(hit, code, _RAW_NAME[col], value))
+    parts = [p for p in parts if not p.empty]
+    return pd.concat(parts, ignore_index=True) if parts else empty_failures()
+
+
+def _closed_conflicts(
+    frames: list[pd.DataFrame], sorted_pos: np.ndarray, later_exists: np.ndarray
+) -> pd.DataFrame:
+    """Episodes in two returns where the earlier version was already closed but the later
+    one differs (end date, reason, codes): a resubmission changed history.
+
+    ``sorted_pos``: positions in the stacked ``frames`` sorted by child, DECOM, collection
+    year; ``later_exists`` marks rows whose next row is a later return's version of the
+    same episode.
+    """
+    candidates = np.flatnonzero(later_exists)
+    dec_known = _gather(frames, "dec", sorted_pos[candidates]).notna().to_numpy()
+    earlier = candidates[dec_known]
+    if len(earlier) == 0:
+        return empty_failures()
+    columns = EPISODE_KEEP
+    old = pd.DataFrame({c: _gather(frames, c, sorted_pos[earlier]) for c in columns})
+    new = pd.DataFrame({c: _gather(frames, c, sorted_pos[earlier + 1]) for c in columns})
+    parts = []
+    for col in ["dec", "rec", "rne", "ls", "cin", "place"]:
+        a, b = new[col], old[col]
+        differ = ~((a == b) | (a.isna() & b.isna())).fillna(False)
+        hit = new[differ]
+        if hit.empty:
+            continue
+        value = (
+            _fmt(hit[col]).fillna("blank")
+            + " (earlier return: "
+            + _fmt(old.loc[hit.index, col]).fillna("blank")
+            + ")"
+        )
+        parts.append(_fail(hit, "history_conflict", col.upper(), value))
+    return pd.concat(parts, ignore_index=True) if parts else empty_failures()
+
+
+def _child_keys(frames: list[pd.DataFrame]) -> tuple[list[pd.Series], pd.Index]:
+    """int64 key per (la_code, child), shared by all ``frames`` (see validation.collection_year), and
+    the index of CHILD values that maps any other (la_code, child) into the same keys."""
+    # Sorted codes: key order is (LA, CHILD as text), the contract's sort order.
+    codes, children = factorize_sorted([f["child"] for f in frames])
+    keys = [keys_from_codes(f["la_code"], c, f.index) for f, c in zip(frames, codes, strict=True)]
+    return keys, children
+
+
+def _gather(frames: list[pd.DataFrame], column: str, positions: np.ndarray) -> pd.Series:
+    """``column`` of the frames stacked end to end, at ``positions`` (one copy: Arrow
+    string columns are chained, not concatenated, before the take)."""
+    stacked = pd.concat([f[column] for f in frames], ignore_index=True)
+    return stacked.take(positions).reset_index(drop=True)
+
+
+def build_episode_history(years: Sequence[ValidatedYear]) -> HistoryResult:
+    """Combine validated years into one history per child (later return wins).
+
+    Works on positions into the years' own frames (keys, dates, years as NumPy arrays)
+    and copies each history column once, at the end: concatenating and re-sorting whole
+    frames held three copies of every episode at scale 10.
+    """
+    years = sorted(years, key=lambda y: y.year)
+    status = pd.concat([y.la_year_status for y in years], ignore_index=True)
+    ledger = pd.concat([y.ledger for y in years], ignore_index=True)
+    year_failures = [y.failures for y in years if not y.failures.empty]
+
+    # Only the columns the history needs: the full returns stay in each ValidatedYear.
+    ep_frames = [y.episodes[EPISODE_KEEP] for y in years]
+    hd_frames = [y.header[HEADER_KEEP] for y in years]
+    keys, children = _child_keys([*ep_frames, *hd_frames])
+    ep_frames = [f.assign(KEY=k) for f, k in zip(ep_frames, keys[: len(years)], strict=True)]
+    hd_frames = [f.assign(KEY=k) for f, k in zip(hd_frames, keys[len(years) :], strict=True)]
+
+    # Cross-year rules between each pair of consecutive loaded years.
+    cross = []
+    for i in range(1, len(years)):
+        last, this = years[i - 1], years[i]
+        if this.year != last.year + 1 or ep_frames[i - 1].empty or ep_frames[i].empty:
+            continue  # a gap: no pair of consecutive returns to compare
+        f = this.failures
+        quarantined = f.loc[f["severity"].eq("child") & f["child"].notna()]
+        q_keys_this = child_keys(quarantined["la_code"], quarantined["child"], children)
+        cross.append(cross_year_failures(ep_frames[i - 1], ep_frames[i], q_keys_this))
+    cross = [c for c in cross if not c.empty]
+    cross_failures = pd.concat(cross, ignore_index=True) if cross else empty_failures()
+
+    def stacked(frames: list[pd.DataFrame], column: str, dtype) -> np.ndarray:
+        if not frames:
+            return np.empty(0, dtype=dtype)
+        return np.concatenate([f[column].to_numpy(dtype=dtype) for f in frames])
+
+    ep_key = stacked(ep_frames, "KEY", np.int64)
+    # Years fit in int16; every index array below is freed as soon as it is used (at
+    # scale 10 each is 160 MB).
+    ep_year = stacked(ep_frames, "collection_year", np.int16)
+    hd_key = stacked(hd_frames, "KEY", np.int64)
+    hd_year = stacked(hd_frames, "collection_year", np.int16)
+
+    # 502 quarantines the child's records in the later LA-year.
+    q502 = cross_failures[cross_failures["severity"].eq("child")]
+    q_keys = q502[["la_code", "collection_year", "child", "rule_code"]].drop_duplicates(
+        ["la_code", "collection_year", "child"]
+    )
+    q_keys = q_keys.astype({"collection_year": "int64"})
+    q_key = _year_key(
+        child_keys(q_keys["la_code"], q_keys["child"], children), q_keys["collection_year"]
+    )
+    ep_q = _isin_sorted(_year_key_np(ep_key, ep_year), q_key.to_numpy())
+    hd_q = _isin_sorted(_year_key_np(hd_key, hd_year), q_key.to_numpy())
+    dropped = pd.DataFrame(
+        {
+            "source_file": pd.concat(
+                [
+                    _gather(ep_frames, "source_file", np.flatnonzero(ep_q)),
+                    _gather(hd_frames, "source_file", np.flatnonzero(hd_q)),
+                ],
+                ignore_index=True,
+            )
+        }
+    )
+
+    # Later return wins: sort by child, start, year; keep the last of each (child, start).
+    kept = np.flatnonzero(~ep_q)
+    decom = stacked(ep_frames, "decom", "datetime64[ns]").view("int64")[kept]
+    order = np.lexsort((ep_year[kept], decom, ep_key[kept]))
+    sorted_pos = kept[order]  # positions in the stacked years, in history order
+    del kept
+    key = ep_key[sorted_pos]
+    decom = decom[order]
+    del order
+    later_exists = np.zeros(len(sorted_pos), dtype=bool)
+    later_exists[:-1] = (key[:-1] == key[1:]) & (decom[:-1] == decom[1:])
+    del key, decom
+    conflicts = _closed_conflicts(ep_frames, sorted_pos, later_exists)
+    superseded = _gather(ep_frames, "source_file", sorted_pos[later_exists]).value_counts()
+    winners = sorted_pos[~later_exists]
+    del sorted_pos, later_exists
+
+    # Header fields from the same return as the winning episode version (first header
+    # row of each child and year): a stable sort of (child, year) keys and a binary search
+    # instead of a hash index over millions of header rows.
+    hd_kept = np.flatnonzero(~hd_q)
+    hd_yk = _year_key_np(hd_key[hd_kept], hd_year[hd_kept])
+    by_yk = np.argsort(hd_yk, kind="stable")
+    hd_yk = hd_yk[by_yk]
+    first_row = np.ones(len(hd_yk), dtype=bool)
+    first_row[1:] = hd_yk[1:] != hd_yk[:-1]
+    hd_yk, hd_pos = hd_yk[first_row], hd_kept[by_yk[first_row]]
+    del hd_kept, by_yk, first_row, hd_key, hd_year
+    wanted = _year_key_np(ep_key[winners], ep_year[winners])
+    del ep_key, ep_year
+    at = np.minimum(np.searchsorted(hd_yk, wanted), max(len(hd_yk) - 1, 0))
+    found = hd_yk[at] == wanted if len(hd_yk) else np.zeros(len(wanted), dtype=bool)
+    take_hd = hd_pos[at] if len(hd_pos) else np.zeros(len(wanted), np.int64)
+    del wanted, at, hd_yk
+
+    def column(col: str) -> pd.Series:
+        if col not in ("sex", "dob", "upn"):
+            return _gather(ep_frames, col, winners)
+        if len(hd_pos):
+            return _gather(hd_frames, col, take_hd).where(found)
+        dtype = hd_frames[0][col].dtype if hd_frames else "str"
+        return pd.Series([None] * len(winners), dtype=dtype)
+
+    # One column per thread: Arrow's take releases the GIL.
+    with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+        columns = list(pool.map(column, HISTORY_COLUMNS))
+    history = pd.DataFrame(
+        dict(zip(HISTORY_COLUMNS, columns, strict=True)), index=pd.RangeIndex(len(winners))
+    )
+    history["collection_year"] = history["collection_year"].astype("int64")
+
+    ledger = _apply_cross_year_to_ledger(ledger, dropped)
+    ledger["rows_superseded"] = ledger["file"].map(superseded).fillna(0).astype("int64")
+    status = _apply_cross_year_to_status(status, q_keys)
+
+    all_failures = [*year_failures, cross_failures, conflicts]
+    all_failures = [f for f in all_failures if not f.empty]
+    failures = (
+        sort_failures(pd.concat(all_failures, ignore_index=True))
+        if all_failures
+        else empty_failures()
+    )
+    status = status.sort_values(["collection_year", "la_code"], kind="mergesort")
+    pa.default_memory_pool().release_unused()  # temporary Arrow buffers back to the system
+    return HistoryResult(
+        episode_history=history,
+        la_year_status=status.reset_index(drop=True),
+        failures=failures,
+        ledger=ledger,
+    )
+
+
+def _year_key_np(key: np.ndarray, year: np.ndarray) -> np.ndarray:
+    return (np.asarray(key, dtype=np.int64) << 6) | (np.asarray(year, dtype=np.int64) - 2000)
+
+
+def _year_key(key: pd.Series, year: pd.Series) -> pd.Series:
+    """(child key, collection year) as one int64 (years 2000-2063 in the low 6 bits)."""
+    return pd.Series(
+        (key.to_numpy(dtype=np.int64) << 6) | (year.to_numpy(dtype=np.int64) - 2000),
+        index=key.index,
+    )
+
+
+def _apply_cross_year_to_ledger(ledger: pd.DataFrame, dropped: pd.DataFrame) -> pd.DataFrame:
+    """Move rows quarantined by cross-year rules from accepted to quarantined (per file)."""
+    ledger = ledger.copy()
+    if dropped.empty:
+        return normalise(ledger)
+    moved = dropped.groupby("source_file").size()
+    n = ledger["file"].map(moved).fillna(0).astype("int64")
+    ledger["rows_accepted"] = ledger["rows_accepted"] - n
+    ledger["rows_quarantined"] = ledger["rows_quarantined"] + n
+    has = n > 0
+    ledger.loc[has, "quarantined_by_reason"] = [
+        format_reasons(pd.Series({**_add(parse_reasons(t), "502", k)}))
+        for t, k in zip(ledger.loc[has, "quarantined_by_reason"], n[has], strict=True)
+    ]
+    return normalise(ledger)
+
+
+def _add(reasons: dict[str, int], code: str, n: int) -> dict[str, int]:
+    out = dict(reasons)
+    out[code] = out.get(code, 0) + int(n)
+    return out
+
+
+def _apply_cross_year_to_status(status: pd.DataFrame, q_keys: pd.DataFrame) -> pd.DataFrame:
+    status = status.copy()
+    if q_keys.empty:
+        return status
+    extra = q_keys.groupby(["la_code", "collection_year"]).size()
+    idx = pd.MultiIndex.from_frame(status[["la_code", "collection_year"]])
+    add = pd.Series(extra.reindex(idx).fillna(0).to_numpy(dtype=np.int64), index=status.index)
+    status["children_quarantined"] = status["children_quarantined"] + add
+    newly = add.gt(0) & status["status"].eq("accepted")
+    status.loc[newly, "status"] = "accepted_with_quarantine"
+    note = add.astype(str) + " child(ren) quarantined by cross-year rule 502."
+    has = add.gt(0)
+    status.loc[has, "message"] = np.where(
+        status.loc[has, "message"].isna(),
+        note[has],
+        status.loc[has, "message"].astype(str) + " " + note[has],
+    )
+    return status

@@ -1,0 +1,95 @@
+"""Detect new and changed SSDA903 return files in the landing folder (no Dagster here).
+
+A change is a change of content: a file's SHA-256 is recomputed only when its size or
+modification time moved, and a touched-but-identical file is not a change. Folder names
+that are not ``<yyyy>/<nnn>`` are reported, never fatal: one badly named upload must not
+stop the sensor from seeing the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assets.common.hashing import file_sha256
+from assets.ingest.layout import is_la_folder, is_year_folder
+
+
+@dataclass(frozen=True)
+class FileState:
+    size: int
+    mtime_ns: int
+    sha256: str
+
+
+@dataclass
+class LandingScan:
+    files: dict[str, FileState] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def scan_landing(landing: Path, known: dict[str, FileState] | None = None) -> LandingScan:
+    """Every return file under ``landing/<year>/<la>/`` with its content hash.
+
+    ``known`` (the previous scan) lets unchanged files skip re-hashing.
+    """
+    known = known or {}
+    scan = LandingScan()
+    if not landing.is_dir():
+        scan.problems.append(f"landing folder {landing} does not exist")
+        return scan
+    for year_dir in sorted(landing.iterdir()):
+        if year_dir.name.startswith("."):
+            continue
+        if not year_dir.is_dir():
+            scan.problems.append(f"{year_dir.name}: file outside a collection-year folder, ignored")
+            continue
+        if not is_year_folder(year_dir.name):
+            scan.problems.append(
+                f"{year_dir.name}/: not a collection year (expected 4 digits, e.g. 2025), ignored"
+            )
+            continue
+        for la_dir in sorted(year_dir.iterdir()):
+            if la_dir.name.startswith("."):
+                continue
+            if not la_dir.is_dir() or not is_la_folder(la_dir.name):
+                scan.problems.append(
+                    f"{year_dir.name}/{la_dir.name}: not an LA folder (expected a 3-digit DfE "
+                    "LA code, e.g. 201), ignored"
+                )
+                continue
+            for path in sorted(la_dir.iterdir()):
+                if not path.is_file() or path.name.startswith("."):
+                    continue
+                rel = path.relative_to(landing).as_posix()
+                stat = path.stat()
+                prior = known.get(rel)
+                if prior and prior.size == stat.st_size and prior.mtime_ns == stat.st_mtime_ns:
+                    scan.files[rel] = prior
+                else:
+                    scan.files[rel] = FileState(stat.st_size, stat.st_mtime_ns, file_sha256(path))
+    return scan
+
+
+def changed_files(
+    previous: dict[str, FileState], current: dict[str, FileState]
+) -> dict[str, tuple[str | None, str | None]]:
+    """Files added, removed or whose content changed: path -> (old sha256, new sha256)."""
+    out = {}
+    for rel in sorted(set(previous) | set(current)):
+        old = previous[rel].sha256 if rel in previous else None
+        new = current[rel].sha256 if rel in current else None
+        if old != new:
+            out[rel] = (old, new)
+    return out
+
+
+def run_key_for(changes: dict[str, tuple[str | None, str | None]]) -> str:
+    """A key determined by exactly which file versions changed, so a change runs once."""
+    material = "\n".join(f"{rel}:{old}:{new}" for rel, (old, new) in sorted(changes.items()))
+    return hashlib.sha256(material.encode()).hexdigest()[:24]
+
+
+def years_of(changes: dict[str, tuple[str | None, str | None]]) -> list[int]:
+    return sorted({int(rel.split("/", 1)[0]) for rel in changes})

@@ -1,0 +1,242 @@
+"""Returns home, index returns and re-entry to care within 6, 12, 24 and 60 months.
+
+Definitions are those of docs/methodology.md; in short:
+
+* a *return home* is a period of care ending with REC E4A or E4B (DfE SSDA903 guidance
+  2024-25: returned home to live with parents, relatives or others with parental
+  responsibility, as part of the care plan / not as part of it);
+* a child's *index return* for cohort year Y is their first return home in that LA in the
+  collection year ending 31 March Y;
+* a *re-entry within W months* is the first later period of care in the same LA whose
+  first episode has RNE ``S`` and which starts on or after the return date and on or before
+  the return date plus W calendar months (``pd.DateOffset(months=W)``: 31 August + 6
+  months is 28/29 February);
+* the *any-LA* indicator also counts a new period starting in another LA's history linked
+  by a valid UPN, attributed to the LA the child returned home from;
+* a child whose 18th birthday falls after the return date, on or before the window end
+  and before any re-entry *turned 18 in the window*: they stay in the denominator as not
+  re-entered and are counted separately.
+
+A W-month figure exists only when follow-up is complete for the whole cohort: 31 March Y
+plus W months on or before 31 March of the cut-off year. Otherwise the flags are <NA>.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from assets.common.contracts import USABLE_STATUSES
+from assets.measures.periods import collection_year_of, sort_order
+
+RETURN_HOME_RECS = ("E4A", "E4B")
+NEW_PERIOD_RNE = "S"
+ADULT_AGE_YEARS = 18
+
+INDEX_RETURN_COLUMNS = [
+    "la_code",
+    "child",
+    "upn",
+    "sex",
+    "dob",
+    "cohort_year",
+    "return_date",
+    "rec",
+    "period_start",
+    "ls_at_return",
+    "cin_at_return",
+    "previous_returns",
+    "reentry_date",
+    "reentry_date_any_la",
+]
+
+
+def cohort_year_end(cohort_year: int) -> pd.Timestamp:
+    """31 March of the cohort year: the latest possible return date in the cohort."""
+    return pd.Timestamp(year=cohort_year, month=3, day=31)
+
+
+def follow_up_end(cohort_year: int, months: int) -> pd.Timestamp:
+    """Window end for the cohort's last possible return (31 March Y + W months)."""
+    return cohort_year_end(cohort_year) + pd.DateOffset(months=months)
+
+
+def follow_up_complete(cohort_year: int, months: int, cut_off_year: int) -> bool:
+    """True when every child in the cohort has been followed for the full W months."""
+    return follow_up_end(cohort_year, months) <= cohort_year_end(cut_off_year)
+
+
+def returns_home(periods: pd.DataFrame) -> pd.DataFrame:
+    """Periods of care ending in a return home (E4A/E4B), with each child's count of
+    earlier returns home in the same LA in the loaded history (``previous_returns``)."""
+    rh = periods[periods["end_rec"].isin(RETURN_HOME_RECS)].copy()
+    rh = rh.iloc[sort_order(rh, ["la_code", "child", "period_seq"])]
+    rh["previous_returns"] = rh.groupby(_child_id(rh), sort=False).cumcount().to_numpy()
+    rh["cohort_year"] = collection_year_of(rh["period_end"]).astype("int64")
+    return rh.rename(
+        columns={
+            "period_end": "return_date",
+            "end_rec": "rec",
+            "ls_at_end": "ls_at_return",
+            "cin_at_end": "cin_at_return",
+        }
+    )
+
+
+def _next_new_period_start(periods: pd.DataFrame) -> pd.Series:
+    """For each period, the start of the first *later* period of the same child in the same
+    LA whose first episode is RNE S (NaT if none). Periods are in (la, child, seq) order."""
+    new_start = periods["period_start"].where(periods["first_rne"].eq(NEW_PERIOD_RNE))
+    child = _child_id(periods)
+    following = new_start.groupby(child, sort=False).shift(-1)
+    return following.groupby(child, sort=False).bfill()
+
+
+def _child_id(frame: pd.DataFrame) -> np.ndarray:
+    """An integer per (la_code, child) for a frame already in (la_code, child) order:
+    integer group keys are much faster than grouping on two text columns."""
+    la = pd.factorize(frame["la_code"])[0]
+    child = pd.factorize(frame["child"])[0]
+    new = np.ones(len(frame), dtype=bool)
+    new[1:] = (la[1:] != la[:-1]) | (child[1:] != child[:-1])
+    return np.cumsum(new)
+
+
+def _first_new_period_elsewhere(index: pd.DataFrame, periods: pd.DataFrame) -> pd.Series:
+    """Earliest RNE S period start in *another* LA, linked by UPN, on or after the return
+    date (NaT if none). The join is on UPN, so it stays small: a handful of periods per
+    linked child. (The child's earlier period in the returning LA need not start with RNE S:
+    it may have begun before the first loaded year.)"""
+    starts = periods.loc[
+        periods["upn"].notna() & periods["first_rne"].eq(NEW_PERIOD_RNE),
+        ["upn", "la_code", "period_start"],
+    ]
+    starts = starts.rename(columns={"la_code": "other_la"})
+    left = index.loc[index["upn"].notna(), ["upn", "la_code", "return_date"]].reset_index()
+    pairs = left.merge(starts, on="upn", how="inner")
+    pairs = pairs[
+        pairs["other_la"].ne(pairs["la_code"]) & (pairs["period_start"] >= pairs["return_date"])
+    ]
+    first = pairs.groupby("index")["period_start"].min()
+    return first.reindex(index.index)
+
+
+def index_returns(periods: pd.DataFrame) -> pd.DataFrame:
+    """Each child's first return home per LA per collection year, with the date of their
+    first re-entry in the same LA and in any LA (NaT if none in the loaded history)."""
+    periods = periods.iloc[sort_order(periods, ["la_code", "child", "period_seq"])]
+    periods = periods.reset_index(drop=True)
+    periods["next_new_period_start"] = _next_new_period_start(periods)
+    rh = returns_home(periods)
+    index = rh.drop_duplicates(["la_code", "child", "cohort_year"], keep="first").copy()
+    # A re-entry must start on or after the return (a same-day restart counts); with a
+    # consistent history the next period always does, this guards against overlaps.
+    same_la = index["next_new_period_start"].where(
+        index["next_new_period_start"] >= index["return_date"]
+    )
+    index["reentry_date"] = same_la
+    elsewhere = _first_new_period_elsewhere(index, periods)
+    index["reentry_date_any_la"] = pd.concat([same_la, elsewhere], axis=1).min(axis=1)
+    index["reentry_date_any_la"] = index["reentry_date_any_la"].astype(same_la.dtype)
+    index = index.iloc[sort_order(index, ["cohort_year", "la_code", "child"])]
+    return index[INDEX_RETURN_COLUMNS].reset_index(drop=True)
+
+
+def add_window_flags(
+    index: pd.DataFrame, windows: Sequence[int], cut_off_year: int
+) -> pd.DataFrame:
+    """Add, per window W, ``re_entered_W``, ``re_entered_any_la_W`` and
+    ``turned_18_W`` (nullable booleans; <NA> for cohorts whose follow-up is incomplete)
+    and ``window_end_W``."""
+    out = index.copy()
+    birthday_18 = out["dob"] + pd.DateOffset(years=ADULT_AGE_YEARS)
+    reentry = out["reentry_date"]
+    for w in windows:
+        end = out["return_date"] + pd.DateOffset(months=w)
+        complete = pd.Series(
+            {y: follow_up_complete(int(y), w, cut_off_year) for y in out["cohort_year"].unique()},
+            dtype=bool,
+        )
+        complete = out["cohort_year"].map(complete).fillna(False).astype(bool)
+        re_entered = reentry.notna() & (reentry <= end)
+        any_la = out["reentry_date_any_la"].notna() & (out["reentry_date_any_la"] <= end)
+        turned_18 = (
+            (birthday_18 > out["return_date"])
+            & (birthday_18 <= end)
+            & (reentry.isna() | (birthday_18 < reentry))
+        )
+        out[f"window_end_{w}"] = end
+        for name, flag in (
+            (f"re_entered_{w}", re_entered),
+            (f"re_entered_any_la_{w}", any_la),
+            (f"turned_18_{w}", turned_18),
+        ):
+            out[name] = flag.astype("boolean").where(complete, pd.NA)
+    return out
+
+
+UNAVAILABLE_FOLLOW_UP = "Follow-up incomplete"
+UNAVAILABLE_REJECTED = "Return rejected"
+UNAVAILABLE_NOT_RECEIVED = "Return not received"
+
+
+def years_needed(cohort_year: int, months: int) -> range:
+    """Collection years whose returns can hold a cohort's returns and re-entries: from Y
+    to the year containing 31 March Y + W months (e.g. W=6 needs Y and Y+1)."""
+    end = follow_up_end(cohort_year, months)
+    last = end.year + (1 if end.month >= 4 else 0)
+    return range(cohort_year, last + 1)
+
+
+def la_availability(
+    la_grid: pd.DataFrame,
+    la_year_status: pd.DataFrame,
+    windows: Sequence[int],
+    cut_off_year: int,
+    las_by_year: pd.DataFrame,
+) -> pd.DataFrame:
+    """Whether each LA's figure for each cohort year and window can be produced.
+
+    ``la_grid``: cohort_year, old_la_code (the LAs that existed in the cohort year).
+    ``las_by_year``: collection_year, old_la_code for every LA that existed in each year.
+    A figure needs complete follow-up and a usable return (accepted, or accepted with
+    quarantined children) for every collection year the window touches while the LA
+    existed; after a boundary change the abolished LA has no later returns to need (its
+    children's re-entries in the successor count only in the any-LA indicator).
+    Returns cohort_year, old_la_code, follow_up_months, unavailable_reason (null if usable).
+    """
+    rows = []
+    for w in windows:
+        for y in sorted(la_grid["cohort_year"].unique()):
+            rows.append(
+                (int(y), w, follow_up_complete(int(y), w, cut_off_year), list(years_needed(y, w)))
+            )
+    plan = pd.DataFrame(rows, columns=["cohort_year", "follow_up_months", "complete", "year"])
+    grid = la_grid[["cohort_year", "old_la_code"]].merge(plan, on="cohort_year")
+    needed = grid.explode("year").astype({"year": "int64"})
+    needed = needed.merge(
+        las_by_year.rename(columns={"collection_year": "year"})[["year", "old_la_code"]],
+        on=["year", "old_la_code"],
+        how="inner",
+    )
+    status = la_year_status[["la_code", "collection_year", "status"]].rename(
+        columns={"la_code": "old_la_code", "collection_year": "year"}
+    )
+    needed = needed.merge(status, on=["old_la_code", "year"], how="left")
+    needed["reason"] = np.select(
+        [needed["status"].isin(USABLE_STATUSES), needed["status"].eq("rejected")],
+        [None, UNAVAILABLE_REJECTED],
+        default=UNAVAILABLE_NOT_RECEIVED,
+    )
+    needed = needed[needed["reason"].notna()].sort_values("year", kind="stable")
+    first_bad = needed.drop_duplicates(["cohort_year", "old_la_code", "follow_up_months"])
+    out = grid[["cohort_year", "old_la_code", "follow_up_months", "complete"]].merge(
+        first_bad[["cohort_year", "old_la_code", "follow_up_months", "reason"]],
+        on=["cohort_year", "old_la_code", "follow_up_months"],
+        how="left",
+    )
+    reason = out["reason"].where(out["complete"], UNAVAILABLE_FOLLOW_UP)
+    out["unavailable_reason"] = reason.astype("str")
+    return out[["cohort_year", "old_la_code", "follow_up_months", "unavailable_reason"]]

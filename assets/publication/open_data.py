@@ -1,0 +1,422 @@
+"""Open data CSVs in the Explore Education Statistics (EES) format, with their meta files.
+
+Layout follows the DfE "Open data standards" for EES: time and geography columns first
+(observational units), then filters, then indicators; one ``.meta.csv`` per data file
+listing filters and indicators with labels and units; symbols ``c`` (suppressed), ``x``
+(not available), ``z`` (not applicable) and ``k`` (rounds to zero) in indicator cells.
+Every file is validated after it is written (``assets.publication.ees_rules.validate_ees_file``), so what
+is checked is what users download.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from assets.common.reference import load_las, load_regions
+from assets.common.vocabulary import (
+    ENGLAND_CODE,
+    ENGLAND_NAME,
+    LEVEL_ORDER,
+    LOCAL,
+    SINGLE_YEAR,
+    TOTAL,
+)
+from assets.publication.ees_rules import validate_ees_extracts, validate_ees_file
+
+REENTRY_FILE = "la_reentry_to_care"
+CEASED_FILE = "children_ceasing_care_by_reason"
+TIME_TO_REENTRY_FILE = "time_to_reentry"
+FUNNEL_LABELS = {
+    "c": "Not published (small numbers)",
+    "x": "Not available",
+    "z": "Not applicable",
+}
+# Follow-up windows, cohort spans and funnel positions are alternatives, not parts of a
+# whole, so they have no "Total" (the EES "Total" rule applies to additive filters).
+NON_ADDITIVE_FILTERS = ("follow_up", "cohort_span", "funnel_position")
+GEOGRAPHY_COLUMNS = [
+    "time_period",
+    "time_identifier",
+    "geographic_level",
+    "country_code",
+    "country_name",
+    "region_code",
+    "region_name",
+    "old_la_code",
+    "new_la_code",
+    "la_name",
+]
+COUNT_INDICATORS = [
+    ("returned_home", "Children who returned home from care"),
+    ("re_entered", "Re-entered care with the same local authority"),
+    ("not_re_entered", "Did not re-enter care with the same local authority"),
+    ("re_entered_any_la", "Re-entered care with any local authority"),
+    ("turned_18_in_window", "Turned 18 within the follow-up window"),
+]
+RATE_INDICATORS = [
+    ("re_entry_rate", "Re-entry rate"),
+    ("re_entry_rate_lower_ci", "Re-entry rate: lower 95% confidence limit"),
+    ("re_entry_rate_upper_ci", "Re-entry rate: upper 95% confidence limit"),
+    ("sn_re_entry_rate", "Statistical neighbours' re-entry rate (pooled)"),
+    ("england_re_entry_rate", "England re-entry rate"),
+]
+REENTRY_FILTERS = [
+    (
+        "characteristic",
+        "Characteristic",
+        "Breakdown of children who returned home",
+        "characteristic_group",
+    ),
+    (
+        "follow_up",
+        "Follow-up window",
+        "Time after the return home within which re-entry counts",
+        "",
+    ),
+    ("cohort_span", "Cohort years", "Single cohort year or three years pooled", ""),
+    ("funnel_position", "Funnel plot position", "Rate against England's, given cohort size", ""),
+]
+
+
+# Further indicators the disclosure stage may publish; written when present.
+OPTIONAL_INDICATORS = [
+    ("re_entry_rate_any_la", "Re-entry rate, any local authority", "Rates (%)", "%", "0"),
+    (
+        "standardised_ratio",
+        "Standardised re-entry ratio (observed / expected)",
+        "Standardised ratio",
+        "",
+        "2",
+    ),
+    (
+        "standardised_ratio_lower_ci",
+        "Standardised ratio: lower 95% confidence limit",
+        "Standardised ratio",
+        "",
+        "2",
+    ),
+    (
+        "standardised_ratio_upper_ci",
+        "Standardised ratio: upper 95% confidence limit",
+        "Standardised ratio",
+        "",
+        "2",
+    ),
+    (
+        "sn_neighbours_included",
+        "Statistical neighbours in the pooled neighbour rate",
+        "Number of local authorities",
+        "",
+        "0",
+    ),
+    (
+        "las_excluded",
+        "Local authorities left out of the total (return not usable)",
+        "Number of local authorities",
+        "",
+        "0",
+    ),
+]
+
+
+def _meta(filters, indicators) -> pd.DataFrame:
+    rows = [
+        {
+            "col_name": name,
+            "col_type": "Filter",
+            "label": label,
+            "indicator_grouping": "",
+            "indicator_unit": "",
+            "indicator_dp": "",
+            "filter_hint": hint,
+            "filter_grouping_column": group,
+        }
+        for name, label, hint, group in filters
+    ]
+    rows += [
+        {
+            "col_name": name,
+            "col_type": "Indicator",
+            "label": label,
+            "indicator_grouping": grouping,
+            "indicator_unit": unit,
+            "indicator_dp": dp,
+            "filter_hint": "",
+            "filter_grouping_column": "",
+        }
+        for name, label, grouping, unit, dp in indicators
+    ]
+    return pd.DataFrame(rows)
+
+
+def reentry_meta(columns: list[str]) -> pd.DataFrame:
+    """Meta for the headline file: the fixed filters and indicators, plus any optional
+    indicators present in ``columns``."""
+    optional = [o for o in OPTIONAL_INDICATORS if o[0] in columns]
+    return _meta(
+        REENTRY_FILTERS,
+        [(n, lab, "Number of children", "", "0") for n, lab in COUNT_INDICATORS]
+        + [(n, lab, "Rates (%)", "%", "0") for n, lab in RATE_INDICATORS]
+        + optional,
+    )
+
+
+REENTRY_META = reentry_meta([])
+CEASED_META = _meta(
+    [("reason_group", "Reason ceased", "Reason the child stopped being looked after", "")],
+    [("ceased", "Children who ceased to be looked after", "Number of children", "", "0")],
+)
+TIME_TO_REENTRY_META = _meta(
+    [
+        (
+            "time_band",
+            "Time from return home to re-entry",
+            "For children who re-entered within 60 months",
+            "",
+        )
+    ],
+    [("re_entered", "Children who re-entered care", "Number of children", "", "0")],
+)
+
+
+def la_names(keys: pd.DataFrame) -> pd.DataFrame:
+    """new_la_code and la_name for each (old_la_code, time_period), as on 31 March of that
+    year: a DfE old code can carry several ONS codes over time (e.g. Northumberland 929,
+    E06000048 until 2013 then E06000057), and the one in use that year is published."""
+    las = load_las()
+    las = las[las["old_la_code"].str.fullmatch(r"\d{3}")]
+    pairs = keys[["old_la_code", "time_period"]].dropna().drop_duplicates()
+    cand = pairs.merge(las, on="old_la_code", how="left")
+    year_end = pd.to_datetime(cand["time_period"].astype(int).astype(str) + "-03-31")
+    live = (cand["date_of_operation"] <= year_end) & (
+        cand["date_of_termination"].isna() | (cand["date_of_termination"] >= year_end)
+    )
+    cand = cand.assign(live=live).sort_values(
+        ["old_la_code", "time_period", "live", "date_of_operation"], kind="stable"
+    )
+    best = cand.drop_duplicates(["old_la_code", "time_period"], keep="last")
+    if best["la_name"].isna().any():
+        bad = best.loc[best["la_name"].isna(), "old_la_code"].unique().tolist()
+        raise ValueError(f"reference/las.csv: no LA with old_la_code {bad}; cannot name them")
+    return best[["old_la_code", "time_period", "new_la_code", "la_name"]]
+
+
+def add_geography(df: pd.DataFrame) -> pd.DataFrame:
+    """EES time and geography columns from time_period, geographic_level, region_code and
+    old_la_code; names from the LA lookup and region list (reference/)."""
+    out = df.copy()
+    if "old_la_code" not in out:
+        # Tables published only for England and regions need not carry an LA column.
+        out["old_la_code"] = pd.Series(pd.NA, index=out.index, dtype="object")
+    out["time_identifier"] = "Reporting year"
+    out["country_code"] = ENGLAND_CODE
+    out["country_name"] = ENGLAND_NAME
+    regions = load_regions().set_index("region_code")["region_name"]
+    out["region_name"] = out["region_code"].map(regions)
+    names = la_names(out)
+    out = out.merge(names, on=["old_la_code", "time_period"], how="left")
+    for col in ("region_code", "region_name", "old_la_code", "new_la_code", "la_name"):
+        out[col] = out[col].astype("object").where(out[col].notna(), "")
+    out["time_period"] = out["time_period"].astype("int64").astype(str)
+    return out
+
+
+def _order(df: pd.DataFrame, filter_cols: list[str]) -> pd.DataFrame:
+    """National, then regions, then LAs by code; years ascending; filters in input order
+    with Total first. A stable multi-key sort makes the row order a function of the data."""
+    key = pd.DataFrame(index=df.index)
+    key["level"] = df["geographic_level"].map(LEVEL_ORDER)
+    key["region"] = df["region_code"]
+    key["la"] = df["old_la_code"]
+    key["year"] = df["time_period"]
+    for col in filter_cols:
+        cats = list(pd.unique(df[col].to_numpy(dtype=object)))  # in order of appearance
+        if TOTAL in cats:
+            cats.remove(TOTAL)
+            cats.insert(0, TOTAL)
+        key[col] = df[col].map({c: i for i, c in enumerate(cats)})
+    order = np.lexsort([key[c].to_numpy() for c in reversed(key.columns)])
+    return df.iloc[order].reset_index(drop=True)
+
+
+def ees_reentry(reentry: pd.DataFrame) -> pd.DataFrame:
+    """The headline open data file: one row per geography x cohort x window x category."""
+    df = add_geography(reentry)
+    df["follow_up"] = df["follow_up_months"].astype(int).astype(str) + " months"
+    fp = df["funnel_position"].astype("object").where(df["funnel_position"].notna(), "z")
+    df["funnel_position"] = fp.map(lambda v: FUNNEL_LABELS.get(v, v))
+    df["_months"] = df["follow_up_months"].astype(int)
+    df["_span"] = (df["cohort_span"] != SINGLE_YEAR).astype(int)
+    df = _order(
+        df.sort_values(["_span", "_months"], kind="stable"),
+        ["_span", "cohort_span", "_months", "characteristic_group", "characteristic"],
+    )
+    cols = (
+        GEOGRAPHY_COLUMNS
+        + ["characteristic_group", "characteristic", "follow_up", "cohort_span", "funnel_position"]
+        + [n for n, _ in COUNT_INDICATORS]
+        + [n for n, _ in RATE_INDICATORS]
+        + [o[0] for o in OPTIONAL_INDICATORS if o[0] in df]
+    )
+    return df[cols]
+
+
+def ees_ceased(ceased: pd.DataFrame) -> pd.DataFrame:
+    df = _order(add_geography(ceased), ["reason_group"])
+    return df[[*GEOGRAPHY_COLUMNS, "reason_group", "ceased"]]
+
+
+def ees_time_to_reentry(ttr: pd.DataFrame) -> pd.DataFrame:
+    df = _order(add_geography(ttr), ["time_band"])
+    return df[[*GEOGRAPHY_COLUMNS, "time_band", "re_entered"]]
+
+
+FORMULA_START = ("=", "+", "-", "@")
+
+
+def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """Text a spreadsheet could run as a formula gets a leading apostrophe (OWASP "CSV
+    injection" advice, as the spreadsheet writer does); numbers, negative ones included,
+    are left alone."""
+    out = df
+    for col in df.columns:
+        values = df[col]
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            continue
+        text = values.astype("str")
+        risky = (
+            values.notna()
+            & text.str.startswith(FORMULA_START)
+            & ~text.str.fullmatch(r"-?\d+(\.\d+)?")
+        )
+        if risky.any():
+            out = out.copy() if out is df else out
+            out[col] = values.where(~risky, "'" + text)
+    return out
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> Path:
+    """UTF-8, no byte-order mark, LF line ends, no index: identical bytes for identical data."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    neutralise_formulas(df).to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+    return path
+
+
+def write_ees(
+    df: pd.DataFrame, meta: pd.DataFrame, folder: Path, name: str, *, non_additive=()
+) -> list[Path]:
+    """Write ``<name>.csv`` and ``<name>.meta.csv`` and validate them as written."""
+    data_path = write_csv(df, Path(folder) / f"{name}.csv")
+    meta_path = write_csv(meta, Path(folder) / f"{name}.meta.csv")
+    validate_ees_file(data_path, meta_path, filters_without_total=tuple(non_additive))
+    return [data_path, meta_path]
+
+
+def write_la_files(
+    reentry_ees: pd.DataFrame, data_path: Path, folder: Path, meta_path: Path
+) -> dict[str, Path]:
+    """One CSV per LA with its rows of the headline file, for the LA pages' download links.
+
+    The lines are cut from the written headline file itself (its rows are grouped by LA),
+    so each extract is byte-for-byte the headline file's header and that LA's rows; the
+    extracts are then checked as verbatim, complete EES files (validate_ees_extracts).
+    """
+    lines = Path(data_path).read_bytes().split(b"\n")
+    header, body = lines[0], lines[1:-1]
+    if len(body) != len(reentry_ees):
+        raise ValueError(f"{data_path}: {len(body)} data lines but {len(reentry_ees)} rows")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    codes = reentry_ees["old_la_code"].to_numpy()
+    is_la = (reentry_ees["geographic_level"] == LOCAL).to_numpy()
+    out = {}
+    for code in sorted(set(codes[is_la])):
+        idx = np.flatnonzero(is_la & (codes == code))
+        path = folder / f"{REENTRY_FILE}_{code}.csv"
+        path.write_bytes(b"\n".join([header, *(body[i] for i in idx)]) + b"\n")
+        out[str(code)] = path
+    validate_ees_extracts(
+        list(out.values()), data_path, meta_path, filters_without_total=NON_ADDITIVE_FILTERS
+    )
+    return out
+
+
+def footnotes_table(notes: pd.DataFrame) -> pd.DataFrame:
+    """EES footnotes: each note's text with the rows it applies to (blank = all rows)."""
+    out = notes.copy()
+    for col in out.columns:
+        out[col] = out[col].astype("object").where(out[col].notna(), "")
+    out["time_period"] = out["time_period"].astype(str)
+    out["follow_up_months"] = out["follow_up_months"].astype(str)
+    return out
+
+
+# The open-data files of a release, in the order they are listed for download: key in
+# the dict write_open_data returns, file stem, and the download labels of the data file
+# and its meta file.
+OPEN_DATA_FILES = (
+    (
+        "reentry",
+        REENTRY_FILE,
+        "Open data: re-entry to care (all areas)",
+        "Metadata for the re-entry open data file",
+    ),
+    (
+        "ceased",
+        CEASED_FILE,
+        "Open data: children ceasing care by reason",
+        "Metadata for the ceasing care file",
+    ),
+    (
+        "time_to_reentry",
+        TIME_TO_REENTRY_FILE,
+        "Open data: time from return home to re-entry",
+        "Metadata for the time to re-entry file",
+    ),
+)
+
+
+def write_open_data(published, notes: pd.DataFrame, folder: Path) -> dict[str, object]:
+    """All EES files of the release under ``folder`` (the release's ``data/``).
+
+    A table with no rows is not published (time to re-entry has none until some cohort
+    has complete 60-month follow-up). ``downloads`` lists (path relative to the release,
+    label) for every file written, for the release page's download list."""
+    folder = Path(folder)
+    frames = {
+        "reentry": ees_reentry(published.reentry),
+        "ceased": ees_ceased(published.ceased_by_reason),
+        "time_to_reentry": ees_time_to_reentry(published.time_to_reentry),
+    }
+    metas = {
+        "reentry": reentry_meta(list(frames["reentry"].columns)),
+        "ceased": CEASED_META,
+        "time_to_reentry": TIME_TO_REENTRY_META,
+    }
+    non_additive = {"reentry": NON_ADDITIVE_FILTERS}
+    paths: list[Path] = []
+    downloads: list[tuple[str, str]] = []
+    written: dict[str, list[Path]] = {}
+    for key, stem, label, meta_label in OPEN_DATA_FILES:
+        if frames[key].empty:
+            continue
+        files = write_ees(
+            frames[key], metas[key], folder, stem, non_additive=non_additive.get(key, ())
+        )
+        written[key] = files
+        paths += files
+        downloads += [(f"data/{files[0].name}", label), (f"data/{files[1].name}", meta_label)]
+    footnotes = write_csv(footnotes_table(notes), folder / f"{REENTRY_FILE}_footnotes.csv")
+    paths.append(footnotes)
+    downloads.append((f"data/{footnotes.name}", "Footnotes: the notes and the rows they apply to"))
+    data_path, meta_path = written["reentry"]
+    la_files = write_la_files(frames["reentry"], data_path, folder / "la", meta_path)
+    return {
+        **frames,
+        "paths": paths,
+        "downloads": downloads,
+        "la_files": la_files,
+    }

@@ -1,0 +1,81 @@
+"""The reviewers' QA pack, written beside the candidate under OUTPUT/restricted/: the
+validation report, ledger, suppression log, audit and the differences from the last release.
+"""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from assets.common.contracts import USABLE_STATUSES
+from assets.publication.candidate_record import write_candidate_record
+from assets.publication.differences import release_differences
+from validation.assessment import ledger_imbalance
+
+
+def _csv(df: pd.DataFrame | None, path: Path) -> None:
+    frame = pd.DataFrame() if df is None else df
+    if not isinstance(frame, pd.DataFrame):
+        frame = pd.DataFrame(frame)
+    frame.to_csv(path, index=False, lineterminator="\n")
+
+
+def write_qa_reports(
+    qa: Path, *, history, controlled, inventory: pd.DataFrame, release: str
+) -> None:
+    """The parts of the QA pack that need only the run's inputs (not the candidate): the
+    validation report, ledger, LA-year status, inventory, controlled tables and audit."""
+    from validation.report import write_validation_report
+
+    write_validation_report(qa / "validation", history, inventory, release)
+    _csv(history.ledger, qa / "ledger.csv")
+    _csv(history.la_year_status, qa / "la_year_status.csv")
+    _csv(inventory, qa / "inventory.csv")
+    from assets.disclosure.files import write_published
+    from assets.publication.manifest import audit_summary
+
+    published, audit = controlled.published, controlled.audit
+    # Controlled tables + restricted suppression log, in the layout the audit re-reads
+    # (`reentry check`, and the next release's suppression against this one).
+    write_published(published, qa / "disclosure")
+    _csv(getattr(audit, "failures", None), qa / "disclosure_audit_failures.csv")
+    (qa / "disclosure_audit.json").write_text(
+        json.dumps(
+            {
+                **audit_summary(audit),
+                "protection_width": controlled.config.protection_width,
+                "threshold_low": controlled.config.threshold_low,
+                "threshold_high": controlled.config.threshold_high,
+                "rounding_base": controlled.config.rounding_base,
+            },
+            indent=2,
+            sort_keys=True,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+
+
+def finish_qa_pack(
+    qa: Path,
+    *,
+    history,
+    controlled,
+    inventory: pd.DataFrame,
+    candidate: Path,
+    previous: Path | None,
+    landing: Path | None = None,
+) -> dict[str, bool]:
+    """The parts of the QA pack that compare the built candidate: differences from the
+    previous release, the QA checks and the candidate record. Returns the checks."""
+    differences = release_differences(candidate, previous)
+    _csv(differences, qa / "differences_from_previous_release.csv")
+    status = history.la_year_status
+    usable = status["status"].isin(USABLE_STATUSES).groupby(status["collection_year"]).any()
+    checks = {
+        "disclosure_audit": bool(controlled.audit.passed),
+        "ledger_balances": ledger_imbalance(history.ledger).empty,
+        "every_year_has_usable_returns": bool(usable.all()) and not usable.empty,
+    }
+    write_candidate_record(qa, inventory=inventory, checks=checks, landing=landing)
+    return checks

@@ -1,0 +1,639 @@
+"""Validate one collection year: every LA's return read, schema-checked, rule-checked,
+quarantined where needed, and accounted for in the ledger.
+
+All LAs of a year are validated together (one pandera call and one pass of each rule over
+the whole year) because per-file overhead, not data volume, dominates at 150 LAs x 2
+files. Severity handling is documented in docs/validation.md:
+
+- file-level failures reject the LA-year (status ``rejected``; its rows are counted as
+  rejected in the ledger and none reach the history);
+- child-level failures quarantine the child's records for that LA-year;
+- warnings are reported only.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from assets.common.identifiers import UPN_REGEX
+from assets.common.reference import las_in_year
+from assets.ingest.inventory import inventory_landing
+from assets.ingest.layout import DEFAULT_MAX_BYTES
+from assets.ingest.reading import TABLE_COLUMNS, ReadResult, read_return_tables, tidy_table
+from validation.ledger import format_reasons, normalise, read_ledger
+from validation.rules import (
+    SEVERITY,
+    empty_failures,
+    failures_from_mask,
+    finalise_failures,
+    sort_failures,
+)
+from validation.rules.episodes import episode_frame, take_rows
+from validation.rules.year import year_rule_failures
+from validation.schemas import SEX_NORMALISED, parse_903_dates, schema_failures
+
+STATUS_COLUMNS = [
+    "la_code",
+    "collection_year",
+    "status",
+    "children",
+    "children_quarantined",
+    "message",
+]
+# UPN: a letter then 11 digits then a digit or letter (DfE "Unique pupil numbers (UPN):
+# guidance for schools and local authorities"; the final letter marks a temporary UPN).
+# Episode columns the single-year rules read or quote in a failure.
+_RULE_COLUMNS = [
+    *["CHILD", "DECOM", "RNE", "PLACE", "PLACE_PROVIDER", "DEC", "REC"],
+    *["source_row", "la_code", "source_file", "KEY", "DECOM_DT", "DEC_DT"],
+]
+# Threads for reading files and for per-column Arrow kernels (they release the GIL).
+_READ_THREADS = max(1, min(4, os.cpu_count() or 1))
+
+
+@dataclass
+class ValidatedYear:
+    """One collection year after validation (all LAs).
+
+    header / episodes: accepted rows only, typed, with la_code, source_file, source_row.
+    failures: one row per failure (validation.rules.FAILURE_COLUMNS).
+    ledger: per LA-year and file (validation.ledger.LEDGER_COLUMNS + reading_notes).
+    la_year_status: contract LaYearStatus, one row per LA existing in the year.
+    """
+
+    year: int
+    header: pd.DataFrame
+    episodes: pd.DataFrame
+    failures: pd.DataFrame
+    ledger: pd.DataFrame
+    la_year_status: pd.DataFrame
+
+
+def _inventory_failure(row: pd.Series, year: int) -> dict:
+    problem = row["problem"]
+    if row["table"] == "unknown" and pd.notna(row["la_code"]):
+        code = "unexpected_file"
+    elif pd.isna(row["la_code"]):
+        code = "file_misplaced"
+    elif "over the" in problem:
+        code = "file_too_large"
+    else:
+        code = "file_not_usable"
+    return {
+        "rule_code": code,
+        "la_code": row["la_code"] if pd.notna(row["la_code"]) else None,
+        "collection_year": year,
+        "file": row["path"],
+        "row": None,
+        "child": None,
+        "column": None,
+        "value": None,
+        "message": f"{row['path']}: {problem[0].upper()}{problem[1:]}.",
+    }
+
+
+def _file_failure(code: str, la: str, year: int, file: str, detail: str) -> dict:
+    return {
+        "rule_code": code,
+        "la_code": la,
+        "collection_year": year,
+        "file": file,
+        "row": None,
+        "child": None,
+        "column": None,
+        "value": None,
+        "message": f"{file}: {detail[0].upper()}{detail[1:]}.",
+    }
+
+
+def _with_messages(rows: list[dict]) -> pd.DataFrame:
+    """Failure rows that carry their own specific message (file-level detail)."""
+    if not rows:
+        return empty_failures()
+    frame = pd.DataFrame(rows)
+    specific = frame.pop("message")
+    out = finalise_failures(frame)
+    out["message"] = specific.where(specific.notna(), out["message"]).to_numpy()
+    return out
+
+
+def validate_collection_year(
+    landing: Path,
+    year: int,
+    inventory: pd.DataFrame | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> ValidatedYear:
+    """Read and validate every LA's return for collection year ``year`` in one call."""
+    landing = Path(landing)
+    if inventory is None:
+        inventory = inventory_landing(landing, max_bytes=max_bytes)
+    inv = inventory[inventory["collection_year"].eq(year).fillna(False).astype(bool)]
+    expected = set(las_in_year(year)["old_la_code"])
+
+    file_rows: list[dict] = []
+    for _, row in inv[inv["problem"].notna()].iterrows():
+        file_rows.append(_inventory_failure(row, year))
+    known_elsewhere = inv[
+        inv["problem"].isna() & inv["la_code"].notna() & ~inv["la_code"].isin(expected)
+    ]
+    for path, la in known_elsewhere[["path", "la_code"]].itertuples(index=False):
+        file_rows.append(
+            _file_failure(
+                "la_not_in_year", la, year, path,
+                f"LA {la} did not exist in collection year {year - 1}-{str(year)[2:]} "
+                "(boundary change); the file was not read",
+            )
+        )  # fmt: skip
+
+    in_year = inv[inv["la_code"].isin(expected) & inv["table"].isin(list(TABLE_COLUMNS))]
+    rejected: dict[str, list[str]] = {}
+    for fr in file_rows:
+        if fr["la_code"] in expected and SEVERITY.get(fr["rule_code"]) == "file":
+            rejected.setdefault(fr["la_code"], []).append(fr["message"])
+
+    usable = in_year[in_year["problem"].isna()]
+    groups: dict[tuple[str, str], list[str]] = {}
+    for la, table, path in zip(usable["la_code"], usable["table"], usable["path"], strict=True):
+        groups.setdefault((la, table), []).append(path)
+    # Files are decoded in threads and parsed in batches (assets.ingest.reading.read_return_tables);
+    # results are used in the same sorted (LA, table) order as a sequential loop.
+    singles = [(key, paths[0]) for key, paths in sorted(groups.items()) if len(paths) == 1]
+    results = dict(
+        zip(
+            [key for key, _ in singles],
+            read_return_tables(
+                [(landing / path, table) for (_, table), path in singles],
+                max_bytes=max_bytes,
+                threads=_READ_THREADS,
+            ),
+            strict=True,
+        )
+    )
+    reads: dict[tuple[str, str], tuple[str, ReadResult]] = {}
+    for (la, table), paths in sorted(groups.items()):
+        if len(paths) > 1:
+            joined = ", ".join(paths)
+            for path in paths:
+                file_rows.append(
+                    _file_failure(
+                        "file_duplicate", la, year, path,
+                        f"more than one {table} file for LA {la} ({joined}); "
+                        "keep exactly one and re-run",
+                    )
+                )  # fmt: skip
+            rejected.setdefault(la, []).append(f"more than one {table} file")
+            continue
+        path = paths[0]
+        result = results[(la, table)]
+        reads[(la, table)] = (path, result)
+        if result.problem:
+            fr = _file_failure(result.problem_rule, la, year, path, result.problem)
+            file_rows.append({**fr, "column": result.problem_column or None})
+            rejected.setdefault(la, []).append(f"{path}: {result.problem}")
+
+    received = set(in_year["la_code"])
+    present = set(zip(in_year["la_code"], in_year["table"], strict=True))
+    for la in sorted(received):
+        for table in TABLE_COLUMNS:
+            if (la, table) not in present:
+                path = f"{year}/{la}/{table}.csv"
+                detail = f"the {table} file is missing, so the return cannot be used"
+                file_rows.append(_file_failure("file_missing", la, year, path, detail))
+                rejected.setdefault(la, []).append(detail)
+
+    frames: dict[str, list[tuple[pa.Table, str, str]]] = {"header": [], "episodes": []}
+    rejected_frames: list[pd.DataFrame] = []
+    bad_rows: list[dict] = []
+    notes_by_file: dict[str, str] = {}
+    blank_by_file: dict[str, int] = {}
+    # file -> (LA, table, rows read including malformed rows, LA-year rejected)
+    read_counts: dict[str, tuple[str, str, int, bool]] = {}
+    warn_rows: list[dict] = []
+    for (la, table), (path, result) in sorted(reads.items()):
+        notes_by_file[path] = "; ".join(result.notes)
+        blank_by_file[path] = result.blank_rows
+        if result.extra_columns:
+            warn_rows.append(
+                {
+                    **_file_failure(
+                        "extra_column", la, year, path,
+                        "columns not in the SSDA903 table were ignored: "
+                        + ", ".join(result.extra_columns),
+                    ),
+                    "column": ", ".join(result.extra_columns),
+                }
+            )  # fmt: skip
+        if result.table is None:
+            continue
+        bad = [
+            {
+                "la_code": la, "table": table, "source_file": path, "source_row": n,
+                "CHILD": child, "raw": text[:200],
+            }
+            for n, text, child in result.bad_rows
+        ]  # fmt: skip
+        read_counts[path] = (la, table, result.table.num_rows + len(bad), la in rejected)
+        if la in rejected:
+            tagged = _tag(result.table, la, path, table)
+            kept = tagged.select(["la_code", "table", "source_file", "CHILD"]).to_pandas()
+            extra = pd.DataFrame(bad, columns=["la_code", "table", "source_file"])
+            rejected_frames.append(pd.concat([kept, extra], ignore_index=True))
+            continue
+        frames[table].append((result.table, la, path))
+        bad_rows.extend(bad)
+
+    header = _concat(frames["header"], "header")
+    episodes = _concat(frames["episodes"], "episodes")
+    # Integer child keys (LA and CHILD) and dates parsed once: every rule, sort and join
+    # below works on int64 columns instead of strings.
+    # sort=True: key order is (LA, CHILD as text), so sorting by key is the contract order.
+    (header_codes, episodes_codes), children = factorize_sorted(
+        [header["CHILD"], episodes["CHILD"]]
+    )
+    header["KEY"] = keys_from_codes(header["la_code"], header_codes, header.index)
+    episodes["KEY"] = keys_from_codes(episodes["la_code"], episodes_codes, episodes.index)
+    header["DOB_DT"] = parse_903_dates(header["DOB"])
+    episodes["DECOM_DT"] = parse_903_dates(episodes["DECOM"])
+    episodes["DEC_DT"] = parse_903_dates(episodes["DEC"])
+
+    failures = [_with_messages(file_rows), _with_messages(warn_rows)]
+    if bad_rows:
+        bad = pd.DataFrame(bad_rows).rename(columns={"raw": "VALUE"})
+        failures.append(
+            failures_from_mask(bad, pd.Series(True, index=bad.index), "malformed_row", "VALUE", year)
+            .assign(column=None)
+        )  # fmt: skip
+    failures.append(_schema_failure_rows(header, "header", year))
+    failures.append(_schema_failure_rows(episodes, "episodes", year))
+    # Only the columns the rules read or report: the sort in episode_frame copies them.
+    ep = episode_frame(episodes[_RULE_COLUMNS], header)
+    failures.append(year_rule_failures(ep, header, year))
+    failures = [f for f in failures if not f.empty]
+    all_failures = (
+        sort_failures(pd.concat(failures, ignore_index=True)) if failures else empty_failures()
+    )
+
+    # Quarantine: every record of a child with a child-level failure in this LA-year.
+    child_level = all_failures[all_failures["severity"].eq("child")]
+    with_id = child_level[child_level["child"].notna()]
+    first = with_id.sort_values("rule_code", kind="mergesort").drop_duplicates(["la_code", "child"])
+    reasons = pd.Series(
+        first["rule_code"].to_numpy(),
+        index=child_keys(first["la_code"], first["child"], children).to_numpy(),
+    )
+    # For the status table: reasons by (LA, CHILD) strings.
+    reasons_by_child = first.set_index(["la_code", "child"])["rule_code"]
+    no_id = child_level[child_level["child"].isna() & child_level["row"].notna()]
+    row_reasons = (
+        no_id.sort_values("rule_code", kind="mergesort")
+        .drop_duplicates(["file", "row"])
+        .set_index(["file", "row"])["rule_code"]
+    )
+
+    def quarantine_reason(frame: pd.DataFrame) -> pd.Series:
+        if frame.empty:
+            return pd.Series(dtype="object")
+        by_child = frame["KEY"].map(reasons)
+        if row_reasons.empty:
+            return by_child
+        rkeys = pd.MultiIndex.from_arrays(
+            [frame["source_file"], frame["source_row"].astype("int64")]
+        )
+        by_row = pd.Series(row_reasons.reindex(rkeys).to_numpy(), index=frame.index)
+        return by_child.where(by_child.notna(), by_row)
+
+    header_reason = quarantine_reason(header)
+    episodes_reason = quarantine_reason(episodes)
+    quarantined_rows = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "file": frame.loc[reason.notna(), "source_file"].to_numpy(),
+                    "reason": reason[reason.notna()].to_numpy(),
+                }
+            )
+            for frame, reason in ((header, header_reason), (episodes, episodes_reason))
+            if not frame.empty
+        ]
+        + [pd.DataFrame({"file": [b["source_file"] for b in bad_rows], "reason": "malformed_row"})],
+        ignore_index=True,
+    )
+    ledger = read_ledger(read_counts, quarantined_rows, year=year)
+    ledger = _complete_ledger(ledger, in_year, reads, year, notes_by_file, blank_by_file)
+
+    accepted_header = _typed_header(header[header_reason.isna()], year)
+    accepted_episodes = _typed_episodes(episodes[episodes_reason.isna()], year)
+    status = _la_year_status(
+        year, expected, received, rejected, header, reads, reasons_by_child, rejected_frames
+    )
+    # Hand the year's temporary Arrow buffers back to the system before the next year.
+    pa.default_memory_pool().release_unused()
+    return ValidatedYear(
+        year=year,
+        header=accepted_header,
+        episodes=accepted_episodes,
+        failures=all_failures,
+        ledger=ledger,
+        la_year_status=status,
+    )
+
+
+def _tag(tbl: pa.Table, la: str, path: str, table: str) -> pa.Table:
+    n = tbl.num_rows
+    for name, value in (("la_code", la), ("source_file", path), ("table", table)):
+        tbl = tbl.append_column(name, pa.array([value] * n, pa.large_string()))
+    return tbl
+
+
+def _concat(parts: list[tuple[pa.Table, str, str]], table: str) -> pd.DataFrame:
+    """All LAs' files for one table as one tidy pandas frame (one Arrow pass, not 150).
+
+    ``parts``: (table read, LA code, file path) per file. The la_code, source_file and
+    table columns are built once for the whole year by a take, not per file.
+    """
+    columns = [*TABLE_COLUMNS[table], "source_row", "la_code", "source_file", "table"]
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype="str") for c in columns}).astype(
+            {"source_row": "int64"}
+        )
+    counts = np.array([p.num_rows for p, _, _ in parts], dtype=np.int64)
+    which = pa.array(np.repeat(np.arange(len(parts), dtype=np.int32), counts))
+    # One contiguous chunk per column: later sorts and filters on 150-chunk Arrow arrays
+    # are many times slower.
+    tbl = tidy_table(pa.concat_tables([p for p, _, _ in parts]), threads=_READ_THREADS)
+    for name, values in (
+        ("la_code", [la for _, la, _ in parts]),
+        ("source_file", [path for _, _, path in parts]),
+        ("table", [table] * len(parts)),
+    ):
+        tbl = tbl.append_column(name, pa.array(values, pa.large_string()).take(which))
+    return tbl.to_pandas()[columns]
+
+
+def _schema_failure_rows(frame: pd.DataFrame, table: str, year: int) -> pd.DataFrame:
+    if frame.empty:
+        return empty_failures()
+    cases = schema_failures(frame, table, year)
+    if cases.empty:
+        return empty_failures()
+    hit = frame.loc[cases["index"].to_numpy()]
+    return finalise_failures(
+        pd.DataFrame(
+            {
+                "rule_code": cases["rule_code"].to_numpy(),
+                "la_code": hit["la_code"].to_numpy(),
+                "collection_year": year,
+                "file": hit["source_file"].to_numpy(),
+                "row": hit["source_row"].to_numpy(),
+                "child": hit["CHILD"].to_numpy(),
+                "column": cases["column"].to_numpy(),
+                "value": cases["value"].to_numpy(),
+            }
+        )
+    )
+
+
+def _complete_ledger(
+    ledger: pd.DataFrame,
+    in_year: pd.DataFrame,
+    reads: dict,
+    year: int,
+    notes_by_file: dict[str, str],
+    blank_by_file: dict[str, int],
+) -> pd.DataFrame:
+    """Add a line (with zero rows) for every file of the year not read, and reading notes."""
+    seen = set(ledger["file"])
+    extra = in_year[~in_year["path"].isin(seen)]
+    zero = pd.DataFrame(
+        {
+            "collection_year": year,
+            "la_code": extra["la_code"].to_numpy(),
+            "table": extra["table"].to_numpy(),
+            "file": extra["path"].to_numpy(),
+        }
+    )
+    out = pd.concat([ledger, zero], ignore_index=True) if not zero.empty else ledger
+    out["blank_rows_skipped"] = out["file"].map(blank_by_file).fillna(0)
+    out["reading_notes"] = out["file"].map(notes_by_file).fillna("not read")
+    return normalise(out)
+
+
+def _arrow_chunks(values: pd.Series) -> list[pa.Array]:
+    arrow = values.array.__arrow_array__() if hasattr(values.array, "__arrow_array__") else None
+    if arrow is None:
+        arrow = pa.array(values.to_numpy(dtype=object), pa.large_string(), from_pandas=True)
+    chunked = arrow if isinstance(arrow, pa.ChunkedArray) else pa.chunked_array([arrow])
+    if chunked.type != pa.large_string():
+        chunked = chunked.cast(pa.large_string())
+    return chunked.chunks
+
+
+def factorize_sorted(columns: list[pd.Series]) -> tuple[list[np.ndarray], pd.Index]:
+    """The codes ``pd.factorize(pd.concat(columns), sort=True)`` gives (-1 for null), split
+    back per column, and the sorted unique values.
+
+    Arrow's dictionary encoding runs over the columns' chunks without concatenating them,
+    and only the dictionary (one entry per distinct value) is sorted: over twice as fast
+    as pandas on ten years of CHILD values, and no concatenated copy.
+    """
+    chunks = [c for col in columns for c in _arrow_chunks(col)]
+    lengths = [len(col) for col in columns]
+    if not chunks or sum(lengths) == 0:
+        return [np.full(n, -1, dtype=np.int64) for n in lengths], pd.Index(
+            pd.array([], dtype="str")
+        )
+    encoded = pc.dictionary_encode(pa.chunked_array(chunks, pa.large_string()))
+    # Chunks share one dictionary; the last chunk's is complete either way.
+    dictionary = encoded.chunk(encoded.num_chunks - 1).dictionary
+    order = pc.array_sort_indices(dictionary).to_numpy()
+    rank = np.empty(len(order) + 1, dtype=np.int64)
+    rank[order] = np.arange(len(order), dtype=np.int64)
+    rank[-1] = -1  # null values (index -1)
+    indices = np.concatenate(
+        [pc.fill_null(c.indices, -1).to_numpy(zero_copy_only=False) for c in encoded.chunks]
+    ).astype(np.int64)
+    codes = rank[indices]
+    uniques = pd.Index(pd.array(dictionary.take(pa.array(order)), dtype="str"))
+    bounds = np.cumsum([0, *lengths])
+    return [codes[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)], uniques
+
+
+def child_keys(la_code: pd.Series, child: pd.Series, children: pd.Index) -> pd.Series:
+    """One int64 per (LA, CHILD): LA code in the high bits, CHILD's position in
+    ``children`` in the low 32 bits; -1 where CHILD is blank. Sorting and joining on this
+    is an order of magnitude faster than on two string columns."""
+    return keys_from_codes(la_code, children.get_indexer(child.to_numpy()), child.index)
+
+
+def keys_from_codes(la_code: pd.Series, code: np.ndarray, index: pd.Index) -> pd.Series:
+    """As :func:`child_keys`, from CHILD codes already factorized (-1 = blank)."""
+    la_codes, la_values = pd.factorize(la_code)
+    la_ints = pd.to_numeric(pd.Series(la_values), errors="coerce").fillna(0).to_numpy(np.int64)
+    la = np.where(la_codes >= 0, la_ints[np.maximum(la_codes, 0)], 0)
+    key = (la << 32) | np.maximum(code, 0).astype(np.int64)
+    return pd.Series(np.where(code >= 0, key, -1), index=index, dtype="int64")
+
+
+_UPN_CHECK_ALPHABET = np.frombuffer(b"ABCDEFGHJKLMNPQRTUVWXYZ", dtype=np.uint8)
+
+
+def valid_upn(upn: pd.Series) -> pd.Series:
+    """UPN if well-formed with a correct check letter, else null (UN1-UN10 'unknown'
+    codes become null too).
+
+    Check letter (DfE "Unique pupil numbers" guidance): characters 2-13 weighted 2..13,
+    sum modulo 23 indexes ABCDEFGHJKLMNPQRTUVWXYZ. Temporary UPNs (last character a
+    letter) are format-checked only.
+    """
+    ok = upn.str.fullmatch(UPN_REGEX).fillna(False).astype(bool).to_numpy().copy()
+    permanent = ok & upn.str.fullmatch(r"^[A-Z]\d{12}$").fillna(False).astype(bool).to_numpy()
+    if permanent.any():
+        chars = _fixed_width_bytes(upn[permanent], 13)
+        digits = chars[:, 1:].astype(np.int64) - ord("0")
+        expected = _UPN_CHECK_ALPHABET[(digits * np.arange(2, 14)).sum(axis=1) % 23]
+        ok[np.flatnonzero(permanent)] = expected == chars[:, 0]
+    return upn.where(ok, None)
+
+
+def _fixed_width_bytes(values: pd.Series, width: int) -> np.ndarray:
+    """(n, width) uint8 view of strings that are all ``width`` ASCII bytes long, read from
+    the Arrow buffer instead of converting every value to a Python object."""
+    arr = pa.chunked_array(_arrow_chunks(values), pa.large_string()).combine_chunks()
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[
+        arr.offset : arr.offset + len(arr) + 1
+    ]
+    if offsets[-1] - offsets[0] != width * len(arr):
+        text = values.to_numpy(dtype=object).astype(f"S{width}")
+        return np.frombuffer(text.tobytes(), dtype=np.uint8).reshape(-1, width)
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    return data.reshape(-1, width)
+
+
+def _typed_header(raw: pd.DataFrame, year: int) -> pd.DataFrame:
+    out = pd.DataFrame(
+        {
+            "la_code": raw["la_code"].astype("str"),
+            "child": raw["CHILD"].astype("str"),
+            "collection_year": np.int64(year),
+            "sex": raw["SEX"].map(SEX_NORMALISED).astype("str"),
+            "dob": raw["DOB_DT"],
+            "ethnic": raw["ETHNIC"],
+            "upn": valid_upn(raw["UPN"].astype("str")),
+            "upn_supplied": raw["UPN"],
+            "mother": raw["MOTHER"],
+            "mc_dob": raw["MC_DOB"],
+            "source_file": raw["source_file"],
+            "source_row": raw["source_row"].astype("int64"),
+        }
+    )
+    order = np.lexsort((raw["source_row"].to_numpy(), raw["KEY"].to_numpy()))
+    return take_rows(out, order)
+
+
+def _typed_episodes(raw: pd.DataFrame, year: int) -> pd.DataFrame:
+    out = pd.DataFrame(
+        {
+            "la_code": raw["la_code"].astype("str"),
+            "child": raw["CHILD"].astype("str"),
+            "collection_year": np.int64(year),
+            "decom": raw["DECOM_DT"],
+            "dec": raw["DEC_DT"],
+            "rne": raw["RNE"],
+            "ls": raw["LS"],
+            "cin": raw["CIN"],
+            "place": raw["PLACE"],
+            "place_provider": raw["PLACE_PROVIDER"],
+            "rec": raw["REC"],
+            "reason_place_change": raw["REASON_PLACE_CHANGE"],
+            "home_post": raw["HOME_POST"],
+            "pl_post": raw["PL_POST"],
+            "urn": raw["URN"],
+            "source_file": raw["source_file"],
+            "source_row": raw["source_row"].astype("int64"),
+        }
+    )
+    decom = raw["DECOM_DT"].to_numpy(dtype="datetime64[ns]").view("int64")
+    order = np.lexsort((raw["source_row"].to_numpy(), decom, raw["KEY"].to_numpy()))
+    return take_rows(out, order)
+
+
+def _children_per_la(header: pd.DataFrame) -> pd.Series:
+    """Distinct non-blank CHILD per la_code, counted on the int64 keys (LA in the high
+    bits) rather than by a string group-by."""
+    las = header["la_code"].dropna().unique().tolist()
+    if not all(isinstance(la, str) and re.fullmatch(r"\d{3}", la) for la in las):
+        return header.dropna(subset=["CHILD"]).groupby("la_code")["CHILD"].nunique()
+    key = header["KEY"].to_numpy(dtype=np.int64)
+    # Sort-based distinct counts: np.unique's hash path is many times slower here.
+    key = np.sort(key[key >= 0])
+    la = key[np.concatenate([[True], key[1:] != key[:-1]])] >> 32 if len(key) else key
+    starts = np.flatnonzero(np.concatenate([[True], la[1:] != la[:-1]])) if len(la) else la
+    counts = np.diff(np.append(starts, len(la)))
+    by_num = dict(zip(la[starts].tolist(), counts.tolist(), strict=True))
+    present = sorted(la for la in las if int(la) in by_num)
+    return pd.Series([by_num[int(la)] for la in present], index=pd.Index(present, dtype="str"))
+
+
+def _la_year_status(
+    year: int,
+    expected: set[str],
+    received: set[str],
+    rejected: dict[str, list[str]],
+    header: pd.DataFrame,
+    reads: dict,
+    reasons: pd.Series,
+    rejected_frames: list[pd.DataFrame],
+) -> pd.DataFrame:
+    las = sorted(expected)
+    children = _children_per_la(header)
+    for frame in rejected_frames:
+        if frame.empty or not frame["table"].eq("header").any():
+            continue
+        heads = frame[frame["table"].eq("header")]
+        children.loc[heads["la_code"].iloc[0]] = heads["CHILD"].dropna().nunique()
+    q = reasons.reset_index()
+    q_children = q.groupby("la_code")["child"].nunique() if not q.empty else pd.Series(dtype=int)
+    q_reasons = (
+        q.groupby("la_code")["rule_code"].value_counts() if not q.empty else pd.Series(dtype=int)
+    )
+    rows = []
+    for la in las:
+        n_q = int(q_children.get(la, 0))
+        if la not in received and la not in rejected:
+            status, message, n_q = "not_received", "No return was received for this year.", 0
+        elif la in rejected:
+            status = "rejected"
+            message = "Return rejected: " + "; ".join(dict.fromkeys(rejected[la]))
+            n_q = 0
+        elif n_q:
+            status = "accepted_with_quarantine"
+            counts = q_reasons.loc[la] if la in q_reasons.index.get_level_values(0) else None
+            detail = format_reasons(counts) if counts is not None else ""
+            message = (
+                f"{n_q} child(ren) quarantined (first failing rule: {detail}); "
+                "their records for this year are excluded."
+            )
+        else:
+            status, message = "accepted", None
+        rows.append(
+            {
+                "la_code": la,
+                "collection_year": year,
+                "status": status,
+                "children": int(children.get(la, 0)),
+                "children_quarantined": n_q,
+                "message": message,
+            }
+        )
+    out = pd.DataFrame(rows, columns=STATUS_COLUMNS)
+    return out.astype(
+        {"collection_year": "int64", "children": "int64", "children_quarantined": "int64"}
+    )
