@@ -5,21 +5,23 @@ Stated once so the UI, the command line and the tests agree on them.
 
 from __future__ import annotations
 
-# Asset groups, in the order data flows through them.
+# Asset groups, in the order data flows through them: one per stage package of assets/.
 INGEST = "ingest"
-VALIDATION = "validation"
+HISTORY = "history"
 MEASURES = "measures"
 DISCLOSURE = "disclosure"
 PUBLICATION = "publication"
-GROUPS = [INGEST, VALIDATION, MEASURES, DISCLOSURE, PUBLICATION]
+APPROVAL = "approval"
+GROUPS = [INGEST, HISTORY, MEASURES, DISCLOSURE, PUBLICATION, APPROVAL]
 
 # Who answers for each stage (shown in the Dagster UI).
 OWNERS = {
     INGEST: ["team:cla-statistics"],
-    VALIDATION: ["team:cla-statistics"],
+    HISTORY: ["team:cla-statistics"],
     MEASURES: ["team:cla-statistics"],
     DISCLOSURE: ["team:statistical-disclosure-control"],
     PUBLICATION: ["team:cla-statistics"],
+    APPROVAL: ["team:cla-statistics"],
 }
 
 # Asset names.
@@ -46,9 +48,9 @@ LANDING_SENSOR = "landing_folder_sensor"
 STAGE_OF_ASSET = {
     LANDING_INVENTORY: "ingest: inventory of landing files",
     VALIDATED_RETURNS: "validation: returns checked against DfE rules",
-    EPISODE_HISTORY: "validation: multi-year episode history",
+    EPISODE_HISTORY: "history: multi-year episode history",
     REENTRY_MEASURES: "measures: returns home and re-entries",
     DISCLOSURE_CONTROLLED_TABLES: "disclosure: suppression and audit",
     CANDIDATE_RELEASE: "publication: candidate release and QA pack",
-    PUBLISHED_RELEASE: "publication: published release",
+    PUBLISHED_RELEASE: "approval: published release",
 }

@@ -36,12 +36,12 @@ def test_every_stage_is_an_asset_in_its_group_with_owner_and_description():
     graph = defs.resolve_asset_graph()
     expected = {
         c.LANDING_INVENTORY: c.INGEST,
-        c.VALIDATED_RETURNS: c.VALIDATION,
-        c.EPISODE_HISTORY: c.VALIDATION,
+        c.VALIDATED_RETURNS: c.INGEST,
+        c.EPISODE_HISTORY: c.HISTORY,
         c.REENTRY_MEASURES: c.MEASURES,
         c.DISCLOSURE_CONTROLLED_TABLES: c.DISCLOSURE,
         c.CANDIDATE_RELEASE: c.PUBLICATION,
-        c.PUBLISHED_RELEASE: c.PUBLICATION,
+        c.PUBLISHED_RELEASE: c.APPROVAL,
     }
     assert {k.to_user_string() for k in graph.get_all_asset_keys()} == set(expected)
     for name, group in expected.items():

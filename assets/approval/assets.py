@@ -17,7 +17,7 @@ from assets.approval.gate import (
 )
 from assets.common.release_folders import ReleasePaths
 from assets.ingest.inventory import inputs_sha256
-from pipelines.constants import CANDIDATE_RELEASE, OWNERS, PUBLICATION, PUBLISHED_RELEASE
+from pipelines.constants import APPROVAL, CANDIDATE_RELEASE, OWNERS, PUBLISHED_RELEASE
 from pipelines.resources import ReleaseSettings
 
 
@@ -38,8 +38,8 @@ class PublishConfig(Config):
 
 @asset(
     name=PUBLISHED_RELEASE,
-    group_name=PUBLICATION,
-    owners=OWNERS[PUBLICATION],
+    group_name=APPROVAL,
+    owners=OWNERS[APPROVAL],
     deps=[CANDIDATE_RELEASE],
     description="The approved candidate copied atomically to OUTPUT/publications/<release>/. "
     "Publishing re-checks the candidate's manifest hash and that the landing files still "

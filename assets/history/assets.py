@@ -15,9 +15,9 @@ from assets.common.contracts import EpisodeHistory, LaYearStatus
 from assets.ingest.inventory import year_inputs_sha256
 from pipelines.constants import (
     EPISODE_HISTORY,
+    HISTORY,
     OWNERS,
     VALIDATED_RETURNS,
-    VALIDATION,
 )
 from pipelines.resources import ReleaseSettings
 from pipelines.schema_metadata import column_schema_metadata, table_schema_from_model
@@ -30,8 +30,8 @@ from validation.assessment import (
 
 @asset(
     name=EPISODE_HISTORY,
-    group_name=VALIDATION,
-    owners=OWNERS[VALIDATION],
+    group_name=HISTORY,
+    owners=OWNERS[HISTORY],
     description="Every accepted episode of every child across all validated collection years "
     "(assets/history/history.py): overlapping returns de-duplicated, the later return winning; plus "
     "each LA-year's status. Child-level: stored under OUTPUT/restricted/.storage only.",

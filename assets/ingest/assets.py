@@ -27,7 +27,6 @@ from pipelines.constants import (
     LANDING_INVENTORY,
     OWNERS,
     VALIDATED_RETURNS,
-    VALIDATION,
     VALIDATION_CHECK,
 )
 from pipelines.partitions import collection_year_partitions
@@ -87,8 +86,8 @@ def landing_inventory(context: AssetExecutionContext, settings: ReleaseSettings)
 
 @asset(
     name=VALIDATED_RETURNS,
-    group_name=VALIDATION,
-    owners=OWNERS[VALIDATION],
+    group_name=INGEST,
+    owners=OWNERS[INGEST],
     partitions_def=collection_year_partitions,
     # All LAs of a collection year are validated together; a multi-year run (reentry run,
     # a backfill) validates each selected year in the same run.
