@@ -224,7 +224,9 @@ def _canonical_header(
     return canonical, extra
 
 
-def read_return_table(path: Path, table: str, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadResult:
+def read_return_table(
+    path: Path, table: str, max_bytes: int = DEFAULT_MAX_BYTES, keep: tuple[str, ...] = ()
+) -> ReadResult:
     """Read one SSDA903 table file (CSV or XLSX) as strings, recording every tolerance.
 
     The size limit is checked before a single byte is read. CHILD and every other value
@@ -232,7 +234,7 @@ def read_return_table(path: Path, table: str, max_bytes: int = DEFAULT_MAX_BYTES
     reader handles well-formed files; files with blank lines or ragged rows fall back to
     Python's csv module so row numbers stay exactly those a reviewer sees in the file.
     """
-    result = _read_return_table(path, table, max_bytes, defer=False)
+    result = _read_return_table(path, table, max_bytes, defer=False, keep=keep)
     assert isinstance(result, ReadResult)
     return result
 
@@ -246,6 +248,7 @@ class _Pending:
     names: list[str]
     table: str
     trailing: int
+    keep: tuple[str, ...] = ()
 
 
 # Text parsed in one Arrow call when files are read together (bounds the extra memory).
@@ -294,7 +297,7 @@ def read_return_tables(
 
 
 def _read_return_table(
-    path: Path, table: str, max_bytes: int, defer: bool
+    path: Path, table: str, max_bytes: int, defer: bool, keep: tuple[str, ...] = ()
 ) -> ReadResult | _Pending:
     path = Path(path)
     if table not in TABLE_COLUMNS:
@@ -342,11 +345,16 @@ def _read_return_table(
     if "\r\n" in text:
         notes.append("Windows line endings (CRLF)")
         text = text.replace("\r\n", "\n")
-    return _parse_csv_text(text, table, encoding, notes, defer=defer)
+    return _parse_csv_text(text, table, encoding, notes, defer=defer, keep=keep)
 
 
 def _parse_csv_text(
-    text: str, table: str, encoding: str, notes: list[str], defer: bool = False
+    text: str,
+    table: str,
+    encoding: str,
+    notes: list[str],
+    defer: bool = False,
+    keep: tuple[str, ...] = (),
 ) -> ReadResult | _Pending:
     # Blank trailing rows (empty lines or ",,,," as spreadsheets export them) are dropped
     # and counted; a row's own trailing empty fields are kept.
@@ -413,7 +421,7 @@ def _parse_csv_text(
     result = ReadResult(None, encoding=encoding, notes=notes, extra_columns=extra)
     if extra:
         notes.append("extra columns ignored: " + ", ".join(extra))
-    pending = _Pending(result, rows_text, canonical, table, trailing)
+    pending = _Pending(result, rows_text, canonical, table, trailing, keep)
     if _may_have_blank_rows(rows_text):
         return _finish_csv(pending, None)
     if defer and '"' not in rows_text and "\r" not in rows_text:
@@ -430,7 +438,7 @@ def _finish_csv(pending: _Pending, arrow: pa.Table | None) -> ReadResult:
     if result.blank_rows:
         result.notes.append(f"{result.blank_rows} blank row(s) skipped")
     arrow = _normalise_forms(arrow, result)
-    result.table = _known_columns(arrow, pending.table)
+    result.table = _known_columns(arrow, pending.table, pending.keep)
     return result
 
 
@@ -686,15 +694,18 @@ def _parse_slow(rows_text: str, names: list[str], result: ReadResult) -> pa.Tabl
     return pa.table(arrays)
 
 
-def _known_columns(tbl: pa.Table, table: str) -> pa.Table:
-    """The SSDA903 columns in canonical order (absent optional ones as nulls) + source_row."""
+def _known_columns(tbl: pa.Table, table: str, keep: tuple[str, ...] = ()) -> pa.Table:
+    """The SSDA903 columns in canonical order (absent optional ones as nulls) + source_row,
+    and the ``keep`` columns the file has (a pooled file's LA and YEAR)."""
     n = tbl.num_rows
     arrays = [
         tbl.column(c) if c in tbl.column_names else pa.nulls(n, pa.large_string())
         for c in TABLE_COLUMNS[table]
     ]
+    kept = [c for c in keep if c in tbl.column_names]
     return pa.table(
-        [*arrays, tbl.column("source_row")], names=[*TABLE_COLUMNS[table], "source_row"]
+        [*arrays, tbl.column("source_row"), *(tbl.column(c) for c in kept)],
+        names=[*TABLE_COLUMNS[table], "source_row", *kept],
     )
 
 
@@ -885,9 +896,7 @@ def read_xml(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[TablePart]:
     others: dict[str, int] = {}
 
     def leaves(element) -> dict[str, str]:
-        return {
-            rename.get(e.tag, e.tag): (e.text or "").strip() for e in element if len(e) == 0
-        }
+        return {rename.get(e.tag, e.tag): (e.text or "").strip() for e in element if len(e) == 0}
 
     for child in root:
         if child.tag != "CHILD":
