@@ -95,7 +95,8 @@ def _la_names() -> dict[str, frozenset[str]]:
     las = load_las()
     out: dict[str, set[str]] = {}
     for code, name in zip(las["old_la_code"], las["la_name"], strict=True):
-        out.setdefault(_simple(name), set()).add(code)
+        if re.fullmatch(r"\d{3}", str(code)):  # rows without a DfE code ("x") are not LAs here
+            out.setdefault(_simple(name), set()).add(code)
     return {k: frozenset(v) for k, v in out.items() if k}
 
 

@@ -481,12 +481,12 @@ def _normalise_forms(tbl: pa.Table, result: ReadResult) -> pa.Table:
         if _all_match(col, _DDMMYYYY_TIME):
             converted, form = pc.utf8_slice_codeunits(text, 0, 10), "dd/mm/yyyy with a time"
         elif _all_match(col, _ISO):
-            iso = pc.utf8_slice_codeunits(text, 0, 10)
+            iso = pc.cast(pc.utf8_slice_codeunits(text, 0, 10), pa.large_string())
             converted = pc.binary_join_element_wise(
                 pc.utf8_slice_codeunits(iso, 8, 10),
                 pc.utf8_slice_codeunits(iso, 5, 7),
                 pc.utf8_slice_codeunits(iso, 0, 4),
-                "/",
+                pa.scalar("/", pa.large_string()),
             )
             form = "ISO yyyy-mm-dd"
         elif _all_match(col, _SERIAL):
@@ -510,12 +510,15 @@ def _normalise_forms(tbl: pa.Table, result: ReadResult) -> pa.Table:
         valid = pc.fill_null(pc.match_substring_regex(text, _DDMMYYYY), False)
         if not pc.any(valid).as_py() and not pc.all(blank).as_py():
             sample = pc.drop_null(pc.if_else(blank, pa.scalar(None, col.type), col))[0]
-            result.problem = (
+            problem = (
                 f"no {name} date is in the dd/mm/yyyy form the SSDA903 return uses (for "
                 f"example '{sample.as_py()}'); re-export with dates as dd/mm/yyyy"
             )
+            result.problem = f"{result.problem}; {problem}" if result.problem else problem
             result.problem_rule = "file_date_format"
-            result.problem_column = name
+            result.problem_column = (
+                f"{result.problem_column}, {name}" if result.problem_column else name
+            )
     if "CHILD" in tbl.column_names:
         col = tbl.column("CHILD")
         floats = pc.fill_null(pc.match_substring_regex(col, _FLOAT_ID), False)

@@ -1,0 +1,152 @@
+"""Returns shaped as LAs, regional alliances and the DfE hold them
+(tests/data/real_world/make_corpus.py), through the inventory and validation.
+
+Each case must never raise; an accepted case must give its LA exactly the children and
+episodes of the clean return, credited to the right LA and year; a rejected case must
+name the rule, file and column; every file of the landing folder must be in the
+inventory and in a ledger line, and the ledger must balance; LA 201's clean return
+beside it must be unaffected.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from assets.ingest.inventory import inventory_landing
+from assets.ingest.layout import collection_year_of, la_in_file_name, resolve_la
+from validation.collection_year import validate_collection_year
+from validation.ledger import unbalanced
+
+CORPUS = Path(__file__).parent / "data" / "real_world"
+_spec = importlib.util.spec_from_file_location("real_world_corpus", CORPUS / "make_corpus.py")
+corpus = importlib.util.module_from_spec(_spec)
+sys.modules["real_world_corpus"] = corpus
+_spec.loader.exec_module(corpus)
+
+HEADER_KEY = ["child", "sex", "dob", "upn"]
+EPISODE_KEY = ["child", "decom", "dec", "rne", "ls", "cin", "place", "rec"]
+
+
+def _data(frame: pd.DataFrame, key: list[str], la: str) -> pd.DataFrame:
+    out = frame.loc[frame["la_code"].eq(la), key]
+    return out.sort_values(key, na_position="last").reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    landing = corpus.build_reference(tmp_path_factory.mktemp("rw"))
+    return validate_collection_year(landing, corpus.YEAR)
+
+
+def test_catalogue_lists_every_case():
+    assert (CORPUS / "cases.csv").read_text() == corpus.catalogue()
+
+
+@pytest.mark.parametrize("case", corpus.CASES, ids=lambda c: c.id)
+def test_real_world_shape(case, reference, tmp_path):
+    landing = corpus.build_case(case, tmp_path)
+    inventory = inventory_landing(landing)
+    result = validate_collection_year(landing, case.year, inventory=inventory)
+    status = result.la_year_status.set_index("la_code")["status"]
+    failures = result.failures
+    where = f"\n{failures[['rule_code', 'la_code', 'file', 'column', 'message']]}"
+
+    # Nothing lost: every file found is in the inventory and in a ledger line.
+    on_disk = sorted(p.relative_to(landing).as_posix() for p in landing.rglob("*") if p.is_file())
+    assert sorted(inventory["path"]) == on_disk
+    in_year = inventory[inventory["collection_year"].eq(case.year).fillna(False).astype(bool)]
+    ledger_files = {f.split(" [", 1)[0] for f in result.ledger["file"]}
+    assert set(in_year["path"]) <= ledger_files, where
+    assert unbalanced(result.ledger).empty
+
+    # The clean LA beside the case is untouched.
+    assert status["201"] == "accepted"
+    for key, frame, ref in (
+        (HEADER_KEY, result.header, reference.header),
+        (EPISODE_KEY, result.episodes, reference.episodes),
+    ):
+        pd.testing.assert_frame_equal(_data(frame, key, "201"), _data(ref, key, "201"))
+
+    expected = {case.la: case.outcome, **case.also}
+    for la, outcome in expected.items():
+        if outcome == "accepted":
+            assert status[la] == "accepted", where
+            if case.id in corpus.RELABELLED:
+                assert len(_data(result.header, HEADER_KEY, la)) == 6
+                assert len(_data(result.episodes, EPISODE_KEY, la)) == 8
+                continue
+            for key, frame, ref in (
+                (HEADER_KEY, result.header, reference.header),
+                (EPISODE_KEY, result.episodes, reference.episodes),
+            ):
+                pd.testing.assert_frame_equal(_data(frame, key, la), _data(ref, key, la))
+        else:
+            assert status[la] == "rejected", where
+            assert result.episodes["la_code"].ne(la).all()
+    if case.rule:
+        hit = failures[failures["rule_code"].eq(case.rule) & failures["la_code"].eq(case.la)]
+        assert not hit.empty, where
+        assert hit["severity"].eq("file").all()
+        if case.column:
+            assert hit["column"].str.contains(case.column).any(), where
+        if case.file_part:
+            assert hit["file"].str.contains(case.file_part, regex=False).all(), where
+        assert hit["message"].str.contains(hit["file"].iloc[0], regex=False).all()
+    for rule in case.warnings:
+        hit = failures[failures["rule_code"].eq(rule)]
+        assert not hit.empty and hit["severity"].eq("warning").all(), where
+
+
+def test_rejected_file_rows_are_counted(tmp_path):
+    """A file rejected for its header line still has its data rows in the ledger."""
+    case = next(c for c in corpus.CASES if c.id == "missing_required_column")
+    landing = corpus.build_case(case, tmp_path)
+    ledger = validate_collection_year(landing, corpus.YEAR).ledger.set_index("file")
+    line = ledger.loc["2024/202/episodes.csv"]
+    assert (line["rows_read"], line["rows_rejected"]) == (8, 8)
+
+
+def test_pooled_file_is_not_credited_to_its_folder(tmp_path):
+    """A regional file in LA 202's folder: LA 203's rows are LA 203's, not LA 202's."""
+    case = next(c for c in corpus.CASES if c.id == "pooled_in_la_folder")
+    result = validate_collection_year(corpus.build_case(case, tmp_path), corpus.YEAR)
+    counts = result.episodes.groupby("la_code").size().to_dict()
+    assert counts == {"201": 8, "202": 8, "203": 8}
+    assert set(result.ledger["file"]) >= {
+        "2024/202/episodes.csv [LA 202]",
+        "2024/202/episodes.csv [LA 203]",
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "year"),
+    [("2024", 2024), ("2023-24", 2024), ("202324", 2024), ("2023_24", 2024),
+     ("2023-2024", 2024), ("1999-00", 2000), ("2023-25", None), ("20x4", None), ("24", None)],
+)  # fmt: skip
+def test_year_folder_forms(name, year):
+    assert collection_year_of(name) == year
+
+
+def test_la_names_codes_and_ambiguity():
+    assert resolve_la("202") == ("202", None)
+    assert resolve_la("E09000007") == ("202", None)
+    assert resolve_la("camden")[0] == "202"
+    assert resolve_la("Kingston upon Hull, City of")[0] == resolve_la("Kingston upon Hull")[0]
+    code, problem = resolve_la("Narnia")
+    assert code is None and "'Narnia' is not a known LA" in problem
+    assert la_in_file_name("Camden 903 Episodes 2023-24.csv") == "202"
+    assert la_in_file_name("SSDA903_2024_episodes.csv") is None
+
+
+def test_a_name_two_las_have_carried_is_settled_by_year_or_rejected():
+    """Dorset: 835 until March 2019, 838 (Dorset Council) from April 2019."""
+    assert resolve_la("Dorset", 2018) == ("835", None)
+    assert resolve_la("Dorset", 2024) == ("838", None)
+    code, problem = resolve_la("Dorset")
+    assert code is None and "'Dorset' is ambiguous" in problem and "835, 838" in problem
+    assert resolve_la("Northumberland") == ("929", None)
