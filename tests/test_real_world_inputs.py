@@ -150,3 +150,14 @@ def test_a_name_two_las_have_carried_is_settled_by_year_or_rejected():
     code, problem = resolve_la("Dorset")
     assert code is None and "'Dorset' is ambiguous" in problem and "835, 838" in problem
     assert resolve_la("Northumberland") == ("929", None)
+
+
+def test_a_year_without_a_code_list_is_rejected_by_name(tmp_path):
+    """2028 (2027-28) has no shipped code list: every LA-year is rejected, saying why."""
+    corpus.base.write_return(tmp_path, corpus.LA, year=2028)
+    result = validate_collection_year(tmp_path, 2028)
+    status = result.la_year_status.set_index("la_code")
+    assert status.loc[corpus.LA, "status"] == "rejected"
+    hit = result.failures[result.failures["rule_code"].eq("file_no_code_list")]
+    assert "no SSDA903 code list for collection year 2027-28" in hit["message"].iloc[0]
+    assert result.ledger["rows_rejected"].sum() == result.ledger["rows_read"].sum() == 14

@@ -49,7 +49,12 @@ from validation.rules import (
 )
 from validation.rules.episodes import episode_frame, take_rows
 from validation.rules.year import year_rule_failures
-from validation.schemas import SEX_NORMALISED, parse_903_dates, schema_failures
+from validation.schemas import (
+    SEX_NORMALISED,
+    code_list_years,
+    parse_903_dates,
+    schema_failures,
+)
 
 STATUS_COLUMNS = [
     "la_code",
@@ -286,6 +291,17 @@ def validate_collection_year(
 
     received = set(in_year["la_code"]) | {la for la, _ in groups}
     present = {key for key, paths in groups.items() if paths}
+    covered = code_list_years()
+    if year not in covered:
+        for la in sorted(received):
+            detail = (
+                f"there is no SSDA903 code list for collection year {year - 1}-{str(year)[2:]} "
+                f"(the lists cover {covered.start - 1}-{str(covered.start)[2:]} to "
+                f"{covered.stop - 2}-{str(covered.stop - 1)[2:]}), so the return cannot be "
+                "checked; add the year's codes to reference/ssda903_code_lists.csv"
+            )
+            file_rows.append(_file_failure("file_no_code_list", la, year, f"{year}/{la}", detail))
+            rejected.setdefault(la, []).append(detail)
     for la in sorted(received):
         for table in TABLE_COLUMNS:
             if (la, table) not in present:

@@ -46,6 +46,7 @@ OWN_MESSAGES = {
         "The file's place does not say which collection year and LA it is for (see the "
         "accepted landing layouts in docs/validation.md)."
     ),
+    "file_no_code_list": "There is no SSDA903 code list for the return's collection year.",
     "file_date_format": (
         "A date column is not in the dd/mm/yyyy form (nor wholly in a form that can be "
         "converted without guessing)."
