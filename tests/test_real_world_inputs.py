@@ -161,3 +161,18 @@ def test_a_year_without_a_code_list_is_rejected_by_name(tmp_path):
     hit = result.failures[result.failures["rule_code"].eq("file_no_code_list")]
     assert "no SSDA903 code list for collection year 2027-28" in hit["message"].iloc[0]
     assert result.ledger["rows_rejected"].sum() == result.ledger["rows_read"].sum() == 14
+
+
+def test_no_episode_accepted_stops_at_the_validation_check(tmp_path):
+    """Every child quarantined (an invalid RNE on every episode): the blocking check
+    fails with a plain reason instead of the measures failing on an empty history."""
+    from validation.assessment import assess_validated_years
+
+    folder = corpus.base.write_return(tmp_path, corpus.LA)
+    rows = [{**r, "RNE": "Q"} for r in corpus.episode_rows()]
+    (folder / "episodes.csv").write_text(corpus.to_csv(rows, corpus.EPISODE_COLUMNS))
+    result = validate_collection_year(tmp_path, corpus.YEAR)
+    assert result.episodes.empty
+    assessment = assess_validated_years([result])
+    assert not assessment.passed
+    assert any("no episode was accepted" in p for p in assessment.problems)
