@@ -100,6 +100,15 @@ def _la_names() -> dict[str, frozenset[str]]:
     return {k: frozenset(v) for k, v in out.items() if k}
 
 
+@cache
+def _codes() -> tuple[frozenset[str], dict[str, str]]:
+    """The 3-digit codes, and ONS code -> 3-digit code (the reference list, read once)."""
+    las = load_las()
+    ons = dict(zip(las["new_la_code"], las["old_la_code"], strict=True))
+    return frozenset(las["old_la_code"]), ons
+
+
+@cache
 def resolve_la(name: str, year: int | None = None) -> tuple[str | None, str | None]:
     """The DfE 3-digit LA code a folder name (or LA value) means, or why not.
 
@@ -109,15 +118,15 @@ def resolve_la(name: str, year: int | None = None) -> tuple[str | None, str | No
     still names several LAs, the problem says which.
     """
     text = str(name).strip()
-    las = load_las()
+    codes3, ons = _codes()
     if re.fullmatch(r"\d{3}", text):
-        if text in set(las["old_la_code"]):
+        if text in codes3:
             return text, None
         return None, f"'{text}' is not a known 3-digit DfE LA code"
     if ONS_CODE.fullmatch(text.upper()):
-        hit = las.loc[las["new_la_code"].eq(text.upper()), "old_la_code"]
-        if len(hit) == 1:
-            return str(hit.iloc[0]), None
+        hit = ons.get(text.upper())
+        if hit and re.fullmatch(r"\d{3}", hit):
+            return hit, None
         return None, f"'{text}' is not the ONS code of an LA in the reference list"
     codes = _la_names().get(_simple(text))
     if not codes:

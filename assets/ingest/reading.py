@@ -126,7 +126,9 @@ def sniff_columns(path: Path) -> list[str] | None:
     """The header-line columns of a CSV, from its first 64 KB (None if not found)."""
     try:
         with open(path, "rb") as fh:
-            head = fh.read(64 * 1024)
+            head = fh.read(8 * 1024)
+            if b"CHILD" not in head.upper():  # title rows: look further down
+                head += fh.read(56 * 1024)
     except OSError:
         return None
     for encoding in ("utf-8-sig", "cp1252"):
@@ -283,12 +285,12 @@ def read_return_tables(
             pending = prepared[i] if i is not None else None
             if batch and (i is None or size + len(pending.rows_text) > _BATCH_CHARS):
                 texts = [prepared[j].rows_text for j in batch]
-                arrows = _parse_fast_many(texts, list(names))
+                arrows, plain = _parse_fast_many(texts, list(names))
                 for j, arrow in zip(batch, arrows or [None] * len(batch), strict=True):
                     item = prepared[j]
                     if arrow is None:
                         arrow = _parse_fast(item.rows_text, item.names)
-                    results[j] = _finish_csv(item, arrow)
+                    results[j] = _finish_csv(item, arrow, plain=plain)
                 batch, size = [], 0
             if i is not None:
                 batch.append(i)
@@ -429,15 +431,19 @@ def _parse_csv_text(
     return _finish_csv(pending, _parse_fast(rows_text, canonical))
 
 
-def _finish_csv(pending: _Pending, arrow: pa.Table | None) -> ReadResult:
-    """The file's ReadResult from its fast-parsed rows, or the row-by-row reader's."""
+def _finish_csv(pending: _Pending, arrow: pa.Table | None, plain: bool = False) -> ReadResult:
+    """The file's ReadResult from its fast-parsed rows, or the row-by-row reader's.
+
+    ``plain``: the rows are known to need no date or CHILD conversion (checked once for
+    a whole batch of files, which costs far less than per file)."""
     result = pending.result
     if arrow is None:
         arrow = _parse_slow(pending.rows_text, pending.names, result)
     result.blank_rows += max(pending.trailing, 0)
     if result.blank_rows:
         result.notes.append(f"{result.blank_rows} blank row(s) skipped")
-    arrow = _normalise_forms(arrow, result)
+    if not plain:
+        arrow = _normalise_forms(arrow, result)
     result.table = _known_columns(arrow, pending.table, pending.keep)
     return result
 
@@ -451,6 +457,26 @@ _ISO = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})
 _SERIAL = r"^\d{5}(\.0+)?$"
 _EXCEL_EPOCH = np.datetime64("1899-12-30")
 _FLOAT_ID = r"^\d+\.0+$"
+
+
+def _is_plain(tbl: pa.Table) -> bool:
+    """Every date is blank or dd/mm/yyyy-shaped and no CHILD looks like ``123.0``: then
+    :func:`_normalise_forms` would change nothing (strict date checks come later)."""
+    for name in DATE_COLUMNS:
+        if name in tbl.column_names:
+            col = tbl.column(name)
+            ok = pc.or_(
+                pc.fill_null(pc.equal(col, ""), True),
+                pc.fill_null(pc.match_substring_regex(col, _DDMMYYYY), False),
+            )
+            if not pc.all(ok).as_py():
+                return False
+    return not (
+        "CHILD" in tbl.column_names
+        and pc.any(
+            pc.fill_null(pc.match_substring_regex(tbl.column("CHILD"), _FLOAT_ID), False)
+        ).as_py()
+    )
 
 
 def _all_match(col: pa.ChunkedArray | pa.Array, pattern: str) -> bool:
@@ -648,9 +674,10 @@ def _parse_fast(rows_text: str, names: list[str]) -> pa.Table | None:
     return tbl.append_column("source_row", pa.array(np.arange(1, tbl.num_rows + 1, dtype=np.int64)))
 
 
-def _parse_fast_many(texts: list[str], names: list[str]) -> list[pa.Table] | None:
+def _parse_fast_many(texts: list[str], names: list[str]) -> tuple[list[pa.Table] | None, bool]:
     """Each text parsed as :func:`_parse_fast` would, by one Arrow call over all of them;
-    None if the whole does not parse or its rows are not exactly the texts' lines.
+    None if the whole does not parse or its rows are not exactly the texts' lines; and
+    whether every date and CHILD is already in the return's own form (see _is_plain).
 
     Only for texts without quotes, carriage returns or blank lines, where a row is a line.
     """
@@ -659,15 +686,15 @@ def _parse_fast_many(texts: list[str], names: list[str]) -> list[pa.Table] | Non
     try:
         tbl = _arrow_rows("".join(parts), names, use_threads=True)
     except (pa.ArrowInvalid, pa.ArrowException):
-        return None
+        return None, False
     if tbl.num_rows != sum(counts):
-        return None
+        return None, False
     out, start = [], 0
     for n in counts:
         rows = np.arange(1, n + 1, dtype=np.int64)
         out.append(tbl.slice(start, n).append_column("source_row", pa.array(rows)))
         start += n
-    return out
+    return out, _is_plain(tbl)
 
 
 def _parse_slow(rows_text: str, names: list[str], result: ReadResult) -> pa.Table:
