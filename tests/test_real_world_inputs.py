@@ -176,3 +176,26 @@ def test_no_episode_accepted_stops_at_the_validation_check(tmp_path):
     assessment = assess_validated_years([result])
     assert not assessment.passed
     assert any("no episode was accepted" in p for p in assessment.problems)
+
+
+def test_hostile_header_and_file_names_are_contained(tmp_path):
+    """A header line of 100,000 columns, and a file name that is not UTF-8: each is a
+    problem of its own LA-year, named, never a traceback; LA 201 is unaffected."""
+    import os
+
+    corpus.base.write_return(tmp_path, corpus.CLEAN_LA)
+    folder = corpus.base.write_return(tmp_path, corpus.LA)
+    (folder / "episodes.csv").write_text(",".join(f"C{i}" for i in range(100_000)) + "\n1\n")
+    os.makedirs(os.fsencode(tmp_path / "2024" / "203"))
+    with open(os.fsencode(tmp_path / "2024" / "203") + b"/h\xff.csv", "wb") as fh:
+        fh.write(b"CHILD,SEX\n1,1\n")
+    inventory = inventory_landing(tmp_path)
+    odd = inventory[inventory["path"].str.contains("\ufffd")]
+    assert len(odd) == 1 and "not valid UTF-8" in odd["problem"].iloc[0]
+    result = validate_collection_year(tmp_path, corpus.YEAR, inventory=inventory)
+    status = result.la_year_status.set_index("la_code")["status"]
+    assert status["201"] == "accepted"
+    assert status["202"] == "rejected"
+    assert status["203"] == "rejected"
+    msg = result.failures.loc[result.failures["la_code"].eq("202"), "message"]
+    assert msg.str.contains("2024/202/episodes.csv: The header line has 100,000 columns").any()

@@ -54,7 +54,8 @@ def inventory_landing(landing: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> pd.D
     if not root.is_dir():
         return pd.DataFrame({c: pd.Series(dtype=_INVENTORY_DTYPES[c]) for c in INVENTORY_COLUMNS})
     paths: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+    unreadable: list[OSError] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=unreadable.append):
         here = Path(dirpath)
         # Directory symlinks are listed in dirnames but not descended; report them as files.
         linked_dirs = [d for d in dirnames if (here / d).is_symlink()]
@@ -62,6 +63,13 @@ def inventory_landing(landing: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> pd.D
     # Hashing dominates and hashlib releases the GIL, so files are hashed in threads.
     with ThreadPoolExecutor(max_workers=_HASH_THREADS) as pool:
         rows = list(pool.map(lambda p: _inventory_row(root, p, known_las, max_bytes), paths))
+    for exc in unreadable:  # a folder that cannot be listed is reported, never skipped
+        rel = Path(exc.filename).resolve().relative_to(root) if exc.filename else Path(".")
+        problem = [("file_not_usable", f"folder cannot be read ({exc.strerror}); not read")]
+        year, la_code, _ = _place((*rel.parts, "?"), False)
+        rows.append(
+            _row(year, la_code, "unknown", rel.as_posix(), None, None, None, problem, False)
+        )
     frame = pd.DataFrame(rows, columns=INVENTORY_COLUMNS)
     frame = frame.astype(_INVENTORY_DTYPES)
     return frame.sort_values("path", kind="mergesort").reset_index(drop=True)
@@ -135,6 +143,16 @@ def _place(parts: tuple[str, ...], pooled: bool) -> tuple[int | None, str | None
 def _inventory_row(root: Path, path: Path, known_las: set[str], max_bytes: int) -> dict:
     rel = path.relative_to(root)
     parts = rel.parts
+    shown = rel.as_posix()
+    try:
+        shown.encode("utf-8")
+    except UnicodeEncodeError:
+        # A name that is not valid UTF-8 cannot be reported or written as it is; it is
+        # shown with replacement characters and not read.
+        shown = shown.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        year, la_code, _ = _place(tuple(Path(shown).parts), False)
+        problem = [("file_not_usable", "the file name is not valid UTF-8; rename it")]
+        return _row(year, la_code, "unknown", shown, None, None, None, problem, False)
     regular = path.is_file() and not path.is_symlink()
     table, pooled = identify_file(path) if regular else ("unknown", False)
     year, la_code, problems = _place(parts, pooled)
@@ -190,6 +208,10 @@ def _inventory_row(root: Path, path: Path, known_las: set[str], max_bytes: int) 
                     f"file is {size:,} bytes, over the size limit of {max_bytes:,} bytes; not read",
                 )
             )
+    return _row(year, la_code, table, shown, size, sha, modified, problems, pooled)
+
+
+def _row(year, la_code, table, path, size, sha, modified, problems, pooled) -> dict:
     # The most serious problem names the rule: file-level before warnings.
     order = {"file_": 0, "previous_year_skipped": 1, "table_ignored": 2, "unexpected_file": 3}
     rules = sorted(
@@ -199,7 +221,7 @@ def _inventory_row(root: Path, path: Path, known_las: set[str], max_bytes: int) 
         "collection_year": year,
         "la_code": la_code,
         "table": table,
-        "path": rel.as_posix(),
+        "path": path,
         "size_bytes": size,
         "sha256": sha,
         "modified": modified,

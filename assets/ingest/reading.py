@@ -632,7 +632,17 @@ def _may_have_blank_rows(rows_text: str) -> bool:
 
 def _header_problem(canonical: list[str], table: str) -> tuple[str | None, list[str]]:
     """Why the header line makes the file unusable (and the columns concerned), if it does."""
-    dupes = sorted({c for c in canonical if canonical.count(c) > 1 and c})
+    from collections import Counter
+
+    from assets.ingest.layout import MAX_COLUMNS
+
+    if len(canonical) > MAX_COLUMNS:
+        return (
+            f"the header line has {len(canonical):,} columns, over the limit of {MAX_COLUMNS}",
+            [],
+        )
+    seen = Counter(canonical)  # linear in the number of columns, however many there are
+    dupes = sorted(c for c, n in seen.items() if n > 1 and c)
     if dupes:
         return f"column(s) {', '.join(dupes)} appear more than once in the header line", dupes
     present = set(canonical)

@@ -80,12 +80,19 @@ def scan_landing(landing: Path, known: dict[str, FileState] | None = None) -> La
 
 def _add(scan: LandingScan, landing: Path, path: Path, known: dict[str, FileState]) -> None:
     rel = path.relative_to(landing).as_posix()
-    stat = path.stat()
+    try:
+        stat = path.stat()
+    except OSError as exc:  # one unreadable file must not stop the scan
+        scan.problems.append(f"{rel}: cannot be read ({exc.strerror}), ignored")
+        return
     prior = known.get(rel)
     if prior and prior.size == stat.st_size and prior.mtime_ns == stat.st_mtime_ns:
         scan.files[rel] = prior
-    else:
+        return
+    try:
         scan.files[rel] = FileState(stat.st_size, stat.st_mtime_ns, file_sha256(path))
+    except OSError as exc:
+        scan.problems.append(f"{rel}: cannot be read ({exc.strerror}), ignored")
 
 
 def changed_files(
