@@ -199,3 +199,39 @@ def test_hostile_header_and_file_names_are_contained(tmp_path):
     assert status["203"] == "rejected"
     msg = result.failures.loc[result.failures["la_code"].eq("202"), "message"]
     assert msg.str.contains("2024/202/episodes.csv: The header line has 100,000 columns").any()
+
+
+FAKE = Path(__file__).parent / "data" / "reference_validator_fake"
+
+
+def test_reference_validators_fake_data_ingests_whole_as_csv_and_xml(tmp_path):
+    """The csc-validator-be-903 fake return, as CSVs (LA 201) and as the DfE XML (LA
+    202): every child and episode read, none lost, none rejected at file level."""
+    import shutil
+
+    for la, names in (("201", ["header.csv", "episodes.csv"]), ("202", ["fake_903.xml"])):
+        (tmp_path / "2018" / la).mkdir(parents=True)
+        for name in names:
+            shutil.copy(FAKE / name, tmp_path / "2018" / la / name)
+    result = validate_collection_year(tmp_path, 2018)
+    assert unbalanced(result.ledger).empty
+    assert not result.failures["severity"].eq("file").any()
+    data = result.ledger[result.ledger["table"].isin(["header", "episodes"])]
+    read = data.groupby(["la_code", "table"])["rows_read"].sum().to_dict()
+    xml = (FAKE / "fake_903.xml").read_text()
+    assert read == {
+        ("201", "header"): 2675,
+        ("201", "episodes"): 5050,
+        ("202", "header"): xml.count("<CHILD>"),
+        ("202", "episodes"): xml.count("<EPISODE>"),
+    }
+    status = result.la_year_status.set_index("la_code")["status"]
+    assert status["201"] != "rejected" and status["202"] != "rejected"
+    # The XML's other tables (reviews, OC2 ...) are noted, not read as data.
+    ignored = result.failures[result.failures["rule_code"].eq("table_ignored")]
+    assert set(ignored["file"]) >= {
+        "2018/202/fake_903.xml [XML: reviews]",
+        "2018/202/fake_903.xml [XML: OC2 (outcomes for looked-after children)]",
+    }
+    reviews = result.ledger.set_index("file").loc["2018/202/fake_903.xml [XML: reviews]"]
+    assert reviews["rows_read"] == xml.count("<AREVIEW>")

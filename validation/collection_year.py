@@ -205,7 +205,12 @@ def validate_collection_year(
         # so named would; its other sheets are reported, not read twice.
         named = table_of_name(Path(path).name) if table == "workbook" else None
         for part in parts:
-            name = path if table == "xml" else f"{path} [{part.where}]"
+            if table == "workbook":
+                name = f"{path} [{part.where}]"
+            elif part.table:
+                name = f"{path} [XML: {part.table.removeprefix('other:')}]"
+            else:
+                name = path
             if named and part.table in TABLE_COLUMNS and part.table != named:
                 file_rows.append(
                     _file_failure(
@@ -218,7 +223,6 @@ def validate_collection_year(
                 unusable[name] = (la, part.table, rows)
                 continue
             if part.table in TABLE_COLUMNS:
-                name = f"{path} [{part.where}: {part.table}]" if table == "xml" else name
                 groups.setdefault((la, part.table), []).append(name)
                 pre[name] = part.result
             elif part.table and part.table.startswith("other:"):
