@@ -10,6 +10,13 @@ install csc-validator-be-903``) under ``~/.cache/reentry/lac-validator-venv`` (o
 with ``--venv``) and talks to it through a small driver run in a subprocess.
 
     .venv/bin/python benchmarks/compare_reference_validator.py --landing LANDING --year 2024 --la 201
+    .venv/bin/python benchmarks/compare_reference_validator.py ... --format both
+
+``--format xml`` first writes each year's CSV return as the DfE SSDA903 XML (root
+``EXPSSDA903``, ``CHILD`` > ``HEADER`` and ``EPISODE``; ``CHILDID`` and ``PL`` for CHILD
+and PLACE; values unchanged) and gives both validators that file instead; ``both``
+prints the two comparisons and whether each validator flags the same rows from the XML
+as from the CSVs.
 
 If the reference validator cannot be installed or run here, the script says so clearly
 and exits with status 2.
@@ -87,10 +94,51 @@ def ensure_venv(venv: Path) -> Path:
     return python
 
 
+def csv_return_as_xml(folder: Path) -> str:
+    """An LA's header.csv and episodes.csv as the DfE SSDA903 XML, values unchanged."""
+    import csv
+    from xml.sax.saxutils import escape
+
+    def rows(name: str) -> list[dict[str, str]]:
+        with open(folder / name, newline="", encoding="utf-8-sig") as fh:
+            return list(csv.DictReader(fh))
+
+    episodes: dict[str, list[dict[str, str]]] = {}
+    for ep in rows("episodes.csv"):
+        episodes.setdefault(ep["CHILD"], []).append(ep)
+
+    def leaf(tag: str, value: str | None) -> str:
+        return f"<{tag}>{escape(value)}</{tag}>" if value else f"<{tag}/>"
+
+    out = ['<?xml version="1.0" encoding="UTF-8"?>', "<EXPSSDA903>"]
+    for head in rows("header.csv"):
+        fields = "".join(leaf("CHILDID" if k == "CHILD" else k, v) for k, v in head.items() if k)
+        out.append(f"<CHILD><HEADER>{fields}</HEADER>")
+        for ep in episodes.get(head["CHILD"], []):
+            body = "".join(
+                leaf("PL" if k == "PLACE" else k, v) for k, v in ep.items() if k and k != "CHILD"
+            )
+            out.append(f"<EPISODE>{body}</EPISODE>")
+        out.append("</CHILD>")
+    out.append("</EXPSSDA903>")
+    return "\n".join(out) + "\n"
+
+
+def as_xml_landing(landing: Path, years: list[int], la: str, out: Path) -> Path:
+    """A landing folder holding, for each year, the LA's return as one XML file."""
+    for y in years:
+        src = landing / str(y) / la
+        if (src / "header.csv").exists() and (src / "episodes.csv").exists():
+            (out / str(y) / la).mkdir(parents=True, exist_ok=True)
+            (out / str(y) / la / "return.xml").write_text(csv_return_as_xml(src))
+    return out
+
+
 def reference_counts(python: Path, landing: Path, year: int, la: str, rules: list[str]) -> dict:
     def files(y: int) -> list[str]:
         folder = landing / str(y) / la
-        return [str(folder / t) for t in ("header.csv", "episodes.csv") if (folder / t).exists()]
+        names = ("header.csv", "episodes.csv", "return.xml")
+        return [str(folder / t) for t in names if (folder / t).exists()]
 
     args = {
         "year": year,
@@ -143,17 +191,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--year", type=int, required=True, help="collection year, e.g. 2024")
     parser.add_argument("--la", required=True, help="3-digit LA code")
     parser.add_argument("--venv", type=Path, default=DEFAULT_VENV)
+    parser.add_argument("--format", choices=("csv", "xml", "both"), default="csv")
     args = parser.parse_args(argv)
+    formats = ["csv", "xml"] if args.format == "both" else [args.format]
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for fmt in formats:
+            landing = args.landing
+            if fmt == "xml":
+                landing = as_xml_landing(
+                    args.landing, [args.year - 1, args.year], args.la, Path(tmp) / "xml"
+                )
+            code = compare(landing, args, fmt)
+            if isinstance(code, int):
+                return code
+            results[fmt] = code
+    if len(results) == 2:
+        for who in ("ours", "reference"):
+            same = results["csv"][who] == results["xml"][who]
+            print(f"{who}: the XML and the CSVs give {'the same' if same else 'DIFFERENT'} counts")
+    return 0
 
+
+def compare(landing: Path, args, fmt: str) -> dict | int:
+    """Print the per-rule comparison on one input format; the two count tables."""
     try:
         python = ensure_venv(args.venv)
-        ref = reference_counts(python, args.landing, args.year, args.la, IMPLEMENTED)
+        ref = reference_counts(python, landing, args.year, args.la, IMPLEMENTED)
     except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
         print(f"REFERENCE VALIDATOR UNAVAILABLE: {exc}")
         return 2
-    ours = our_counts(args.landing, args.year, args.la)
+    ours = our_counts(landing, args.year, args.la)
     ref_counts = ref["counts"]
-    print(f"LA {args.la}, collection year {args.year}, ruleset {ruleset_for(args.year)}")
+    print(
+        f"LA {args.la}, collection year {args.year}, ruleset {ruleset_for(args.year)}, "
+        f"input {fmt.upper()}"
+    )
     print(f"{'rule':>6} {'ours':>6} {'reference':>9}  agree")
     agree = compared = 0
     for code in IMPLEMENTED:
@@ -172,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{agree} of {compared} rule codes run by both flag the same number of rows "
         f"({len(IMPLEMENTED) - compared} not run by the reference on this input)"
     )
-    return 0
+    return {"ours": ours, "reference": ref_counts}
 
 
 if __name__ == "__main__":

@@ -203,10 +203,16 @@ def _check_landing(settings) -> list[int]:
     keys = collection_year_partitions.get_partition_keys()
     outside = [y for y in years if str(y) not in keys]
     if outside:
-        raise UsageError(
-            f"collection year(s) {outside} in {landing} are outside the partitions "
-            f"{keys[0]}-{keys[-1]} (a collection year exists once it has ended on 31 March)"
+        # One stray or early year folder must not stop the others being read.
+        print(
+            f"warning: collection year folder(s) {outside} in {landing} are outside the "
+            f"configured years {keys[0]}-{keys[-1]} (a collection year exists once it has "
+            "ended on 31 March); skipped",
+            file=sys.stderr,
         )
+        years = [y for y in years if str(y) in keys]
+    if not years:
+        raise UsageError(f"no collection-year folder in {landing} is within {keys[0]}-{keys[-1]}")
     return years
 
 

@@ -62,10 +62,12 @@ def test_malformed_run_options_are_bad_usage(tmp_path, capsys, option, value, me
     assert message in capsys.readouterr().err
 
 
-def test_landing_year_outside_the_partitions_is_bad_usage(tmp_path, capsys):
+def test_landing_year_outside_the_partitions_is_skipped_with_a_warning(tmp_path, capsys):
+    """Only a year outside the configured years: warned and skipped, so nothing to run."""
     (tmp_path / "landing" / "2009" / "201").mkdir(parents=True)
     assert main(["run", "--landing", str(tmp_path / "landing")]) == EXIT_USAGE
-    assert "outside the partitions" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "[2009]" in err and "outside the configured years" in err and "skipped" in err
 
 
 def test_approve_without_candidate_is_bad_usage(tmp_path, capsys):

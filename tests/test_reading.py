@@ -54,12 +54,12 @@ def test_inventory_reports_odd_names_without_crashing(landing, tmp_path):
     os.symlink(outside, landing / "2023" / "202" / "link.csv")
     os.symlink(tmp_path, landing / "2023" / "203")
     inv = inventory_landing(landing).set_index("path")
-    assert "not a 4-digit collection year" in inv.loc["20x4/201/header.csv", "problem"]
+    assert "is not a collection year" in inv.loc["20x4/201/header.csv", "problem"]
     assert pd.isna(inv.loc["20x4/201/header.csv", "collection_year"])
     assert "not a known 3-digit DfE LA code" in inv.loc["2024/999/episodes.csv", "problem"]
     assert pd.isna(inv.loc["2024/999/episodes.csv", "la_code"])
     assert "not a recognised SSDA903 table" in inv.loc["2024/201/notes.txt", "problem"]
-    assert "expected layout" in inv.loc["2024/README.md", "problem"]
+    assert "does not identify an LA" in inv.loc["2024/README.md", "problem"]
     assert "outside the landing folder" in inv.loc["2023/202/link.csv", "problem"]
     assert "outside the landing folder" in inv.loc["2023/203", "problem"]
     assert pd.isna(inv.loc["2023/202/link.csv", "sha256"])  # never opened

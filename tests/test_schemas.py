@@ -24,13 +24,28 @@ def _episode(**values) -> pd.DataFrame:
 @pytest.mark.parametrize(
     ("year", "sex", "valid"),
     [(2024, "1", True), (2024, "2", True), (2024, "M", False), (2025, "F", True),
-     (2025, "1", False), (2016, "2", True), (2025, "U", False)],
+     (2025, "1", False), (2016, "2", True), (2025, "U", True), (2024, "U", False),
+     (2027, "M", True)],
 )  # fmt: skip
-def test_sex_codes_are_1_2_up_to_2024_and_m_f_from_2025(year, sex, valid):
+def test_sex_codes_are_1_2_up_to_2024_and_m_f_u_from_2025(year, sex, valid):
     failures = schema_failures(_header(SEX=sex), "header", year)
     assert failures.empty == valid
     if not valid:
         assert failures["rule_code"].tolist() == ["101"]
+
+
+@pytest.mark.parametrize(
+    ("year", "place", "valid"),
+    [(2025, "Z1", True), (2025, "Z11", False), (2026, "Z11", True), (2026, "Z14", True),
+     (2026, "Z1", False), (2026, "H5", False), (2026, "P2", False), (2025, "H5", True),
+     (2026, "K3", True), (2027, "U1", True)],
+)  # fmt: skip
+def test_placement_codes_follow_each_years_guide(year, place, valid):
+    """2025-26 (collection year 2026) withdrew H5, P2 and Z1 and added Z11-Z14."""
+    failures = schema_failures(_episode(PLACE=place), "episodes", year)
+    assert failures.empty == valid
+    if not valid:
+        assert failures["rule_code"].tolist() == ["146"]
 
 
 def test_placement_k3_only_from_2025_and_reason_e17_only_from_2021():

@@ -87,14 +87,14 @@ def test_changes_in_several_years_request_one_run_over_their_span(tmp_path):
 
 def test_malformed_folder_names_are_reported_not_fatal(tmp_path):
     _write(tmp_path, "20x5/201/header.csv", "x\n")
-    _write(tmp_path, "2024/Leeds/header.csv", "x\n")
+    _write(tmp_path, "2024/Narnia/header.csv", "x\n")
     _write(tmp_path, "stray.csv", "x\n")
     result = _tick(tmp_path)
     assert result.run_requests == []
     message = result.skip_reason.skip_message
     assert "3 problem(s)" in message
     assert "20x5/: not a collection year" in message
-    assert "2024/Leeds: not an LA folder" in message
+    assert "2024/Narnia: not an LA folder" in message
     _write(tmp_path, "2024/201/header.csv", "x\n")
     assert [r.partition_key for r in _tick(tmp_path, result.cursor).run_requests] == ["2024"]
 

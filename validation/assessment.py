@@ -4,7 +4,7 @@ What stops a release, and what is only reported:
 
 * **Blocks** (the pipeline cannot produce trustworthy figures): a ledger that does not
   balance (rows read != rows accepted + rows quarantined, so records were lost silently),
-  or a collection year in which no LA's return was usable.
+  or a collection year in which no LA's return was usable or no episode was accepted.
 * **Reported, does not block**: an individual LA's return rejected or not received. The
   LA's figures are published as ``x`` with a note (GSS guidance on symbols), which is the
   correct outcome for a bad return, not a pipeline failure.
@@ -74,6 +74,13 @@ def assess_validated_years(years: Sequence) -> Assessment:
             problems.append(
                 f"{vy.year}: no LA return is usable ({int(counts.get('rejected', 0))} rejected, "
                 f"{int(counts.get('not_received', 0))} not received)"
+            )
+        elif getattr(vy, "episodes", None) is not None and vy.episodes.empty:
+            # Returns were usable but every child was quarantined: there is nothing to
+            # measure, and the run must stop here with the report, not fail in measures.
+            problems.append(
+                f"{vy.year}: no episode was accepted (every child in the "
+                f"{int(usable.sum())} usable return(s) was quarantined)"
             )
         if vy.failures is not None and not vy.failures.empty:
             failures.append(vy.failures)

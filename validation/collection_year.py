@@ -26,8 +26,19 @@ import pyarrow.compute as pc
 from assets.common.identifiers import UPN_REGEX
 from assets.common.reference import las_in_year
 from assets.ingest.inventory import inventory_landing
-from assets.ingest.layout import DEFAULT_MAX_BYTES
-from assets.ingest.reading import TABLE_COLUMNS, ReadResult, read_return_tables, tidy_table
+from assets.ingest.layout import DEFAULT_MAX_BYTES, collection_year_of, resolve_la
+from assets.ingest.reading import (
+    POOL_COLUMNS,
+    TABLE_COLUMNS,
+    ReadResult,
+    TablePart,
+    read_return_table,
+    read_return_tables,
+    read_workbook,
+    read_xml,
+    table_of_name,
+    tidy_table,
+)
 from validation.ledger import format_reasons, normalise, read_ledger
 from validation.rules import (
     SEVERITY,
@@ -38,7 +49,12 @@ from validation.rules import (
 )
 from validation.rules.episodes import episode_frame, take_rows
 from validation.rules.year import year_rule_failures
-from validation.schemas import SEX_NORMALISED, parse_903_dates, schema_failures
+from validation.schemas import (
+    SEX_NORMALISED,
+    code_list_years,
+    parse_903_dates,
+    schema_failures,
+)
 
 STATUS_COLUMNS = [
     "la_code",
@@ -79,14 +95,9 @@ class ValidatedYear:
 
 def _inventory_failure(row: pd.Series, year: int) -> dict:
     problem = row["problem"]
-    if row["table"] == "unknown" and pd.notna(row["la_code"]):
-        code = "unexpected_file"
-    elif pd.isna(row["la_code"]):
-        code = "file_misplaced"
-    elif "over the" in problem:
-        code = "file_too_large"
-    else:
-        code = "file_not_usable"
+    code = row.get("problem_rule")
+    if not isinstance(code, str) or not code:
+        code = "file_misplaced" if pd.isna(row["la_code"]) else "file_not_usable"
     return {
         "rule_code": code,
         "la_code": row["la_code"] if pd.notna(row["la_code"]) else None,
@@ -153,7 +164,7 @@ def validate_collection_year(
             )
         )  # fmt: skip
 
-    in_year = inv[inv["la_code"].isin(expected) & inv["table"].isin(list(TABLE_COLUMNS))]
+    in_year = inv[inv["la_code"].isin(expected) & ~inv["pooled"].fillna(False).astype(bool)]
     rejected: dict[str, list[str]] = {}
     for fr in file_rows:
         if fr["la_code"] in expected and SEVERITY.get(fr["rule_code"]) == "file":
@@ -161,11 +172,90 @@ def validate_collection_year(
 
     usable = in_year[in_year["problem"].isna()]
     groups: dict[tuple[str, str], list[str]] = {}
+    # Parts of files that hold several tables or LAs (workbooks, the DfE XML, pooled
+    # files), read here; plain CSVs are read below in one batch.
+    pre: dict[str, ReadResult] = {}
+    # Files (or parts) read but unusable, keyed by name: (LA or None, table, rows seen).
+    unusable: dict[str, tuple[str | None, str, int]] = {}
     for la, table, path in zip(usable["la_code"], usable["table"], usable["path"], strict=True):
-        groups.setdefault((la, table), []).append(path)
+        if table in TABLE_COLUMNS:
+            groups.setdefault((la, table), []).append(path)
+            continue
+        if table not in ("workbook", "xml"):
+            continue
+        try:
+            parts = (
+                read_workbook(landing / path)
+                if table == "workbook"
+                else read_xml(landing / path, max_bytes)
+            )
+        except Exception as exc:  # a hostile or corrupt container rejects its own LA only
+            parts = [
+                TablePart(
+                    table,
+                    None,
+                    ReadResult(
+                        None,
+                        problem=f"file cannot be read ({type(exc).__name__})",
+                        problem_rule="file_unreadable",
+                    ),
+                )
+            ]
+        # A workbook named for one table (header.xlsx) gives that table only, as a CSV
+        # so named would; its other sheets are reported, not read twice.
+        named = table_of_name(Path(path).name) if table == "workbook" else None
+        for part in parts:
+            if table == "workbook":
+                name = f"{path} [{part.where}]"
+            elif part.table:
+                name = f"{path} [XML: {part.table.removeprefix('other:')}]"
+            else:
+                name = path
+            if named and part.table in TABLE_COLUMNS and part.table != named:
+                file_rows.append(
+                    _file_failure(
+                        "table_ignored", la, year, name,
+                        f"holds the {part.table} table, but the workbook's name says it is "
+                        f"the {named} file; this sheet was not used",
+                    )
+                )  # fmt: skip
+                rows = part.result.table.num_rows if part.result.table is not None else 0
+                unusable[name] = (la, part.table, rows)
+                continue
+            if part.table in TABLE_COLUMNS:
+                groups.setdefault((la, part.table), []).append(name)
+                pre[name] = part.result
+            elif part.table and part.table.startswith("other:"):
+                file_rows.append(
+                    _file_failure(
+                        "table_ignored", la, year, name,
+                        f"holds the SSDA903 {part.table[6:]} table, which these statistics "
+                        "do not use; ignored",
+                    )
+                )  # fmt: skip
+                unusable[name] = (la, part.table[6:], part.result.rows_seen)
+            elif part.result.problem:
+                rule = part.result.problem_rule or "file_unreadable"
+                file_rows.append(_file_failure(rule, la, year, name, part.result.problem))
+                rejected.setdefault(la, []).append(f"{name}: {part.result.problem}")
+                unusable[name] = (la, "unknown", part.result.rows_seen)
+            else:
+                file_rows.append(
+                    _file_failure(
+                        "unexpected_file", la, year, name,
+                        "no SSDA903 header line (a row naming CHILD and the table's columns) "
+                        "was found; ignored",
+                    )
+                )  # fmt: skip
+                unusable[name] = (la, "unknown", part.result.rows_seen)
+    _split_pooled(inventory, landing, year, expected, max_bytes, groups, pre, file_rows, unusable)
     # Files are decoded in threads and parsed in batches (assets.ingest.reading.read_return_tables);
     # results are used in the same sorted (LA, table) order as a sequential loop.
-    singles = [(key, paths[0]) for key, paths in sorted(groups.items()) if len(paths) == 1]
+    singles = [
+        (key, paths[0])
+        for key, paths in sorted(groups.items())
+        if len(paths) == 1 and paths[0] not in pre
+    ]
     results = dict(
         zip(
             [key for key, _ in singles],
@@ -185,27 +275,44 @@ def validate_collection_year(
                 file_rows.append(
                     _file_failure(
                         "file_duplicate", la, year, path,
-                        f"more than one {table} file for LA {la} ({joined}); "
+                        f"more than one {table} table for LA {la} ({joined}); "
                         "keep exactly one and re-run",
                     )
                 )  # fmt: skip
-            rejected.setdefault(la, []).append(f"more than one {table} file")
+            rejected.setdefault(la, []).append(f"more than one {table} table")
             continue
         path = paths[0]
-        result = results[(la, table)]
+        result = pre[path] if path in pre else results[(la, table)]
         reads[(la, table)] = (path, result)
+        for rule, column, message in result.warnings:
+            file_rows.append({**_file_failure(rule, la, year, path, message), "column": column})
         if result.problem:
             fr = _file_failure(result.problem_rule, la, year, path, result.problem)
             file_rows.append({**fr, "column": result.problem_column or None})
             rejected.setdefault(la, []).append(f"{path}: {result.problem}")
+            if result.table is None:
+                unusable[path] = (la, table, result.rows_seen)
 
-    received = set(in_year["la_code"])
-    present = set(zip(in_year["la_code"], in_year["table"], strict=True))
+    received = set(in_year["la_code"]) | {la for la, _ in groups}
+    present = {key for key, paths in groups.items() if paths}
+    covered = code_list_years()
+    if year not in covered:
+        for la in sorted(received):
+            detail = (
+                f"there is no SSDA903 code list for collection year {year - 1}-{str(year)[2:]} "
+                f"(the lists cover {covered.start - 1}-{str(covered.start)[2:]} to "
+                f"{covered.stop - 2}-{str(covered.stop - 1)[2:]}), so the return cannot be "
+                "checked; add the year's codes to reference/ssda903_code_lists.csv"
+            )
+            file_rows.append(_file_failure("file_no_code_list", la, year, f"{year}/{la}", detail))
+            rejected.setdefault(la, []).append(detail)
     for la in sorted(received):
         for table in TABLE_COLUMNS:
             if (la, table) not in present:
                 path = f"{year}/{la}/{table}.csv"
-                detail = f"the {table} file is missing, so the return cannot be used"
+                detail = (
+                    f"no {table} table was found among the LA's files, so the return cannot be used"
+                )
                 file_rows.append(_file_failure("file_missing", la, year, path, detail))
                 rejected.setdefault(la, []).append(detail)
 
@@ -289,6 +396,9 @@ def validate_collection_year(
         first["rule_code"].to_numpy(),
         index=child_keys(first["la_code"], first["child"], children).to_numpy(),
     )
+    # A CHILD named only by rows that were never read as data (a malformed row, a footer
+    # such as "Total records: 804") has no key (-1); it has no records to quarantine.
+    reasons = reasons[reasons.index >= 0]
     # For the status table: reasons by (LA, CHILD) strings.
     reasons_by_child = first.set_index(["la_code", "child"])["rule_code"]
     no_id = child_level[child_level["child"].isna() & child_level["row"].notna()]
@@ -327,7 +437,7 @@ def validate_collection_year(
         ignore_index=True,
     )
     ledger = read_ledger(read_counts, quarantined_rows, year=year)
-    ledger = _complete_ledger(ledger, in_year, reads, year, notes_by_file, blank_by_file)
+    ledger = _complete_ledger(ledger, inv, year, notes_by_file, blank_by_file, unusable)
 
     accepted_header = _typed_header(header[header_reason.isna()], year)
     accepted_episodes = _typed_episodes(episodes[episodes_reason.isna()], year)
@@ -344,6 +454,98 @@ def validate_collection_year(
         ledger=ledger,
         la_year_status=status,
     )
+
+
+def _split_pooled(
+    inventory: pd.DataFrame,
+    landing: Path,
+    year: int,
+    expected: set[str],
+    max_bytes: int,
+    groups: dict[tuple[str, str], list[str]],
+    pre: dict[str, ReadResult],
+    file_rows: list[dict],
+    unusable: dict[str, tuple[str | None, str, int]],
+) -> None:
+    """Pooled multi-LA files (``LA`` and ``YEAR`` columns, the regional-hub layout) split
+    by the LA and collection year each row names; each part joins ``groups`` as if it
+    were that LA's own file, named ``<file> [LA <code>]``.
+
+    A pooled file in a year folder is read for that year (rows naming another year are
+    left to that year's run); one outside any year folder is read for every year its
+    rows name. Rows whose LA or year cannot be read are reported and counted as rejected,
+    never credited to the folder the file sits in.
+    """
+    pooled = inventory[inventory["pooled"].fillna(False).astype(bool) & inventory["problem"].isna()]
+    for path, table, folder_year in zip(
+        pooled["path"], pooled["table"], pooled["collection_year"], strict=True
+    ):
+        if table not in TABLE_COLUMNS:
+            continue
+        folder_year = None if pd.isna(folder_year) else int(folder_year)
+        result = read_return_table(landing / path, table, max_bytes=max_bytes, keep=POOL_COLUMNS)
+        if result.table is None or result.problem:
+            if folder_year == year:
+                file_rows.append(
+                    _file_failure(result.problem_rule or "file_unreadable", None, year, path,
+                                  result.problem or "file cannot be read")
+                )  # fmt: skip
+                unusable[path] = (None, table, result.rows_seen)
+            continue
+        tbl = result.table
+        n = tbl.num_rows
+        la_text = (
+            pc.utf8_trim_whitespace(tbl.column("LA")).to_pylist() if "LA" in tbl.column_names
+            else [None] * n
+        )  # fmt: skip
+        year_text = (
+            pc.utf8_trim_whitespace(tbl.column("YEAR")).to_pylist()
+            if "YEAR" in tbl.column_names
+            else [None] * n
+        )
+        las = {v: resolve_la(v, year)[0] if v else None for v in set(la_text)}
+        years = {v: collection_year_of(v) if v else folder_year for v in set(year_text)}
+        row_la = [las[v] for v in la_text]
+        row_year = [years[v] for v in year_text]
+        unattributed = [i for i in range(n) if row_la[i] is None or row_year[i] is None]
+        if unattributed and folder_year == year:
+            rows = tbl.column("source_row").to_pylist()
+            first = ", ".join(str(rows[i]) for i in unattributed[:10])
+            file_rows.append(
+                {
+                    **_file_failure(
+                        "pooled_row_unattributed", None, year, path,
+                        f"{len(unattributed):,} row(s) (rows {first}"
+                        f"{' ...' if len(unattributed) > 10 else ''}) do not name a known LA "
+                        "and collection year in the LA and YEAR columns; not used",
+                    ),
+                    "column": "LA, YEAR",
+                }
+            )  # fmt: skip
+            unusable[f"{path} [rows without LA or year]"] = (None, table, len(unattributed))
+        keep_cols = [c for c in tbl.column_names if c not in POOL_COLUMNS]
+        for la in sorted({la for la, y in zip(row_la, row_year, strict=True) if y == year and la}):
+            mask = pa.array([a == la and y == year for a, y in zip(row_la, row_year, strict=True)])
+            part_tbl = tbl.filter(mask).select(keep_cols)
+            name = f"{path} [LA {la}]"
+            if la not in expected:
+                file_rows.append(
+                    _file_failure(
+                        "la_not_in_year", la, year, name,
+                        f"LA {la} did not exist in collection year {year - 1}-{str(year)[2:]}; "
+                        "its rows were not used",
+                    )
+                )  # fmt: skip
+                unusable[name] = (la, table, part_tbl.num_rows)
+                continue
+            part = ReadResult(
+                part_tbl,
+                encoding=result.encoding,
+                notes=[*result.notes, f"pooled file: the rows naming LA {la} and {year}"],
+                warnings=list(result.warnings),
+            )
+            groups.setdefault((la, table), []).append(name)
+            pre[name] = part
 
 
 def _tag(tbl: pa.Table, la: str, path: str, table: str) -> pa.Table:
@@ -403,26 +605,52 @@ def _schema_failure_rows(frame: pd.DataFrame, table: str, year: int) -> pd.DataF
 
 def _complete_ledger(
     ledger: pd.DataFrame,
-    in_year: pd.DataFrame,
-    reads: dict,
+    inv: pd.DataFrame,
     year: int,
     notes_by_file: dict[str, str],
     blank_by_file: dict[str, int],
+    unusable: dict[str, tuple[str | None, str, int]],
 ) -> pd.DataFrame:
-    """Add a line (with zero rows) for every file of the year not read, and reading notes."""
+    """Add a line for every file of the year not read as data: files and parts that
+    were read but could not be used (their data rows counted as rejected), and every
+    other file in the year's folder (zero rows, with why it was not read)."""
     seen = set(ledger["file"])
-    extra = in_year[~in_year["path"].isin(seen)]
-    zero = pd.DataFrame(
-        {
-            "collection_year": year,
-            "la_code": extra["la_code"].to_numpy(),
-            "table": extra["table"].to_numpy(),
-            "file": extra["path"].to_numpy(),
-        }
-    )
-    out = pd.concat([ledger, zero], ignore_index=True) if not zero.empty else ledger
+    lines = []
+    for name, (la, table, rows) in sorted(unusable.items()):
+        if name in seen:
+            continue
+        lines.append(
+            {
+                "collection_year": year, "la_code": la, "table": table, "file": name,
+                "rows_read": rows, "rows_rejected": rows, "reading_notes": "not used",
+            }
+        )  # fmt: skip
+        seen.add(name)
+    parts_of = {n.split(" [", 1)[0] for n in seen}
+    for la, table, path, problem in zip(
+        inv["la_code"], inv["table"], inv["path"], inv["problem"], strict=True
+    ):
+        if path in seen:
+            continue
+        if path in parts_of:
+            note = "read as the parts listed under this file's name"
+        elif isinstance(problem, str):
+            note = f"not read: {problem}"
+        else:
+            note = "not read"
+        lines.append(
+            {
+                "collection_year": year, "la_code": la if isinstance(la, str) else None,
+                "table": table, "file": path, "reading_notes": note,
+            }
+        )  # fmt: skip
+    zero = pd.DataFrame(lines)
+    out = pd.concat([ledger, zero], ignore_index=True) if not zero.empty else ledger.copy()
     out["blank_rows_skipped"] = out["file"].map(blank_by_file).fillna(0)
-    out["reading_notes"] = out["file"].map(notes_by_file).fillna("not read")
+    notes = out["file"].map(notes_by_file)
+    if "reading_notes" in out.columns:
+        notes = notes.where(notes.notna(), out["reading_notes"])
+    out["reading_notes"] = notes.fillna("not read")
     return normalise(out)
 
 

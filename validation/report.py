@@ -179,3 +179,32 @@ def _generic_file_message(code: str) -> str:
     from validation.rules import message_for
 
     return message_for(code)
+
+
+class _Combined:
+    """Several collection years' validation outcomes as one (for a stopped run)."""
+
+    def __init__(self, years: list) -> None:
+        def cat(name: str) -> pd.DataFrame:
+            frames = [getattr(y, name) for y in years if not getattr(y, name).empty]
+            return pd.concat(frames, ignore_index=True) if frames else getattr(years[0], name)
+
+        self.failures = cat("failures")
+        self.ledger = cat("ledger")
+        self.la_year_status = cat("la_year_status")
+
+
+def write_stopped_run_report(
+    out_dir: Path, years: list, inventory: pd.DataFrame, release: str
+) -> Path:
+    """The validation report and ledger of a run that stopped at the validation check,
+    so the analyst can see why without a traceback or a re-run. ``years``: the
+    ValidatedYear of each collection year validated."""
+    index = write_validation_report(out_dir, _Combined(years), inventory, release)
+    (Path(out_dir) / "STOPPED.txt").write_text(
+        "This run stopped at the validation check: no release was built from it.\n"
+        "failures.csv names every problem by file, row, column and rule; ledger.csv\n"
+        "accounts for every row of every file.\n",
+        encoding="utf-8",
+    )
+    return index

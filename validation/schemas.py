@@ -23,11 +23,12 @@ import pandera.pandas as pa
 import pyarrow as pa_arrow
 import pyarrow.compute as pc
 
+from assets.common.reference import read_reference_csv
+
 # SEX was collected as 1 (male) / 2 (female) up to the 2023-24 return; from 2024-25 the
-# return records M / F (DfE SSDA903 guide 2024-25, "Sex" code set).
-SEX_CODES_TO_2024 = ["1", "2"]
-SEX_CODES_FROM_2025 = ["M", "F"]
-SEX_NORMALISED = {"1": "M", "2": "F", "M": "M", "F": "F"}
+# return records M / F / U (DfE "Children looked after return 2024 to 2025: guide", "Sex"
+# code set). The per-year lists are in reference/ssda903_code_lists.csv.
+SEX_NORMALISED = {"1": "M", "2": "F", "M": "M", "F": "F", "U": "U"}
 
 # ETHNIC: DfE ethnicity code set (18+2 codes, incl. REFU refused and NOBT not obtained).
 ETHNIC_CODES = [
@@ -43,15 +44,13 @@ CONTINUATION_RNE = ["L", "P", "T", "U", "B"]
 LS_CODES = ["C1", "C2", "D1", "E1", "J1", "J2", "J3", "L1", "L2", "L3", "V2", "V3", "V4"]
 SHORT_BREAK_LS = ["V3", "V4"]
 CIN_CODES = [f"N{i}" for i in range(1, 9)]
-# PLACE: DfE placement type code set; K3 (children's home, 2024-25 code set) from 2025.
-PLACE_CODES_TO_2024 = [
-    "A3", "A4", "A5", "A6", "H5", "K1", "K2", "P1", "P2", "P3", "R1", "R2", "R3", "R5",
-    "S1", "T0", "T1", "T2", "T3", "T4", "U1", "U2", "U3", "U4", "U5", "U6", "Z1",
-]  # fmt: skip
-PLACE_CODES_FROM_2025 = sorted([*PLACE_CODES_TO_2024, "K3"])
-# Temporary placements (T0-T4) and "other" Z1 have no placement provider.
+# PLACE: DfE placement type code set, per collection year in
+# reference/ssda903_code_lists.csv: K3 added from 2024-25; H5, P2 and Z1 withdrawn and
+# Z11-Z14 (which split "other placement" Z1) added from 2025-26.
+# Temporary placements (T0-T4) and "other" placements (Z1, and Z11-Z14 that replace it)
+# have no placement provider.
 TEMPORARY_PLACE = ["T0", "T1", "T2", "T3", "T4"]
-NO_PROVIDER_PLACE = [*TEMPORARY_PLACE, "Z1"]
+NO_PROVIDER_PLACE = [*TEMPORARY_PLACE, "Z1", "Z11", "Z12", "Z13", "Z14"]
 PLACE_PROVIDER_CODES = ["PR0", "PR1", "PR2", "PR3", "PR4", "PR5"]
 # REC: DfE "Reason episode ceased" code set. X1 = episode ceases and a new one begins;
 # E4A/E4B = returned home to parents (planned / not planned); E2 died; E15 age 18+.
@@ -72,12 +71,40 @@ def rec_codes(year: int) -> list[str]:
 DATE_PATTERN = r"^\d{2}/\d{2}/\d{4}$"
 
 
+@cache
+def _code_lists() -> pd.DataFrame:
+    lists = read_reference_csv("ssda903_code_lists.csv")
+    for col in ("first_collection_year", "last_collection_year"):
+        lists[col] = lists[col].astype(int)
+    return lists
+
+
+def code_list_years() -> range:
+    """The collection years the shipped code lists cover (a return for any other year
+    is rejected: its codes cannot be checked)."""
+    lists = _code_lists()
+    return range(
+        int(lists["first_collection_year"].min()), int(lists["last_collection_year"].max()) + 1
+    )
+
+
+def codes_in_year(field: str, year: int) -> list[str]:
+    """The codes ``field`` may take in collection ``year``'s return (sorted)."""
+    lists = _code_lists()
+    live = (
+        lists["field"].eq(field)
+        & lists["first_collection_year"].le(year)
+        & lists["last_collection_year"].ge(year)
+    )
+    return sorted(lists.loc[live, "code"])
+
+
 def sex_codes(year: int) -> list[str]:
-    return SEX_CODES_TO_2024 if year <= 2024 else SEX_CODES_FROM_2025
+    return codes_in_year("SEX", year)
 
 
 def place_codes(year: int) -> list[str]:
-    return PLACE_CODES_TO_2024 if year <= 2024 else PLACE_CODES_FROM_2025
+    return codes_in_year("PLACE", year)
 
 
 def parse_903_dates(values: pd.Series) -> pd.Series:

@@ -125,6 +125,10 @@ def validated_returns(
         context.log.info(f"validating collection year {key}")
         results[key] = validate_collection_year(landing, int(key), inventory=landing_inventory)
     assessment = assess_validated_years(list(results.values()))
+    stopped_report = None
+    if not assessment.passed and results:
+        stopped_report = _write_stopped_report(settings, list(results.values()), landing_inventory)
+        context.log.error(f"validation stopped the run; report and ledger in {stopped_report}")
     stored = {
         key: ValidatedPartition(
             inputs_sha256=year_inputs_sha256(landing_inventory, int(key)), result=result
@@ -146,7 +150,9 @@ def validated_returns(
         check_name=VALIDATION_CHECK,
         passed=assessment.passed,
         severity=AssetCheckSeverity.ERROR,
-        description="; ".join(assessment.problems) or "ledger balances and LA returns are usable",
+        description="; ".join(assessment.problems)
+        + (f". Validation report and ledger: {stopped_report}" if stopped_report else "")
+        or "ledger balances and LA returns are usable",
         metadata={
             **assessment.figures,
             "problems": MetadataValue.md(
@@ -173,3 +179,18 @@ def validated_returns(
             "la_years": MetadataValue.md(markdown_table(rejected, max_rows=50)),
         },
     )
+
+
+def _write_stopped_report(settings: ReleaseSettings, years: list, inventory: pd.DataFrame):
+    """Write the validation report and ledger into the release's QA folder
+    (``restricted/<release>/qa/validation_stopped_run``) when the validation check stops
+    the run; a later complete run replaces the whole QA folder."""
+    from assets.common.atomic import atomic_directory
+    from assets.common.release_folders import ReleasePaths
+    from validation.report import write_stopped_run_report
+
+    release = settings.release_name()
+    folder = ReleasePaths(settings.output_path, release).qa / "validation_stopped_run"
+    with atomic_directory(folder, replace=True) as staging:
+        write_stopped_run_report(staging, years, inventory, release)
+    return folder

@@ -1,5 +1,6 @@
-"""The inventory of the landing folder: every file, its place, size and SHA-256, and the
-one hash that pins a release's inputs. Nothing is opened beyond hashing."""
+"""The inventory of the landing folder: every file, its place, size and SHA-256, the
+table it holds (by its columns), and the one hash that pins a release's inputs. Beyond
+hashing, only a CSV's first 64 KB is read, to find its header line."""
 
 from __future__ import annotations
 
@@ -13,7 +14,14 @@ import pandas as pd
 
 from assets.common.hashing import file_sha256
 from assets.common.reference import load_las
-from assets.ingest.layout import DEFAULT_MAX_BYTES, is_la_folder, is_year_folder, table_of
+from assets.ingest.layout import (
+    DEFAULT_MAX_BYTES,
+    PREVIOUS_YEAR_FOLDER,
+    collection_year_of,
+    la_in_file_name,
+    resolve_la,
+)
+from assets.ingest.reading import identify_file
 
 _HASH_THREADS = max(1, min(4, os.cpu_count() or 1))
 
@@ -27,6 +35,8 @@ INVENTORY_COLUMNS = [
     "sha256",
     "modified",
     "problem",
+    "problem_rule",
+    "pooled",
 ]
 
 
@@ -44,7 +54,8 @@ def inventory_landing(landing: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> pd.D
     if not root.is_dir():
         return pd.DataFrame({c: pd.Series(dtype=_INVENTORY_DTYPES[c]) for c in INVENTORY_COLUMNS})
     paths: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+    unreadable: list[OSError] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=unreadable.append):
         here = Path(dirpath)
         # Directory symlinks are listed in dirnames but not descended; report them as files.
         linked_dirs = [d for d in dirnames if (here / d).is_symlink()]
@@ -52,6 +63,13 @@ def inventory_landing(landing: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> pd.D
     # Hashing dominates and hashlib releases the GIL, so files are hashed in threads.
     with ThreadPoolExecutor(max_workers=_HASH_THREADS) as pool:
         rows = list(pool.map(lambda p: _inventory_row(root, p, known_las, max_bytes), paths))
+    for exc in unreadable:  # a folder that cannot be listed is reported, never skipped
+        rel = Path(exc.filename).resolve().relative_to(root) if exc.filename else Path(".")
+        problem = [("file_not_usable", f"folder cannot be read ({exc.strerror}); not read")]
+        year, la_code, _ = _place((*rel.parts, "?"), False)
+        rows.append(
+            _row(year, la_code, "unknown", rel.as_posix(), None, None, None, problem, False)
+        )
     frame = pd.DataFrame(rows, columns=INVENTORY_COLUMNS)
     frame = frame.astype(_INVENTORY_DTYPES)
     return frame.sort_values("path", kind="mergesort").reset_index(drop=True)
@@ -66,66 +84,150 @@ _INVENTORY_DTYPES = {
     "sha256": "str",
     "modified": "str",
     "problem": "str",
+    "problem_rule": "str",
+    "pooled": "bool",
 }
+
+
+def _place(parts: tuple[str, ...], pooled: bool) -> tuple[int | None, str | None, list[tuple]]:
+    """Collection year and LA a file's place names, and (rule, message) problems."""
+    problems: list[tuple[str, str]] = []
+    year = la = None
+    if len(parts) == 1:
+        if not pooled:
+            problems.append(
+                ("file_misplaced", f"'{parts[0]}' is not inside a collection-year folder")
+            )
+        return None, None, problems
+    year = collection_year_of(parts[0])
+    if year is None:
+        problems.append(
+            (
+                "file_misplaced",
+                f"folder '{parts[0]}' is not a collection year (accepted: 2024, 2023-24, "
+                "202324, 2023_24)",
+            )
+        )
+    if len(parts) == 2:
+        la = la_in_file_name(parts[1], year)
+        if la is None and not pooled:
+            problems.append(
+                (
+                    "file_misplaced",
+                    f"file '{parts[1]}' is in a year folder but its name does not identify an "
+                    "LA (name, ONS code or 3-digit code) and it has no LA column",
+                )
+            )
+        return year, la, problems
+    la, why = resolve_la(parts[1], year)
+    if why:
+        problems.append(("file_misplaced", f"folder '{parts[1]}': {why}"))
+    if len(parts) == 4 and PREVIOUS_YEAR_FOLDER.fullmatch(parts[2]):
+        problems.append(
+            (
+                "previous_year_skipped",
+                f"'{parts[2]}/' holds last year's return; last year is read from its own "
+                "year folder, so this file was skipped",
+            )
+        )
+    elif len(parts) > 3:
+        problems.append(
+            (
+                "file_misplaced",
+                f"'{'/'.join(parts)}' is nested deeper than <collection year>/<LA>/<file>",
+            )
+        )
+    return year, la, problems
 
 
 def _inventory_row(root: Path, path: Path, known_las: set[str], max_bytes: int) -> dict:
     rel = path.relative_to(root)
     parts = rel.parts
-    problems: list[str] = []
-    year = None
-    la_code = None
-    if len(parts) != 3:
-        problems.append(
-            f"'{rel.as_posix()}' is not in the expected layout <collection_year>/<LA code>/<file>"
-        )
-    if len(parts) >= 2:
-        if is_year_folder(parts[0]):
-            year = int(parts[0])
-        else:
-            problems.append(
-                f"folder '{parts[0]}' is not a 4-digit collection year (e.g. 2024 for 2023-24)"
-            )
-    if len(parts) >= 3:
-        if is_la_folder(parts[1]) and parts[1] in known_las:
-            la_code = parts[1]
-        else:
-            problems.append(f"folder '{parts[1]}' is not a known 3-digit DfE LA code")
-    table = table_of(path.name)
+    shown = rel.as_posix()
+    try:
+        shown.encode("utf-8")
+    except UnicodeEncodeError:
+        # A name that is not valid UTF-8 cannot be reported or written as it is; it is
+        # shown with replacement characters and not read.
+        shown = shown.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        year, la_code, _ = _place(tuple(Path(shown).parts), False)
+        problem = [("file_not_usable", "the file name is not valid UTF-8; rename it")]
+        return _row(year, la_code, "unknown", shown, None, None, None, problem, False)
+    regular = path.is_file() and not path.is_symlink()
+    table, pooled = identify_file(path) if regular else ("unknown", False)
+    year, la_code, problems = _place(parts, pooled)
+    if la_code is not None and la_code not in known_las:
+        la_code = None
     if table == "unknown":
         problems.append(
-            f"file '{path.name}' is not a recognised SSDA903 table "
-            "(expected header.csv or episodes.csv, or .xlsx)"
+            (
+                "unexpected_file",
+                f"file '{path.name}' is not a recognised SSDA903 table (no header line with "
+                "the header or episodes columns found in a .csv, .xlsx or .xml file)",
+            )
+        )
+    elif table.startswith("other:"):
+        problems.append(
+            (
+                "table_ignored",
+                f"file '{path.name}' holds the SSDA903 {table[6:]} table, which these "
+                "statistics do not use; ignored",
+            )
         )
     size = sha = modified = None
     if path.is_symlink():
         target = os.path.realpath(path)
         if os.path.commonpath([target, str(root)]) != str(root):
-            problems.append("symbolic link (symlink) pointing outside the landing folder; not read")
+            problems.append(
+                (
+                    "file_not_usable",
+                    "symbolic link (symlink) pointing outside the landing folder; not read",
+                )
+            )
         else:
             problems.append(
-                "symbolic link (symlink); returns must be real files, so it was not read"
+                (
+                    "file_not_usable",
+                    "symbolic link (symlink); returns must be real files, so it was not read",
+                )
             )
     elif not path.is_file():
-        problems.append("not a regular file; not read")
+        problems.append(("file_not_usable", "not a regular file; not read"))
     else:
-        stat = path.stat()
-        size = stat.st_size
-        modified = datetime.fromtimestamp(stat.st_mtime, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        sha = file_sha256(path)
-        if size > max_bytes:
+        try:
+            stat = path.stat()
+            size = stat.st_size
+            modified = datetime.fromtimestamp(stat.st_mtime, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            sha = file_sha256(path)
+        except OSError as exc:
+            problems.append(("file_unreadable", f"file cannot be read: {exc.strerror}"))
+        if size is not None and size > max_bytes:
             problems.append(
-                f"file is {size:,} bytes, over the size limit of {max_bytes:,} bytes; not read"
+                (
+                    "file_too_large",
+                    f"file is {size:,} bytes, over the size limit of {max_bytes:,} bytes; not read",
+                )
             )
+    return _row(year, la_code, table, shown, size, sha, modified, problems, pooled)
+
+
+def _row(year, la_code, table, path, size, sha, modified, problems, pooled) -> dict:
+    # The most serious problem names the rule: file-level before warnings.
+    order = {"file_": 0, "previous_year_skipped": 1, "table_ignored": 2, "unexpected_file": 3}
+    rules = sorted(
+        (r for r, _ in problems), key=lambda r: order.get(r[:5] if r.startswith("file_") else r, 4)
+    )
     return {
         "collection_year": year,
         "la_code": la_code,
         "table": table,
-        "path": rel.as_posix(),
+        "path": path,
         "size_bytes": size,
         "sha256": sha,
         "modified": modified,
-        "problem": "; ".join(problems) if problems else None,
+        "problem": "; ".join(m for _, m in problems) if problems else None,
+        "problem_rule": rules[0] if rules else None,
+        "pooled": pooled,
     }
 
 

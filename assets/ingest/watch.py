@@ -2,7 +2,7 @@
 
 A change is a change of content: a file's SHA-256 is recomputed only when its size or
 modification time moved, and a touched-but-identical file is not a change. Folder names
-that are not ``<yyyy>/<nnn>`` are reported, never fatal: one badly named upload must not
+that are not a collection year and an LA (``assets.ingest.layout``) are reported, never fatal: one badly named upload must not
 stop the sensor from seeing the others.
 """
 
@@ -13,7 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assets.common.hashing import file_sha256
-from assets.ingest.layout import is_la_folder, is_year_folder
+from assets.ingest.layout import (
+    PREVIOUS_YEAR_FOLDER,
+    collection_year_of,
+    is_la_folder,
+    is_year_folder,
+)
 
 
 @dataclass(frozen=True)
@@ -30,7 +35,8 @@ class LandingScan:
 
 
 def scan_landing(landing: Path, known: dict[str, FileState] | None = None) -> LandingScan:
-    """Every return file under ``landing/<year>/<la>/`` with its content hash.
+    """Every return file under ``landing/<year>/`` (in LA folders or directly in the year
+    folder; layouts as ``assets.ingest.layout``) with its content hash.
 
     ``known`` (the previous scan) lets unchanged files skip re-hashing.
     """
@@ -47,29 +53,46 @@ def scan_landing(landing: Path, known: dict[str, FileState] | None = None) -> La
             continue
         if not is_year_folder(year_dir.name):
             scan.problems.append(
-                f"{year_dir.name}/: not a collection year (expected 4 digits, e.g. 2025), ignored"
+                f"{year_dir.name}/: not a collection year (accepted: 2024, 2023-24, 202324, "
+                "2023_24), ignored"
             )
             continue
         for la_dir in sorted(year_dir.iterdir()):
             if la_dir.name.startswith("."):
                 continue
+            if la_dir.is_file():
+                _add(scan, landing, la_dir, known)
+                continue
             if not la_dir.is_dir() or not is_la_folder(la_dir.name):
                 scan.problems.append(
                     f"{year_dir.name}/{la_dir.name}: not an LA folder (expected a 3-digit DfE "
-                    "LA code, e.g. 201), ignored"
+                    "LA code, an ONS code or an LA name), ignored"
                 )
                 continue
             for path in sorted(la_dir.iterdir()):
+                if path.is_dir() and PREVIOUS_YEAR_FOLDER.fullmatch(path.name):
+                    continue  # last year's files: read from their own year folder
                 if not path.is_file() or path.name.startswith("."):
                     continue
-                rel = path.relative_to(landing).as_posix()
-                stat = path.stat()
-                prior = known.get(rel)
-                if prior and prior.size == stat.st_size and prior.mtime_ns == stat.st_mtime_ns:
-                    scan.files[rel] = prior
-                else:
-                    scan.files[rel] = FileState(stat.st_size, stat.st_mtime_ns, file_sha256(path))
+                _add(scan, landing, path, known)
     return scan
+
+
+def _add(scan: LandingScan, landing: Path, path: Path, known: dict[str, FileState]) -> None:
+    rel = path.relative_to(landing).as_posix()
+    try:
+        stat = path.stat()
+    except OSError as exc:  # one unreadable file must not stop the scan
+        scan.problems.append(f"{rel}: cannot be read ({exc.strerror}), ignored")
+        return
+    prior = known.get(rel)
+    if prior and prior.size == stat.st_size and prior.mtime_ns == stat.st_mtime_ns:
+        scan.files[rel] = prior
+        return
+    try:
+        scan.files[rel] = FileState(stat.st_size, stat.st_mtime_ns, file_sha256(path))
+    except OSError as exc:
+        scan.problems.append(f"{rel}: cannot be read ({exc.strerror}), ignored")
 
 
 def changed_files(
@@ -92,4 +115,5 @@ def run_key_for(changes: dict[str, tuple[str | None, str | None]]) -> str:
 
 
 def years_of(changes: dict[str, tuple[str | None, str | None]]) -> list[int]:
-    return sorted({int(rel.split("/", 1)[0]) for rel in changes})
+    years = {collection_year_of(rel.split("/", 1)[0]) for rel in changes}
+    return sorted(y for y in years if y is not None)

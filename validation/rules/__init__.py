@@ -42,9 +42,30 @@ OWN_MESSAGES = {
     "file_too_large": "The file is over the size limit and was not read.",
     "file_duplicate": "More than one file was supplied for the same table.",
     "file_not_usable": "The file is not a regular file inside the landing folder.",
-    "file_misplaced": "The file is not in a <collection year>/<LA code>/ folder for a known LA.",
+    "file_misplaced": (
+        "The file's place does not say which collection year and LA it is for (see the "
+        "accepted landing layouts in docs/validation.md)."
+    ),
+    "file_no_code_list": "There is no SSDA903 code list for the return's collection year.",
+    "file_date_format": (
+        "A date column is not in the dd/mm/yyyy form (nor wholly in a form that can be "
+        "converted without guessing)."
+    ),
     "la_not_in_year": "This LA code did not exist in this collection year.",
     "unexpected_file": "A file that is not an SSDA903 table was found and ignored.",
+    "table_ignored": "The file holds an SSDA903 table these statistics do not use; ignored.",
+    "previous_year_skipped": (
+        "A previous-year sub-folder was skipped: last year's return is read from its own "
+        "year folder."
+    ),
+    "date_format_converted": (
+        "Every date in the column was in one other unambiguous form (ISO yyyy-mm-dd or an "
+        "Excel serial number) and was converted to dd/mm/yyyy."
+    ),
+    "child_id_normalised": "CHILD values written as decimal numbers (123.0) were read as 123.",
+    "pooled_row_unattributed": (
+        "Rows of a pooled file do not name a known LA and collection year; they were not used."
+    ),
     "extra_column": "The file has columns that are not part of the SSDA903 table; they were ignored.",
     "malformed_row": "The row has a different number of fields from the header line.",
     "missing_child_id": "CHILD (the child's identifier) is blank.",
@@ -98,6 +119,11 @@ SEVERITY: dict[str, str] = {
     "502": "child",
     # warnings: reported, do not change any measure
     "unexpected_file": "warning",
+    "table_ignored": "warning",
+    "previous_year_skipped": "warning",
+    "date_format_converted": "warning",
+    "child_id_normalised": "warning",
+    "pooled_row_unattributed": "warning",
     "extra_column": "warning",
     "child_without_episodes": "warning",
     "history_conflict": "warning",
