@@ -110,6 +110,9 @@ class MeasureTables:
     ceased_by_reason: pd.DataFrame
     time_to_reentry: pd.DataFrame
     index_returns: pd.DataFrame
+    # cohort_year, la_code, follow_up_months, children_excluded: index returns left out
+    # of a window because a year it needs was quarantined for the child (restricted QA).
+    follow_up_exclusions: pd.DataFrame | None = None
 
 
 def _las_by_year(years: Sequence[int]) -> pd.DataFrame:
@@ -166,7 +169,10 @@ def _la_counts(
     )
     for col in flag_cols:
         values[col] = flagged[col].fillna(False).astype("int64").to_numpy()
-    values["returned_home"] = 1
+    # Children excluded from a window (a follow-up year quarantined) are in no count.
+    for w in windows:
+        values[f"returned_home_{w}"] = (~flagged[f"excluded_{w}"]).astype("int64").to_numpy()
+    flag_cols += [f"returned_home_{w}" for w in windows]
     codes = _category_codes(flagged)
     parts = []
     for g in range(STRATUM_G + 1):
@@ -175,7 +181,7 @@ def _la_counts(
         part["c"] = codes[f"g{g}"].to_numpy()
         parts.append(part)
     long = pd.concat(parts, ignore_index=True)
-    summed = long.groupby(["year", "la", "g", "c"])[["returned_home", *flag_cols]].sum()
+    summed = long.groupby(["year", "la", "g", "c"])[flag_cols].sum()
     summed = summed.reset_index()
 
     cats = _category_grid()[["g", "c"]]
@@ -183,8 +189,9 @@ def _la_counts(
     wide = grid.merge(summed, on=["year", "la", "g", "c"], how="left")
     parts = []
     for w in windows:
-        part = wide[["year", "la", "region", "g", "c", "returned_home"]].copy()
+        part = wide[["year", "la", "region", "g", "c"]].copy()
         part["w"] = w
+        part["returned_home"] = wide[f"returned_home_{w}"]
         part["re_entered"] = wide[f"re_entered_{w}"]
         part["re_entered_any_la"] = wide[f"re_entered_any_la_{w}"]
         part["turned_18_in_window"] = wide[f"turned_18_{w}"]
@@ -520,7 +527,7 @@ def _time_to_reentry_table(
     usable = availability[
         availability["follow_up_months"].eq(60) & availability["unavailable_reason"].isna()
     ]
-    kids = flagged[flagged["cohort_year"].isin(complete_years)][
+    kids = flagged[flagged["cohort_year"].isin(complete_years) & ~flagged["excluded_60"]][
         ["cohort_year", "la_code", "return_date", "reentry_date"]
     ].rename(columns={"la_code": "old_la_code"})
     kids = kids.merge(usable[["cohort_year", "old_la_code"]], on=["cohort_year", "old_la_code"])
@@ -574,8 +581,33 @@ def _index_returns_table(flagged: pd.DataFrame, windows) -> pd.DataFrame:
     cols = ["la_code", "child", "upn", "cohort_year", "return_date", "rec"]
     cols += ["reentry_date", "reentry_date_any_la"]
     for w in windows:
-        cols += [f"re_entered_{w}", f"re_entered_any_la_{w}", f"turned_18_{w}"]
+        cols += [f"re_entered_{w}", f"re_entered_any_la_{w}", f"turned_18_{w}", f"excluded_{w}"]
     return flagged[cols].reset_index(drop=True)
+
+
+def _follow_up_exclusions(flagged: pd.DataFrame, windows) -> pd.DataFrame:
+    """Children left out of each LA's W-month figure because a follow-up year was
+    quarantined for them: only the LA x cohort x window combinations with any."""
+    parts = []
+    for w in windows:
+        hit = flagged[flagged[f"excluded_{w}"]]
+        n = hit.groupby(["cohort_year", "la_code"]).size().rename("children_excluded")
+        parts.append(n.reset_index().assign(follow_up_months=w))
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    columns = ["cohort_year", "la_code", "follow_up_months", "children_excluded"]
+    if out.empty:
+        return pd.DataFrame(
+            {
+                "cohort_year": pd.Series(dtype="int64"),
+                "la_code": pd.Series(dtype="str"),
+                "follow_up_months": pd.Series(dtype="int64"),
+                "children_excluded": pd.Series(dtype="int64"),
+            }
+        )
+    out = out[columns].astype(
+        {"cohort_year": "int64", "follow_up_months": "int64", "children_excluded": "int64"}
+    )
+    return out.sort_values(columns[:3], kind="mergesort").reset_index(drop=True)
 
 
 def build_measures(
@@ -584,6 +616,7 @@ def build_measures(
     *,
     windows: Sequence[int] = tuple(FOLLOW_UP_MONTHS),
     cut_off_year: int | None = None,
+    quarantined: pd.DataFrame | None = None,
 ) -> MeasureTables:
     """All re-entry measures from the validated episode history.
 
@@ -596,6 +629,10 @@ def build_measures(
     ``cut_off_year`` is the latest collection year whose return is loaded (default: the
     latest in ``episode_history``); follow-up ends on 31 March of that year. Cohorts are
     the loaded collection years (from ``la_year_status``) up to the cut-off.
+
+    ``quarantined`` (la_code, collection_year, child; HistoryResult.quarantined): a child
+    whose window needs a year in which their records were quarantined is left out of that
+    window's figure and counted in ``follow_up_exclusions`` (cohorts.add_window_flags).
     """
     windows = sorted({int(w) for w in windows})
     if not windows or not set(windows) <= set(FOLLOW_UP_MONTHS):
@@ -634,7 +671,7 @@ def build_measures(
             f"{strays.astype(str).agg(' in '.join, axis=1).tolist()[:10]}",
             stacklevel=2,
         )
-    flagged = add_window_flags(index, windows, cut_off_year)
+    flagged = add_window_flags(index, windows, cut_off_year, quarantined)
     time_windows = sorted({*windows, 60})
     availability = la_availability(la_grid, la_year_status, time_windows, cut_off_year, las_by_year)
     ceased_availability = la_availability(la_grid, la_year_status, [0], cut_off_year, las_by_year)
@@ -652,11 +689,15 @@ def build_measures(
         ceased_availability.drop(columns=["follow_up_months"]),
     )
     time_to = _time_to_reentry_table(
-        add_window_flags(index, [60], cut_off_year), la_grid, availability, cut_off_year
+        add_window_flags(index, [60], cut_off_year, quarantined),
+        la_grid,
+        availability,
+        cut_off_year,
     )
     return MeasureTables(
         reentry=reentry,
         ceased_by_reason=ceased,
         time_to_reentry=time_to,
         index_returns=_index_returns_table(flagged, windows),
+        follow_up_exclusions=_follow_up_exclusions(flagged, windows),
     )
