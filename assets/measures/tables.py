@@ -46,6 +46,11 @@ from assets.measures.cohorts import (
     la_availability,
 )
 from assets.measures.comparison import (
+    ABOVE_95,
+    ABOVE_998,
+    BELOW_95,
+    BELOW_998,
+    dispersion,
     funnel_position,
     neighbour_pooled_counts,
     standardised_ratio_interval,
@@ -54,6 +59,8 @@ from assets.measures.comparison import (
 from assets.measures.periods import periods_of_care
 
 LEVELS = [NATIONAL, REGIONAL, LOCAL]
+OUTSIDE_998 = [ABOVE_998, BELOW_998]
+OUTSIDE_95 = [*OUTSIDE_998, ABOVE_95, BELOW_95]
 LEVEL_ORDER = {level: i for i, level in enumerate(LEVELS)}
 NO_USABLE_RETURNS = "No usable returns"
 # Reason codes used internally; 0 = available.
@@ -113,6 +120,8 @@ class MeasureTables:
     # cohort_year, la_code, follow_up_months, children_excluded: index returns left out
     # of a window because a year it needs was quarantined for the child (restricted QA).
     follow_up_exclusions: pd.DataFrame | None = None
+    # One row per LA funnel plot: phi, the test, tau2, LAs outside before/after adjustment.
+    funnel_dispersion: pd.DataFrame | None = None
 
 
 def _las_by_year(years: Sequence[int]) -> pd.DataFrame:
@@ -303,18 +312,72 @@ def _add_rates(rows: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
-def _add_comparisons(rows: pd.DataFrame) -> pd.DataFrame:
-    match = ["year", "span_first", "w", "g", "c"]
+FUNNEL_PLOT = ["year", "span_first", "w", "g", "c"]
+
+
+def _funnel_tau2(la_rows: pd.DataFrame, match: list[str]) -> np.ndarray:
+    """Each LA row's random-effects variance: that of its funnel plot (one plot per cohort
+    span, window and category), 0 where the plot shows no over-dispersion."""
+    tau2 = np.zeros(len(la_rows))
+    for _, at in la_rows.groupby(match, sort=False).indices.items():
+        part = la_rows.iloc[at]
+        d = dispersion(
+            part["re_entered"], part["returned_home"], part["england_re_entry_rate"] / 100
+        )
+        tau2[at] = d.tau2
+    return tau2
+
+
+def funnel_dispersion(reentry: pd.DataFrame) -> pd.DataFrame:
+    """Per LA funnel plot (time period, cohort span, window, characteristic): the number
+    of LAs, phi, the test's p-value, tau2, and how many LAs fall outside the 95% and
+    99.8% limits without (``_binomial``) and with (``_adjusted``) the over-dispersion
+    adjustment. The figures a reviewer needs to judge how much the plot can say."""
+    la = reentry[reentry["geographic_level"].eq(LOCAL) & reentry["re_entered"].notna()]
+    keys = ["time_period", "cohort_span", "follow_up_months", "characteristic_group"]
+    keys += ["characteristic"]
+    rows = []
+    for key, part in la.groupby(keys, sort=False):
+        k, n = part["re_entered"], part["returned_home"]
+        target = part["england_re_entry_rate"] / 100
+        d = dispersion(k, n, target)
+        plain = funnel_position(k, n, target)
+        adjusted = funnel_position(k, n, target, tau2=d.tau2)
+        rows.append(
+            (
+                *key,
+                d.units,
+                d.phi,
+                d.p_value,
+                d.tau2,
+                d.overdispersed,
+                int(plain.isin(OUTSIDE_95).sum()),
+                int(plain.isin(OUTSIDE_998).sum()),
+                int(adjusted.isin(OUTSIDE_95).sum()),
+                int(adjusted.isin(OUTSIDE_998).sum()),
+            )
+        )
+    columns = [*keys, "las", "phi", "p_value", "tau2", "overdispersed"]
+    columns += ["outside_95_binomial", "outside_998_binomial"]
+    columns += ["outside_95_adjusted", "outside_998_adjusted"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _add_comparisons(rows: pd.DataFrame, funnel_adjustment: bool = True) -> pd.DataFrame:
+    match = FUNNEL_PLOT
     england = rows.loc[rows["level"].eq(LEVEL_ORDER[NATIONAL]), [*match, "re_entry_rate"]]
     rows = rows.merge(
         england.rename(columns={"re_entry_rate": "england_re_entry_rate"}), on=match, how="left"
     )
     # Strata rows exist only for the standardised ratio: no funnel or neighbours needed.
     is_la = (rows["level"].eq(LEVEL_ORDER[LOCAL]) & rows["g"].ne(STRATUM_G)).to_numpy()
+    la_rows = rows.loc[is_la]
+    tau2 = _funnel_tau2(la_rows, match)
     position = funnel_position(
-        rows.loc[is_la, "re_entered"],
-        rows.loc[is_la, "returned_home"],
-        rows.loc[is_la, "england_re_entry_rate"] / 100,
+        la_rows["re_entered"],
+        la_rows["returned_home"],
+        la_rows["england_re_entry_rate"] / 100,
+        tau2=tau2 if funnel_adjustment else None,
     )
     rows["funnel_position"] = pd.Series(pd.NA, index=rows.index, dtype="str")
     rows.loc[is_la, "funnel_position"] = position.to_numpy()
@@ -363,6 +426,7 @@ def _add_standardised_ratio(rows: pd.DataFrame) -> pd.DataFrame:
     ratio, lower, upper = standardised_ratio_interval(
         rows["re_entered"].to_numpy(dtype=float, na_value=np.nan),
         rows["expected_re_entered"].to_numpy(dtype=float),
+        trials=rows["returned_home"].to_numpy(dtype=float, na_value=np.nan),
     )
     rows["standardised_ratio"] = ratio
     rows["standardised_ratio_lower_ci"] = lower
@@ -424,6 +488,7 @@ def _reentry_table(
     availability: pd.DataFrame,
     windows,
     cut_off_year: int,
+    funnel_adjustment: bool = True,
 ) -> pd.DataFrame:
     regions = {code: i for i, code in enumerate(_region_codes())}
     grid = pd.DataFrame(
@@ -452,7 +517,7 @@ def _reentry_table(
     # LA cohorts are small: only the LA groups (breakdowns.LA_GROUPS) are produced at LA level.
     keep = rows["level"].ne(LEVEL_ORDER[LOCAL]) | rows["g"].isin([*LA_G, STRATUM_G])
     rows = _add_rates(rows[keep].reset_index(drop=True))
-    rows = _add_comparisons(rows)
+    rows = _add_comparisons(rows, funnel_adjustment)
     rows = _add_standardised_ratio(rows)
     rows = rows[rows["g"].ne(STRATUM_G)]
     return ReentryMeasures.validate(_label(rows))
@@ -617,6 +682,7 @@ def build_measures(
     windows: Sequence[int] = tuple(FOLLOW_UP_MONTHS),
     cut_off_year: int | None = None,
     quarantined: pd.DataFrame | None = None,
+    funnel_adjustment: bool = True,
 ) -> MeasureTables:
     """All re-entry measures from the validated episode history.
 
@@ -633,6 +699,10 @@ def build_measures(
     ``quarantined`` (la_code, collection_year, child; HistoryResult.quarantined): a child
     whose window needs a year in which their records were quarantined is left out of that
     window's figure and counted in ``follow_up_exclusions`` (cohorts.add_window_flags).
+
+    ``funnel_adjustment``: classify LAs against over-dispersion-adjusted funnel limits
+    where a plot is over-dispersed (the default, docs/methodology.md); False gives the
+    plain exact binomial limits everywhere. ``funnel_dispersion(reentry)`` reports both.
     """
     windows = sorted({int(w) for w in windows})
     if not windows or not set(windows) <= set(FOLLOW_UP_MONTHS):
@@ -682,6 +752,7 @@ def build_measures(
         availability[availability["follow_up_months"].isin(windows)],
         windows,
         cut_off_year,
+        funnel_adjustment,
     )
     ceased = _ceased_table(
         periods[periods["period_end"].notna()],
@@ -700,4 +771,5 @@ def build_measures(
         time_to_reentry=time_to,
         index_returns=_index_returns_table(flagged, windows),
         follow_up_exclusions=_follow_up_exclusions(flagged, windows),
+        funnel_dispersion=funnel_dispersion(reentry),
     )

@@ -27,6 +27,7 @@ from assets.common.vocabulary import (
     TOTAL,
     follow_up_label,
 )
+from assets.measures.comparison import change_wording
 from assets.publication.charts import funnel_base, funnel_svg, trend_svg
 from assets.publication.notes import NOTE_DEFINITIONS, note_references, notes_sheet
 
@@ -163,22 +164,34 @@ def _england_headlines(site: SiteData) -> list[str]:
         )
         if not len(rows):
             continue
-        last, first = rows.iloc[-1], rows.iloc[0]
+        last = rows.iloc[-1]
         sentence = (
             f"{last['re_entry_rate']}% of the {display(last['returned_home'])} children who returned home "
             f"from care in England in the year ending 31 March {last['time_period']} re-entered care "
             f"{words} (95% confidence interval {last['re_entry_rate_lower_ci']}% to "
             f"{last['re_entry_rate_upper_ci']}%)."
         )
-        if first["time_period"] != last["time_period"]:
-            a, b = int(first["re_entry_rate"]), int(last["re_entry_rate"])
-            trend = "higher than" if b > a else "lower than" if b < a else "the same as"
-            sentence += (
-                f" This is {trend} the {a}% for children who returned home in the year ending "
-                f"31 March {first['time_period']}."
-            )
+        sentence += _year_on_year(rows)
         out.append(sentence)
     return out
+
+
+def _year_on_year(rows: pd.DataFrame) -> str:
+    """Compare with the previous cohort, in words chosen by a two-proportion interval
+    (assets.measures.comparison.change_wording): a change is stated only when it is real."""
+    if len(rows) < 2:
+        return ""
+    last, prev = rows.iloc[-1], rows.iloc[-2]
+    counts = [last["re_entered"], last["returned_home"], prev["re_entered"], prev["returned_home"]]
+    if not all(str(v).isdigit() for v in counts):
+        return ""
+    words = change_wording(*([int(v)] for v in counts))[0]
+    if words is None:
+        return ""
+    return (
+        f" This is {words} the {prev['re_entry_rate']}% for children who returned home in the "
+        f"year ending 31 March {prev['time_period']}."
+    )
 
 
 def _range_sentence(site: SiteData, points: pd.DataFrame) -> str:
