@@ -27,9 +27,11 @@ from assets.common.vocabulary import (
     TOTAL,
     follow_up_label,
 )
-from assets.measures.comparison import change_wording
+from assets.measures.comparison import change_wording, ratio_reading
 from assets.publication.charts import funnel_base, funnel_svg, trend_svg
 from assets.publication.notes import NOTE_DEFINITIONS, note_references, notes_sheet
+
+RATIO_COLUMNS = ("standardised_ratio", "standardised_ratio_lower_ci", "standardised_ratio_upper_ci")
 
 NOTE_DEFINITIONS_BY_NUMBER = {d.number: d for d in NOTE_DEFINITIONS}
 TEMPLATES = resources.files("templates")
@@ -191,6 +193,22 @@ def _year_on_year(rows: pd.DataFrame) -> str:
     return (
         f" This is {words} the {prev['re_entry_rate']}% for children who returned home in the "
         f"year ending 31 March {prev['time_period']}."
+    )
+
+
+def _standardised_ratio_sentence(row: dict) -> str:
+    """The LA's standardised ratio with its plain reading (comparison.ratio_reading),
+    from the published (disclosure-controlled) figures; nothing if any is withheld."""
+    values = [row.get(c, "") for c in RATIO_COLUMNS]
+    try:
+        ratio, lower, upper = (float(v) for v in values)
+    except ValueError:
+        return ""
+    reading = ratio_reading([lower], [upper])[0]
+    return (
+        f" Allowing for the ages of its children and whether their returns were planned, it "
+        f"had {ratio:.2f} times the re-entries England's rates would predict (95% confidence "
+        f"interval {lower:.2f} to {upper:.2f}): {reading}."
     )
 
 
@@ -567,7 +585,7 @@ def render_site(
                 f"{display(pooled['sn_re_entry_rate'])}% for its statistical neighbours and "
                 f"{display(pooled['england_re_entry_rate'])}% for England. Funnel plot "
                 f"position: {pooled['funnel_position'].lower()}."
-            )
+            ) + _standardised_ratio_sentence(pooled)
         else:
             funnel_sentence = (
                 f"{name}'s pooled rate for {site.funnel_span} is not published (small "
