@@ -109,8 +109,9 @@ def dispersion(observed, trials, target, winsor: float = WINSOR_SHARE) -> Disper
     z-scores at the ``winsor`` and 1 - ``winsor`` quantiles so the outliers being looked
     for do not inflate the estimate, phi = mean z^2, test I*phi against chi-squared(I-1),
     and tau2 = (I*phi - (I-1)) / (sum w - sum w^2 / sum w) with w = 1 / s^2."""
-    n, theta = _as_float(trials), _as_float(target)
-    z = z_scores(observed, trials, target)
+    n = _as_float(trials)
+    theta = np.broadcast_to(_as_float(np.atleast_1d(target)), n.shape)  # scalar target too
+    z = z_scores(observed, n, theta)
     ok = np.isfinite(z) & (n > 0)
     units = int(ok.sum())
     if units < 3:
