@@ -33,6 +33,12 @@ from assets.common.contracts import USABLE_STATUSES
 from assets.measures.periods import collection_year_of, sort_order
 
 RETURN_HOME_RECS = ("E4A", "E4B")
+# Sensitivity definitions (published for England and regions, docs/methodology.md): the
+# DfE 2006-07 baseline predates the E4A/E4B split and counted living with relatives or
+# others (E13) and residence / child arrangement orders (E41) as returns home; the US
+# federal re-entry indicator leaves out stays in care of under 8 days.
+BROAD_RETURN_HOME_RECS = ("E4A", "E4B", "E13", "E41")
+SHORT_STAY_DAYS = 8
 ADULT_AGE_YEARS = 18
 
 INDEX_RETURN_COLUMNS = [
@@ -68,10 +74,17 @@ def follow_up_complete(cohort_year: int, months: int, cut_off_year: int) -> bool
     return follow_up_end(cohort_year, months) <= cohort_year_end(cut_off_year)
 
 
-def returns_home(periods: pd.DataFrame) -> pd.DataFrame:
-    """Periods of care ending in a return home (E4A/E4B), with each child's count of
-    earlier returns home in the same LA in the loaded history (``previous_returns``)."""
-    rh = periods[periods["end_rec"].isin(RETURN_HOME_RECS)].copy()
+def returns_home(
+    periods: pd.DataFrame, recs: Sequence[str] = RETURN_HOME_RECS, min_stay_days: int = 0
+) -> pd.DataFrame:
+    """Periods of care ending in a return home (E4A/E4B, or ``recs``), with each child's
+    count of earlier returns home in the same LA in the loaded history
+    (``previous_returns``). ``min_stay_days``: leave out periods shorter than this."""
+    keep = periods["end_rec"].isin(list(recs))
+    if min_stay_days:
+        stay = (periods["period_end"] - periods["period_start"]).dt.days
+        keep &= stay.ge(min_stay_days).fillna(False)
+    rh = periods[keep].copy()
     rh = rh.iloc[sort_order(rh, ["la_code", "child", "period_seq"])]
     rh["previous_returns"] = rh.groupby(_child_id(rh), sort=False).cumcount().to_numpy()
     rh["cohort_year"] = collection_year_of(rh["period_end"]).astype("int64")
@@ -138,13 +151,16 @@ def _first_new_period_elsewhere(index: pd.DataFrame, periods: pd.DataFrame) -> p
     return first.reindex(index.index)
 
 
-def index_returns(periods: pd.DataFrame) -> pd.DataFrame:
+def index_returns(
+    periods: pd.DataFrame, recs: Sequence[str] = RETURN_HOME_RECS, min_stay_days: int = 0
+) -> pd.DataFrame:
     """Each child's first return home per LA per collection year, with the date of their
-    first re-entry in the same LA and in any LA (NaT if none in the loaded history)."""
+    first re-entry in the same LA and in any LA (NaT if none in the loaded history).
+    ``recs`` and ``min_stay_days`` give the sensitivity definitions (``returns_home``)."""
     periods = periods.iloc[sort_order(periods, ["la_code", "child", "period_seq"])]
     periods = periods.reset_index(drop=True)
     periods["next_period_start"] = _first_period_on_or_after_return(periods, _child_id(periods))
-    rh = returns_home(periods)
+    rh = returns_home(periods, recs, min_stay_days)
     index = rh.drop_duplicates(["la_code", "child", "cohort_year"], keep="first").copy()
     same_la = index["next_period_start"]
     index["reentry_date"] = same_la

@@ -37,6 +37,9 @@ from assets.common.vocabulary import (
 from assets.measures import breakdowns as bd
 from assets.measures import context as ctx
 from assets.measures.cohorts import (
+    BROAD_RETURN_HOME_RECS,
+    RETURN_HOME_RECS,
+    SHORT_STAY_DAYS,
     UNAVAILABLE_FOLLOW_UP,
     UNAVAILABLE_NOT_RECEIVED,
     UNAVAILABLE_REJECTED,
@@ -122,6 +125,8 @@ class MeasureTables:
     follow_up_exclusions: pd.DataFrame | None = None
     # One row per LA funnel plot: phi, the test, tau2, LAs outside before/after adjustment.
     funnel_dispersion: pd.DataFrame | None = None
+    # England and regional re-entry under the sensitivity definitions (SENSITIVITY).
+    sensitivity: pd.DataFrame | None = None
 
 
 def _las_by_year(years: Sequence[int]) -> pd.DataFrame:
@@ -650,6 +655,91 @@ def _index_returns_table(flagged: pd.DataFrame, windows) -> pd.DataFrame:
     return flagged[cols].reset_index(drop=True)
 
 
+HEADLINE_DEFINITION = "Headline: returned home (E4A, E4B)"
+# definition label -> (REC codes counted as a return home, minimum stay in days)
+SENSITIVITY = {
+    HEADLINE_DEFINITION: (RETURN_HOME_RECS, 0),
+    "Returns home including E13 and E41": (BROAD_RETURN_HOME_RECS, 0),
+    f"Excluding stays in care under {SHORT_STAY_DAYS} days": (RETURN_HOME_RECS, SHORT_STAY_DAYS),
+}
+SENSITIVITY_COLUMNS = [
+    "time_period",
+    "geographic_level",
+    "region_code",
+    "follow_up_months",
+    "definition",
+    "returned_home",
+    "re_entered",
+    "re_entry_rate",
+    "las_excluded",
+]
+
+
+def _sensitivity_table(
+    periods: pd.DataFrame,
+    la_grid: pd.DataFrame,
+    availability: pd.DataFrame,
+    windows,
+    cut_off_year: int,
+    quarantined: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """Single-year England and regional Total counts under each SENSITIVITY definition,
+    over the same usable LAs as the headline (an LA's figure unavailable for the headline
+    is left out of every definition), so the definitions differ only in who counts."""
+    years = la_grid["cohort_year"].unique()
+    usable = availability[availability["unavailable_reason"].isna()]
+    usable = usable.merge(la_grid, on=["cohort_year", "old_la_code"])
+    parts = []
+    for label, (recs, min_stay) in SENSITIVITY.items():
+        index = index_returns(periods, recs, min_stay)
+        index = index[index["cohort_year"].isin(years)]
+        flagged = add_window_flags(index, windows, cut_off_year, quarantined)
+        for w in windows:
+            kids = pd.DataFrame(
+                {
+                    "cohort_year": flagged["cohort_year"].to_numpy(),
+                    "old_la_code": flagged["la_code"].to_numpy(),
+                    "returned_home": (~flagged[f"excluded_{w}"]).astype(int).to_numpy(),
+                    "re_entered": flagged[f"re_entered_{w}"].fillna(False).astype(int).to_numpy(),
+                }
+            )
+            units = usable[usable["follow_up_months"].eq(w)]
+            counts = kids.groupby(["cohort_year", "old_la_code"]).sum().reset_index()
+            la = units[["cohort_year", "old_la_code", "region_code"]].merge(
+                counts, how="left", on=["cohort_year", "old_la_code"]
+            )
+            la = la.fillna({"returned_home": 0, "re_entered": 0})
+            all_las = la_grid.groupby(["cohort_year", "region_code"]).size()
+            for level, by in ((NATIONAL, []), (REGIONAL, ["region_code"])):
+                agg = la.groupby(["cohort_year", *by])[["returned_home", "re_entered"]].sum()
+                n_usable = la.groupby(["cohort_year", *by]).size()
+                n_all = all_las.groupby(level=["cohort_year", *by]).sum()
+                agg["las_excluded"] = (n_all.reindex(agg.index) - n_usable).to_numpy()
+                agg = agg.reset_index()
+                agg["geographic_level"] = level
+                agg["follow_up_months"] = w
+                agg["definition"] = label
+                parts.append(agg)
+    out = pd.concat(parts, ignore_index=True).rename(columns={"cohort_year": "time_period"})
+    if "region_code" not in out:
+        out["region_code"] = None
+    out["region_code"] = out["region_code"].astype("str")
+    for col in ("returned_home", "re_entered", "las_excluded"):
+        out[col] = out[col].astype("int64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["re_entry_rate"] = np.where(
+            out["returned_home"] > 0, out["re_entered"] / out["returned_home"] * 100, np.nan
+        )
+    out["_level"] = out["geographic_level"].map(LEVEL_ORDER)
+    out["_def"] = out["definition"].map({d: i for i, d in enumerate(SENSITIVITY)})
+    out = out.sort_values(
+        ["time_period", "follow_up_months", "_level", "region_code", "_def"],
+        kind="stable",
+        na_position="first",
+    )
+    return out[SENSITIVITY_COLUMNS].reset_index(drop=True)
+
+
 def _follow_up_exclusions(flagged: pd.DataFrame, windows) -> pd.DataFrame:
     """Children left out of each LA's W-month figure because a follow-up year was
     quarantined for them: only the LA x cohort x window combinations with any."""
@@ -772,4 +862,12 @@ def build_measures(
         index_returns=_index_returns_table(flagged, windows),
         follow_up_exclusions=_follow_up_exclusions(flagged, windows),
         funnel_dispersion=funnel_dispersion(reentry),
+        sensitivity=_sensitivity_table(
+            periods,
+            la_grid,
+            availability[availability["follow_up_months"].isin(windows)],
+            [w for w in windows if any(follow_up_complete(int(y), w, cut_off_year) for y in years)],
+            cut_off_year,
+            quarantined,
+        ),
     )
