@@ -229,7 +229,10 @@ def unfollowable(
     index: pd.DataFrame, window_end: pd.Series, quarantined: pd.DataFrame | None
 ) -> pd.Series:
     """Whether each index return's window needs a collection year in which the child's
-    records in that LA were quarantined, with no re-entry seen before that year."""
+    records in that LA were quarantined, with no re-entry seen before that year and none
+    seen inside the window at all (a re-entry seen after the quarantined year but within
+    the window settles the question: an earlier one hidden in the quarantined records
+    would only make it earlier)."""
     none = pd.Series(False, index=index.index)
     if quarantined is None or quarantined.empty or index.empty:
         return none
@@ -254,7 +257,8 @@ def unfollowable(
     )
     hit = np.zeros(len(index), dtype=bool)
     hit[pairs.loc[needed, "row"].to_numpy(dtype=np.int64)] = True
-    return pd.Series(hit, index=index.index)
+    seen_inside = (index["reentry_date"].notna() & (index["reentry_date"] <= window_end)).to_numpy()
+    return pd.Series(hit & ~seen_inside, index=index.index)
 
 
 UNAVAILABLE_FOLLOW_UP = "Follow-up incomplete"
