@@ -662,6 +662,11 @@ SENSITIVITY = {
     "Returns home including E13 and E41": (BROAD_RETURN_HOME_RECS, 0),
     f"Excluding stays in care under {SHORT_STAY_DAYS} days": (RETURN_HOME_RECS, SHORT_STAY_DAYS),
 }
+# For disclosure control (to be registered in assets.common.contracts TABLE_KEYS /
+# TABLE_COUNTS when the table is published): England and regional figures only.
+SENSITIVITY_KEYS = ["time_period", "geographic_level", "region_code", "follow_up_months"]
+SENSITIVITY_KEYS += ["definition"]
+SENSITIVITY_COUNTS = ["returned_home", "re_entered"]
 SENSITIVITY_COLUMNS = [
     "time_period",
     "geographic_level",
