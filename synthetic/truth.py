@@ -4,8 +4,8 @@ Derived from the simulated episodes exactly as they appear in the returns (the l
 return holding an episode under an LA code wins, as in the pipeline), using the project's
 methodology (docs/architecture.md): V3/V4 short breaks are set aside, a period of care is a
 chain of episodes joined by REC X1 with the next DECOM equal to that DEC, a return home is a
-period ending E4A/E4B, and a re-entry is the start of the first later period with RNE S in the
-same LA code on or after the return date (any LA: linked by a valid UPN). Cut-off is
+period ending E4A/E4B, and a re-entry is the start of the first later full-time period (whatever
+its first RNE) in the same LA code on or after the return date (any LA: linked by a valid UPN). Cut-off is
 31 March of the last collection year, so every observed start is in range.
 """
 
@@ -106,7 +106,7 @@ def returns_home(per: pd.DataFrame, sim: Simulation) -> pd.DataFrame:
     """One row per return home (non-short-break period ending E4A/E4B), with re-entries.
 
     A period's UPN is the one on its last episode (as in the pipeline). Any-LA re-entry: the
-    earlier of the same-LA re-entry and the first RNE S period in another LA code whose UPN
+    earlier of the same-LA re-entry and the first later period in another LA code whose UPN
     matches, on or after the return date; blank when the returning period has no real UPN.
     """
     care = per[~per["short_break"].to_numpy()]
@@ -117,7 +117,9 @@ def returns_home(per: pd.DataFrame, sim: Simulation) -> pd.DataFrame:
     ret["is_index_return"] = ~ret.duplicated(["la", "record_id", "cohort_year"])
     pid_of = sim.records["pid"].to_numpy()
     ret["pid"] = pid_of[ret["record_id"].to_numpy()]
-    starts = care[care["start_rne"].to_numpy() == "S"]
+    # Any first RNE: a short break that turns into full-time care (X1, then RNE L or P)
+    # starts full-time care on that day (docs/methodology.md).
+    starts = care
 
     ret = ret.sort_values("return_date", kind="stable")
     s_same = starts[["la", "record_id", "start"]].rename(columns={"start": "reentry"})

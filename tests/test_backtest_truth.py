@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -31,7 +32,10 @@ def run_pipeline(landing: Path, first_year: int, last_year: int):
 
     years = [run.validate_collection_year(landing, y) for y in range(first_year, last_year + 1)]
     history = history_mod.build_episode_history(years)
-    return history, build_measures(history.episode_history, history.la_year_status)
+    measures = build_measures(
+        history.episode_history, history.la_year_status, quarantined=history.quarantined
+    )
+    return history, measures
 
 
 def read_truth(truth: Path) -> pd.DataFrame:
@@ -163,3 +167,64 @@ def test_every_la_year_window_count_matches_truth_at_scale_0_1(tmp_path):
     landing, truth = tmp_path / "landing", tmp_path / "truth"
     generate(landing, first_year=2016, last_year=2025, scale=0.1, seed=11, truth=truth)
     assert_matches_truth(landing, truth, 2016, 2025)
+
+
+def test_with_errors_no_re_entry_is_lost_beyond_the_documented_exclusions(tmp_path):
+    """3% of children get a fault (synthetic/errors.py); their records in that LA-year are
+    quarantined. The truth is the fault-free history. Every index return the pipeline
+    keeps must agree with the truth in every window, except children excluded from a
+    window because a year it needs was quarantined (counted, never "not re-entered"); an
+    index return the pipeline lacks must belong to a child quarantined, or an LA-year
+    rejected, in its cohort year."""
+    from assets.measures.cohorts import years_needed
+    from synthetic.generator import generate
+
+    landing, truth = tmp_path / "landing", tmp_path / "truth"
+    generate(landing, first_year=2019, last_year=2025, scale=0.02, seed=7, error_rate=0.03,
+             truth=truth)  # fmt: skip
+    history, measures = run_pipeline(landing, 2019, 2025)
+    assert history.quarantined["child"].nunique() > 20  # the faults were really there
+
+    t = read_truth(truth)
+    keys = ["la_code", "child", "cohort_year"]
+    both = measures.index_returns.merge(t, on=keys, how="outer", suffixes=("", "_truth"),
+                                        indicator=True)  # fmt: skip
+    assert both["_merge"].ne("left_only").all(), "an index return the truth does not have"
+    missing = both[both["_merge"].eq("right_only")]
+    q = history.quarantined.rename(columns={"collection_year": "cohort_year"})
+    rejected = history.la_year_status.loc[
+        history.la_year_status["status"].eq("rejected"), ["la_code", "collection_year"]
+    ].rename(columns={"collection_year": "cohort_year"})
+    explained = missing[keys].merge(q, how="left", indicator="q")
+    explained = explained.merge(rejected, how="left", on=["la_code", "cohort_year"],
+                                indicator="r")  # fmt: skip
+    unexplained = explained[explained["q"].eq("left_only") & explained["r"].eq("left_only")]
+    assert unexplained.empty, f"index returns lost without a quarantine:\n{unexplained.head()}"
+
+    kept = both[both["_merge"].eq("both")]
+    excluded_total = 0
+    rejected_years = set(map(tuple, rejected.to_numpy().tolist()))
+    for w in WINDOWS:
+        ours = kept[f"re_entered_{w}"]
+        # An LA's figure needing a rejected return is not published ("Return rejected").
+        published = [
+            not any((la, y) in rejected_years for y in years_needed(int(c), w))
+            for la, c in zip(kept["la_code"], kept["cohort_year"], strict=True)
+        ]
+        known = ours.notna().to_numpy() & np.asarray(published)
+        excluded = kept[f"excluded_{w}"].astype(bool).to_numpy()
+        assert not (known & excluded).any()
+        truly = (
+            kept["reentry_date_truth"] <= kept["return_date_truth"] + pd.DateOffset(months=w)
+        ).to_numpy()
+        ours = ours.fillna(False).astype(bool).to_numpy()
+        lost, gained = known & truly & ~ours, known & ~truly & ours
+        assert not lost.any(), f"{int(lost.sum())} true {w}-month re-entries lost"
+        assert not gained.any(), f"{int(gained.sum())} {w}-month re-entries invented"
+        excluded_total += int(excluded.sum())
+        # The QA count says how many were left out of each LA's figure.
+        counted = measures.follow_up_exclusions
+        assert counted.loc[counted["follow_up_months"].eq(w), "children_excluded"].sum() == int(
+            excluded.sum()
+        )
+    assert excluded_total > 0  # the exclusion really happened in this data

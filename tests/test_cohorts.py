@@ -140,9 +140,10 @@ def test_stage_uses_the_episode_it_is_given_for_a_resubmitted_year():
     assert bool(one(resubmitted)["re_entered_6"]) is False
 
 
-def test_new_period_not_starting_with_rne_s_is_not_a_reentry():
-    # After a V3 short break chained by X1 into care, the period starts with RNE L;
-    # the definition needs a new period whose first episode is RNE S.
+def test_short_break_turning_into_full_time_care_is_a_reentry_whatever_its_rne():
+    # After a V3 short break chained by X1 into care, the period starts with RNE L: the
+    # child is in full-time care from that day, so that is the re-entry (the old rule,
+    # "a new period whose first episode is RNE S", waited for 1 December).
     row = one(
         [
             episode("A", "2019-05-01", "2019-08-31", rec="E4A"),
@@ -151,7 +152,7 @@ def test_new_period_not_starting_with_rne_s_is_not_a_reentry():
             episode("A", "2019-12-01", None),
         ]
     )
-    assert row["reentry_date"] == pd.Timestamp("2019-12-01")
+    assert row["reentry_date"] == pd.Timestamp("2019-09-12")
 
 
 def test_child_turning_18_inside_window_stays_in_denominator():

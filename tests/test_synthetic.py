@@ -171,9 +171,11 @@ def test_returns_home_in_truth_are_the_e4a_e4b_period_ends_in_the_returns(small_
     assert recorded == derived
 
 
-def test_reentry_is_first_new_s_period_in_same_la_on_or_after_return(small_landing, episodes):
+def test_reentry_is_first_full_time_period_in_same_la_on_or_after_return(small_landing, episodes):
     truth = pd.read_csv(small_landing.truth / "returns_home.csv", dtype=str, keep_default_na=False)
     eps = episodes.drop_duplicates(["la_code", "CHILD", "DECOM"])
+    # A period start: an episode not continuing an X1 chain (here every S episode, and
+    # any first episode after a short break).
     eps = eps[~eps["LS"].isin(["V3", "V4"]) & (eps["RNE"] == "S")]
     starts = eps[["la_code", "CHILD", "decom_d"]].rename(columns={"CHILD": "child"})
     t = truth.assign(rd=pd.to_datetime(truth["return_date"]))
@@ -256,3 +258,14 @@ def test_national_calibration_at_scale_one(tmp_path):
     # Unplanned returns (E4B) break down more often than planned ones (E4A).
     by_rec = hit.groupby(ret["rec"]).mean()
     assert by_rec["E4B"] > by_rec["E4A"]
+
+
+def test_about_one_re_entry_in_twelve_is_within_two_weeks_of_the_return(small_landing):
+    """Calibrated to DfE's 2013 data pack (about 8% of re-entries within two weeks; the
+    uncalibrated lognormal gap gave 0.2%)."""
+    t = pd.read_csv(small_landing.truth / "returns_home.csv", dtype=str, keep_default_na=False)
+    t = t[t["reentry_date"].ne("")]
+    days = (pd.to_datetime(t["reentry_date"]) - pd.to_datetime(t["return_date"])).dt.days
+    assert len(days) > 150
+    # 8% of about 230 re-entries: two standard errors either side is 4% to 12%.
+    assert 0.04 < (days <= 14).mean() < 0.12

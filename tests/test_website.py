@@ -88,7 +88,7 @@ def test_charts_have_title_desc_and_a_data_table_beside_them(site):
 def test_home_page_headline_states_england_rate_trend_and_la_range(site):
     html = (site / "index.html").read_text()
     assert re.search(r"\d+% of the [\d,]+ children who returned home from care in England", html)
-    assert re.search(r"This is (higher than|lower than|the same as) the \d+%", html)
+    assert re.search(r"This is (higher than|lower than|similar to) the \d+%", html)
     assert re.search(r"ranged from \d+% in .+? to \d+% in ", html)
     assert "single-year rates can change a lot by chance" in html
 

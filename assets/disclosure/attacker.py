@@ -277,8 +277,10 @@ def _reentry_relations(rel: _Relations, r: pd.DataFrame) -> None:
     sub = r[r["geographic_level"].isin([REGIONAL, NATIONAL])]
     is_tot = sub["geographic_level"].eq(NATIONAL).to_numpy()
     rel.sum_to_total(sub, geo, is_tot, "region_to_england", drop_parts=True)
-    # Windows: the same cohort has the same returned_home in every window; cumulative
-    # counts cannot fall as the window lengthens.
+    # Windows: the same cohort has the same returned_home in every window, unless
+    # children were left out of one window for a quarantined follow-up year
+    # (measures.cohorts.unfollowable): equal unless two published values differ, then no
+    # relation. Cumulative counts cannot fall as the window lengthens.
     win = [k for k in keys if k != "follow_up_months"] + ["column"]
     nested = r[
         r["avail"]
@@ -291,7 +293,12 @@ def _reentry_relations(rel: _Relations, r: pd.DataFrame) -> None:
     a = prev.to_numpy()[has].astype(np.int64)
     b = nested["cid"].to_numpy()[has]
     is_rh = nested["column"].eq("returned_home").to_numpy()[has]
-    rel.pairs(a[is_rh], b[is_rh], "window_same_cohort", equal=True)
+    pub = nested["published"].to_numpy()
+    prev_pub = nested.groupby(win, dropna=False, sort=False)["published"].shift(1).to_numpy()
+    differ = (pub != prev_pub)[has] & np.char.isdigit(pub[has].astype(str))
+    differ &= np.char.isdigit(prev_pub[has].astype(str))
+    same = is_rh & ~differ
+    rel.pairs(a[same], b[same], "window_same_cohort", equal=True)
     rel.pairs(a[~is_rh], b[~is_rh], "window_nesting", equal=False)
     nested_nre = r[r["avail"] & r["column"].eq("not_re_entered")].sort_values(
         [*win, "follow_up_months"], kind="stable", na_position="first"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -68,13 +68,29 @@ class HistoryResult:
     failures: cross-year failures (502, 503A-F, history_conflict, open_episode_not_continued)
       plus every year's own failures, so the report needs only this object.
     ledger: the years' ledgers with cross-year quarantines moved from accepted to
-      quarantined, and rows_superseded (accepted rows replaced by a later return's version).
+      quarantined, and rows_superseded (accepted rows replaced by a later return's version,
+      whether matched on DECOM or dropped as overlapping it).
+    quarantined: la_code, collection_year, child of every child whose records in that
+      LA-year were quarantined (by a single-year or a cross-year rule): the measures leave
+      such a child out of any window that needs that year, and count them.
+    overlaps_resolved: la_code, collection_year, episodes_dropped: earlier returns'
+      episodes dropped because a later return holds an overlapping version.
     """
 
     episode_history: pd.DataFrame
     la_year_status: pd.DataFrame
     failures: pd.DataFrame
     ledger: pd.DataFrame
+    quarantined: pd.DataFrame = field(default_factory=lambda: quarantined_children(None))
+    overlaps_resolved: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            {
+                "la_code": pd.Series(dtype="str"),
+                "collection_year": pd.Series(dtype="int64"),
+                "episodes_dropped": pd.Series(dtype="int64"),
+            }
+        )
+    )
 
 
 def _fail(rows: pd.DataFrame, code: str, column: str | None, value: pd.Series | None):
@@ -379,12 +395,14 @@ def build_episode_history(years: Sequence[ValidatedYear]) -> HistoryResult:
         dict(zip(HISTORY_COLUMNS, columns, strict=True)), index=pd.RangeIndex(len(winners))
     )
     history["collection_year"] = history["collection_year"].astype("int64")
+    history, overlapping = resolve_overlaps(history)
+    superseded = superseded.add(overlapping["source_file"].value_counts(), fill_value=0)
 
     ledger = _apply_cross_year_to_ledger(ledger, dropped)
     ledger["rows_superseded"] = ledger["file"].map(superseded).fillna(0).astype("int64")
     status = _apply_cross_year_to_status(status, q_keys)
 
-    all_failures = [*year_failures, cross_failures, conflicts]
+    all_failures = [*year_failures, cross_failures, conflicts, _overlap_failures(overlapping)]
     all_failures = [f for f in all_failures if not f.empty]
     failures = (
         sort_failures(pd.concat(all_failures, ignore_index=True))
@@ -398,6 +416,109 @@ def build_episode_history(years: Sequence[ValidatedYear]) -> HistoryResult:
         la_year_status=status.reset_index(drop=True),
         failures=failures,
         ledger=ledger,
+        quarantined=quarantined_children(failures),
+        overlaps_resolved=_overlap_counts(overlapping),
+    )
+
+
+def quarantined_children(failures: pd.DataFrame | None) -> pd.DataFrame:
+    """(la_code, collection_year, child) of every child-level quarantine in ``failures``,
+    once each, sorted: the LA-years in which a child's records were set aside."""
+    columns = ["la_code", "collection_year", "child"]
+    if failures is None or failures.empty:
+        return pd.DataFrame(
+            {
+                "la_code": pd.Series(dtype="str"),
+                "collection_year": pd.Series(dtype="int64"),
+                "child": pd.Series(dtype="str"),
+            }
+        )
+    q = failures.loc[
+        failures["severity"].eq("child") & failures["child"].notna() & failures["la_code"].notna(),
+        columns,
+    ]
+    q = q.drop_duplicates().astype({"collection_year": "int64"})
+    return q.sort_values(columns, kind="mergesort").reset_index(drop=True)
+
+
+# At most this many passes of the adjacent-pair sweep; each pass removes at least one
+# episode of every child still overlapping, and real re-listings need one or two.
+_OVERLAP_PASSES = 20
+
+
+def resolve_overlaps(history: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Drop an earlier return's closed episode when a later return holds an episode of
+    the same child in the same LA whose dates overlap it.
+
+    Matching versions on DECOM misses a closed episode that a later return re-lists with
+    a corrected start date: both versions would stay, the return home would be counted
+    twice and the overlap could hide the re-entry that follows. The later submission is
+    the LA's latest statement of the child's history, so it wins (as when versions match
+    on DECOM; liiatools applies the same precedence when it pools SSDA903 submissions).
+    An earlier return's *open* episode is left alone: its continuation is checked by rules
+    502/503. Overlaps inside one return are rule 501's business and are not touched.
+
+    ``history`` is in (la_code, child, decom) order. Returns the kept history (same order,
+    new index) and the dropped rows (with the later version's dates in ``later_decom`` /
+    ``later_dec`` / ``later_year``).
+    """
+    keep = np.ones(len(history), dtype=bool)
+    la = pd.factorize(history["la_code"])[0]
+    child = pd.factorize(history["child"])[0]
+    decom = history["decom"].to_numpy(dtype="datetime64[ns]").view("int64")
+    dec_t = history["dec"].to_numpy(dtype="datetime64[ns]").view("int64")
+    closed = history["dec"].notna().to_numpy()
+    never = np.iinfo(np.int64).max
+    dec = np.where(closed, dec_t, never)
+    year = history["collection_year"].to_numpy(dtype=np.int64)
+    partner = np.full(len(history), -1, dtype=np.int64)
+    for _ in range(_OVERLAP_PASSES):
+        pos = np.flatnonzero(keep)
+        if len(pos) < 2:
+            break
+        a, b = pos[:-1], pos[1:]
+        pair = (la[a] == la[b]) & (child[a] == child[b]) & (decom[b] < dec[a])
+        # The earlier return's member of each overlapping pair, if it is closed.
+        drop_a = pair & (year[a] < year[b]) & closed[a]
+        drop_b = pair & (year[b] < year[a]) & closed[b]
+        if not (drop_a.any() or drop_b.any()):
+            break
+        partner[a[drop_a]] = b[drop_a]
+        partner[b[drop_b]] = a[drop_b]
+        keep[a[drop_a]] = False
+        keep[b[drop_b]] = False
+    dropped = history.loc[~keep].copy()
+    later = partner[~keep]
+    dropped["later_decom"] = history["decom"].to_numpy()[later]
+    dropped["later_dec"] = history["dec"].to_numpy()[later]
+    dropped["later_year"] = year[later]
+    return history.loc[keep].reset_index(drop=True), dropped.reset_index(drop=True)
+
+
+def _overlap_failures(dropped: pd.DataFrame) -> pd.DataFrame:
+    """One ``history_overlap`` warning per dropped episode, at its own file and row."""
+    if dropped.empty:
+        return empty_failures()
+    value = (
+        _fmt(dropped["decom"])
+        + " to "
+        + _fmt(dropped["dec"])
+        + " (later return "
+        + dropped["later_year"].astype(str)
+        + ": "
+        + _fmt(dropped["later_decom"])
+        + " to "
+        + _fmt(dropped["later_dec"]).fillna("open")
+        + ")"
+    )
+    return _fail(dropped, "history_overlap", "DECOM", value)
+
+
+def _overlap_counts(dropped: pd.DataFrame) -> pd.DataFrame:
+    counts = dropped.groupby(["la_code", "collection_year"]).size().rename("episodes_dropped")
+    counts = counts.reset_index().astype({"collection_year": "int64", "episodes_dropped": "int64"})
+    return counts.sort_values(["la_code", "collection_year"], kind="mergesort").reset_index(
+        drop=True
     )
 
 

@@ -27,6 +27,7 @@ def reentry_measures(
         episode_history.episode_history,
         episode_history.la_year_status,
         windows=tuple(settings.windows),
+        quarantined=episode_history.quarantined,
     )
     reentry = tables.reentry
     return Output(
@@ -38,5 +39,8 @@ def reentry_measures(
             "ceased_by_reason_rows": len(tables.ceased_by_reason),
             "time_to_reentry_rows": len(tables.time_to_reentry),
             "figures_not_available": int(reentry["re_entered"].isna().sum()),
+            "children_excluded_quarantined_follow_up": int(
+                tables.follow_up_exclusions["children_excluded"].sum()
+            ),
         },
     )

@@ -7,9 +7,10 @@ Definitions are those of docs/methodology.md; in short:
   responsibility, as part of the care plan / not as part of it);
 * a child's *index return* for cohort year Y is their first return home in that LA in the
   collection year ending 31 March Y;
-* a *re-entry within W months* is the first later period of care in the same LA whose
-  first episode has RNE ``S`` and which starts on or after the return date and on or before
-  the return date plus W calendar months (``pd.DateOffset(months=W)``: 31 August + 6
+* a *re-entry within W months* is the first later period of full-time care in the same LA
+  that starts on or after the return date (whatever its first RNE: a short break that turns
+  into full-time care starts it with RNE L or P) and on or before the return date plus W
+  calendar months (``pd.DateOffset(months=W)``: 31 August + 6
   months is 28/29 February);
 * the *any-LA* indicator also counts a new period starting in another LA's history linked
   by a valid UPN, attributed to the LA the child returned home from;
@@ -32,7 +33,12 @@ from assets.common.contracts import USABLE_STATUSES
 from assets.measures.periods import collection_year_of, sort_order
 
 RETURN_HOME_RECS = ("E4A", "E4B")
-NEW_PERIOD_RNE = "S"
+# Sensitivity definitions (published for England and regions, docs/methodology.md): the
+# DfE 2006-07 baseline predates the E4A/E4B split and counted living with relatives or
+# others (E13) and residence / child arrangement orders (E41) as returns home; the US
+# federal re-entry indicator leaves out stays in care of under 8 days.
+BROAD_RETURN_HOME_RECS = ("E4A", "E4B", "E13", "E41")
+SHORT_STAY_DAYS = 8
 ADULT_AGE_YEARS = 18
 
 INDEX_RETURN_COLUMNS = [
@@ -68,10 +74,17 @@ def follow_up_complete(cohort_year: int, months: int, cut_off_year: int) -> bool
     return follow_up_end(cohort_year, months) <= cohort_year_end(cut_off_year)
 
 
-def returns_home(periods: pd.DataFrame) -> pd.DataFrame:
-    """Periods of care ending in a return home (E4A/E4B), with each child's count of
-    earlier returns home in the same LA in the loaded history (``previous_returns``)."""
-    rh = periods[periods["end_rec"].isin(RETURN_HOME_RECS)].copy()
+def returns_home(
+    periods: pd.DataFrame, recs: Sequence[str] = RETURN_HOME_RECS, min_stay_days: int = 0
+) -> pd.DataFrame:
+    """Periods of care ending in a return home (E4A/E4B, or ``recs``), with each child's
+    count of earlier returns home in the same LA in the loaded history
+    (``previous_returns``). ``min_stay_days``: leave out periods shorter than this."""
+    keep = periods["end_rec"].isin(list(recs))
+    if min_stay_days:
+        stay = (periods["period_end"] - periods["period_start"]).dt.days
+        keep &= stay.ge(min_stay_days).fillna(False)
+    rh = periods[keep].copy()
     rh = rh.iloc[sort_order(rh, ["la_code", "child", "period_seq"])]
     rh["previous_returns"] = rh.groupby(_child_id(rh), sort=False).cumcount().to_numpy()
     rh["cohort_year"] = collection_year_of(rh["period_end"]).astype("int64")
@@ -85,13 +98,32 @@ def returns_home(periods: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _next_new_period_start(periods: pd.DataFrame) -> pd.Series:
-    """For each period, the start of the first *later* period of the same child in the same
-    LA whose first episode is RNE S (NaT if none). Periods are in (la, child, seq) order."""
-    new_start = periods["period_start"].where(periods["first_rne"].eq(NEW_PERIOD_RNE))
-    child = _child_id(periods)
-    following = new_start.groupby(child, sort=False).shift(-1)
-    return following.groupby(child, sort=False).bfill()
+def _first_period_on_or_after_return(periods: pd.DataFrame, child: np.ndarray) -> pd.Series:
+    """For each period, the start of the child's first *later* period in the same LA that
+    starts on or after this period's end (NaT if none, or if this period is open).
+
+    Any first RNE counts: once short breaks are removed, a child whose short break turns
+    into full-time care (X1, then RNE L or P) starts full-time care on that day. And it is
+    the first such period, not merely the next one: a period that starts before the return
+    (an overlap left by a corrected resubmission) must not hide a later re-entry.
+    ``periods`` are in (la, child, seq) order, so starts rise within each child.
+    """
+    day = np.int64(86_400 * 10**9)
+    start = periods["period_start"].to_numpy(dtype="datetime64[ns]").view("int64") // day
+    end_ts = periods["period_end"]
+    end = end_ts.to_numpy(dtype="datetime64[ns]").view("int64") // day
+    # One sortable key per (child, day): child numbers times a span longer than any date.
+    span = np.int64(10**6)
+    key = child.astype(np.int64) * span + start
+    wanted = child.astype(np.int64) * span + end
+    at = np.searchsorted(key, wanted, side="left")
+    at = np.maximum(at, np.arange(len(key)) + 1)  # never the period itself
+    inside = at < len(key)
+    at = np.minimum(at, len(key) - 1)
+    found = inside & (child[at] == child) & end_ts.notna().to_numpy()
+    starts = periods["period_start"].to_numpy(dtype="datetime64[ns]")
+    out = np.where(found, starts[at], np.datetime64("NaT"))
+    return pd.Series(out, index=periods.index, dtype=periods["period_start"].dtype)
 
 
 def _child_id(frame: pd.DataFrame) -> np.ndarray:
@@ -105,14 +137,10 @@ def _child_id(frame: pd.DataFrame) -> np.ndarray:
 
 
 def _first_new_period_elsewhere(index: pd.DataFrame, periods: pd.DataFrame) -> pd.Series:
-    """Earliest RNE S period start in *another* LA, linked by UPN, on or after the return
-    date (NaT if none). The join is on UPN, so it stays small: a handful of periods per
-    linked child. (The child's earlier period in the returning LA need not start with RNE S:
-    it may have begun before the first loaded year.)"""
-    starts = periods.loc[
-        periods["upn"].notna() & periods["first_rne"].eq(NEW_PERIOD_RNE),
-        ["upn", "la_code", "period_start"],
-    ]
+    """Earliest period start in *another* LA, linked by UPN, on or after the return date
+    (NaT if none), whatever its first RNE, as in the same LA. The join is on UPN, so it
+    stays small: a handful of periods per linked child."""
+    starts = periods.loc[periods["upn"].notna(), ["upn", "la_code", "period_start"]]
     starts = starts.rename(columns={"la_code": "other_la"})
     left = index.loc[index["upn"].notna(), ["upn", "la_code", "return_date"]].reset_index()
     pairs = left.merge(starts, on="upn", how="inner")
@@ -123,19 +151,18 @@ def _first_new_period_elsewhere(index: pd.DataFrame, periods: pd.DataFrame) -> p
     return first.reindex(index.index)
 
 
-def index_returns(periods: pd.DataFrame) -> pd.DataFrame:
+def index_returns(
+    periods: pd.DataFrame, recs: Sequence[str] = RETURN_HOME_RECS, min_stay_days: int = 0
+) -> pd.DataFrame:
     """Each child's first return home per LA per collection year, with the date of their
-    first re-entry in the same LA and in any LA (NaT if none in the loaded history)."""
+    first re-entry in the same LA and in any LA (NaT if none in the loaded history).
+    ``recs`` and ``min_stay_days`` give the sensitivity definitions (``returns_home``)."""
     periods = periods.iloc[sort_order(periods, ["la_code", "child", "period_seq"])]
     periods = periods.reset_index(drop=True)
-    periods["next_new_period_start"] = _next_new_period_start(periods)
-    rh = returns_home(periods)
+    periods["next_period_start"] = _first_period_on_or_after_return(periods, _child_id(periods))
+    rh = returns_home(periods, recs, min_stay_days)
     index = rh.drop_duplicates(["la_code", "child", "cohort_year"], keep="first").copy()
-    # A re-entry must start on or after the return (a same-day restart counts); with a
-    # consistent history the next period always does, this guards against overlaps.
-    same_la = index["next_new_period_start"].where(
-        index["next_new_period_start"] >= index["return_date"]
-    )
+    same_la = index["next_period_start"]
     index["reentry_date"] = same_la
     elsewhere = _first_new_period_elsewhere(index, periods)
     index["reentry_date_any_la"] = pd.concat([same_la, elsewhere], axis=1).min(axis=1)
@@ -145,13 +172,23 @@ def index_returns(periods: pd.DataFrame) -> pd.DataFrame:
 
 
 def add_window_flags(
-    index: pd.DataFrame, windows: Sequence[int], cut_off_year: int
+    index: pd.DataFrame,
+    windows: Sequence[int],
+    cut_off_year: int,
+    quarantined: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Add, per window W, ``re_entered_W``, ``re_entered_any_la_W`` and
-    ``turned_18_W`` (nullable booleans; <NA> for cohorts whose follow-up is incomplete)
-    and ``window_end_W``."""
+    ``turned_18_W`` (nullable booleans; <NA> for cohorts whose follow-up is incomplete
+    and for children excluded from the window), ``excluded_W`` and ``window_end_W``.
+
+    ``quarantined`` (la_code, collection_year, child): LA-years in which a child's records
+    were quarantined. A child who has not been seen to re-enter before such a year, and
+    whose window reaches into it, cannot be followed: their re-entry, if any, is in the
+    records set aside. They are ``excluded_W`` (left out of the W-month figure and
+    counted), never counted as not re-entered.
+    """
     out = index.copy()
-    birthday_18 = out["dob"] + pd.DateOffset(years=ADULT_AGE_YEARS)
+    birthday_18 = eighteenth_birthday(out["dob"])
     reentry = out["reentry_date"]
     for w in windows:
         end = out["return_date"] + pd.DateOffset(months=w)
@@ -160,6 +197,7 @@ def add_window_flags(
             dtype=bool,
         )
         complete = out["cohort_year"].map(complete).fillna(False).astype(bool)
+        excluded = unfollowable(out, end, quarantined) & complete
         re_entered = reentry.notna() & (reentry <= end)
         any_la = out["reentry_date_any_la"].notna() & (out["reentry_date_any_la"] <= end)
         turned_18 = (
@@ -168,13 +206,59 @@ def add_window_flags(
             & (reentry.isna() | (birthday_18 < reentry))
         )
         out[f"window_end_{w}"] = end
+        out[f"excluded_{w}"] = excluded.to_numpy()
         for name, flag in (
             (f"re_entered_{w}", re_entered),
             (f"re_entered_any_la_{w}", any_la),
             (f"turned_18_{w}", turned_18),
         ):
-            out[name] = flag.astype("boolean").where(complete, pd.NA)
+            out[name] = flag.astype("boolean").where(complete & ~excluded, pd.NA)
     return out
+
+
+def eighteenth_birthday(dob: pd.Series) -> pd.Series:
+    """The day a child turns 18. A child born on 29 February turns 18 on 1 March in a
+    common year, as rule 352 and the age bands count completed years (``age_in_years``):
+    one convention everywhere (docs/methodology.md)."""
+    plain = dob + pd.DateOffset(years=ADULT_AGE_YEARS)
+    leap_day = dob.dt.month.eq(2) & dob.dt.day.eq(29) & plain.dt.day.eq(28)
+    return plain.where(~leap_day, plain + pd.Timedelta(days=1))
+
+
+def unfollowable(
+    index: pd.DataFrame, window_end: pd.Series, quarantined: pd.DataFrame | None
+) -> pd.Series:
+    """Whether each index return's window needs a collection year in which the child's
+    records in that LA were quarantined, with no re-entry seen before that year and none
+    seen inside the window at all (a re-entry seen after the quarantined year but within
+    the window settles the question: an earlier one hidden in the quarantined records
+    would only make it earlier)."""
+    none = pd.Series(False, index=index.index)
+    if quarantined is None or quarantined.empty or index.empty:
+        return none
+    q = quarantined[["la_code", "child", "collection_year"]].rename(
+        columns={"collection_year": "q_year"}
+    )
+    rows = pd.DataFrame(
+        {
+            "row": np.arange(len(index)),
+            "la_code": index["la_code"].to_numpy(),
+            "child": index["child"].to_numpy(),
+            "first": index["cohort_year"].to_numpy(dtype=np.int64),
+            "last": collection_year_of(window_end).to_numpy(dtype=np.int64),
+            "seen": collection_year_of(index["reentry_date"]).fillna(10_000).to_numpy(),
+        }
+    )
+    pairs = rows.merge(q, on=["la_code", "child"], how="inner")
+    needed = (
+        (pairs["q_year"] >= pairs["first"])
+        & (pairs["q_year"] <= pairs["last"])
+        & (pairs["seen"] >= pairs["q_year"])
+    )
+    hit = np.zeros(len(index), dtype=bool)
+    hit[pairs.loc[needed, "row"].to_numpy(dtype=np.int64)] = True
+    seen_inside = (index["reentry_date"].notna() & (index["reentry_date"] <= window_end)).to_numpy()
+    return pd.Series(hit & ~seen_inside, index=index.index)
 
 
 UNAVAILABLE_FOLLOW_UP = "Follow-up incomplete"

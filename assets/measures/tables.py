@@ -37,6 +37,9 @@ from assets.common.vocabulary import (
 from assets.measures import breakdowns as bd
 from assets.measures import context as ctx
 from assets.measures.cohorts import (
+    BROAD_RETURN_HOME_RECS,
+    RETURN_HOME_RECS,
+    SHORT_STAY_DAYS,
     UNAVAILABLE_FOLLOW_UP,
     UNAVAILABLE_NOT_RECEIVED,
     UNAVAILABLE_REJECTED,
@@ -46,6 +49,11 @@ from assets.measures.cohorts import (
     la_availability,
 )
 from assets.measures.comparison import (
+    ABOVE_95,
+    ABOVE_998,
+    BELOW_95,
+    BELOW_998,
+    dispersion,
     funnel_position,
     neighbour_pooled_counts,
     standardised_ratio_interval,
@@ -54,6 +62,8 @@ from assets.measures.comparison import (
 from assets.measures.periods import periods_of_care
 
 LEVELS = [NATIONAL, REGIONAL, LOCAL]
+OUTSIDE_998 = [ABOVE_998, BELOW_998]
+OUTSIDE_95 = [*OUTSIDE_998, ABOVE_95, BELOW_95]
 LEVEL_ORDER = {level: i for i, level in enumerate(LEVELS)}
 NO_USABLE_RETURNS = "No usable returns"
 # Reason codes used internally; 0 = available.
@@ -110,6 +120,13 @@ class MeasureTables:
     ceased_by_reason: pd.DataFrame
     time_to_reentry: pd.DataFrame
     index_returns: pd.DataFrame
+    # cohort_year, la_code, follow_up_months, children_excluded: index returns left out
+    # of a window because a year it needs was quarantined for the child (restricted QA).
+    follow_up_exclusions: pd.DataFrame | None = None
+    # One row per LA funnel plot: phi, the test, tau2, LAs outside before/after adjustment.
+    funnel_dispersion: pd.DataFrame | None = None
+    # England and regional re-entry under the sensitivity definitions (SENSITIVITY).
+    sensitivity: pd.DataFrame | None = None
 
 
 def _las_by_year(years: Sequence[int]) -> pd.DataFrame:
@@ -166,7 +183,10 @@ def _la_counts(
     )
     for col in flag_cols:
         values[col] = flagged[col].fillna(False).astype("int64").to_numpy()
-    values["returned_home"] = 1
+    # Children excluded from a window (a follow-up year quarantined) are in no count.
+    for w in windows:
+        values[f"returned_home_{w}"] = (~flagged[f"excluded_{w}"]).astype("int64").to_numpy()
+    flag_cols += [f"returned_home_{w}" for w in windows]
     codes = _category_codes(flagged)
     parts = []
     for g in range(STRATUM_G + 1):
@@ -175,7 +195,7 @@ def _la_counts(
         part["c"] = codes[f"g{g}"].to_numpy()
         parts.append(part)
     long = pd.concat(parts, ignore_index=True)
-    summed = long.groupby(["year", "la", "g", "c"])[["returned_home", *flag_cols]].sum()
+    summed = long.groupby(["year", "la", "g", "c"])[flag_cols].sum()
     summed = summed.reset_index()
 
     cats = _category_grid()[["g", "c"]]
@@ -183,8 +203,9 @@ def _la_counts(
     wide = grid.merge(summed, on=["year", "la", "g", "c"], how="left")
     parts = []
     for w in windows:
-        part = wide[["year", "la", "region", "g", "c", "returned_home"]].copy()
+        part = wide[["year", "la", "region", "g", "c"]].copy()
         part["w"] = w
+        part["returned_home"] = wide[f"returned_home_{w}"]
         part["re_entered"] = wide[f"re_entered_{w}"]
         part["re_entered_any_la"] = wide[f"re_entered_any_la_{w}"]
         part["turned_18_in_window"] = wide[f"turned_18_{w}"]
@@ -296,18 +317,72 @@ def _add_rates(rows: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
-def _add_comparisons(rows: pd.DataFrame) -> pd.DataFrame:
-    match = ["year", "span_first", "w", "g", "c"]
+FUNNEL_PLOT = ["year", "span_first", "w", "g", "c"]
+
+
+def _funnel_tau2(la_rows: pd.DataFrame, match: list[str]) -> np.ndarray:
+    """Each LA row's random-effects variance: that of its funnel plot (one plot per cohort
+    span, window and category), 0 where the plot shows no over-dispersion."""
+    tau2 = np.zeros(len(la_rows))
+    for _, at in la_rows.groupby(match, sort=False).indices.items():
+        part = la_rows.iloc[at]
+        d = dispersion(
+            part["re_entered"], part["returned_home"], part["england_re_entry_rate"] / 100
+        )
+        tau2[at] = d.tau2
+    return tau2
+
+
+def funnel_dispersion(reentry: pd.DataFrame) -> pd.DataFrame:
+    """Per LA funnel plot (time period, cohort span, window, characteristic): the number
+    of LAs, phi, the test's p-value, tau2, and how many LAs fall outside the 95% and
+    99.8% limits without (``_binomial``) and with (``_adjusted``) the over-dispersion
+    adjustment. The figures a reviewer needs to judge how much the plot can say."""
+    la = reentry[reentry["geographic_level"].eq(LOCAL) & reentry["re_entered"].notna()]
+    keys = ["time_period", "cohort_span", "follow_up_months", "characteristic_group"]
+    keys += ["characteristic"]
+    rows = []
+    for key, part in la.groupby(keys, sort=False):
+        k, n = part["re_entered"], part["returned_home"]
+        target = part["england_re_entry_rate"] / 100
+        d = dispersion(k, n, target)
+        plain = funnel_position(k, n, target)
+        adjusted = funnel_position(k, n, target, tau2=d.tau2)
+        rows.append(
+            (
+                *key,
+                d.units,
+                d.phi,
+                d.p_value,
+                d.tau2,
+                d.overdispersed,
+                int(plain.isin(OUTSIDE_95).sum()),
+                int(plain.isin(OUTSIDE_998).sum()),
+                int(adjusted.isin(OUTSIDE_95).sum()),
+                int(adjusted.isin(OUTSIDE_998).sum()),
+            )
+        )
+    columns = [*keys, "las", "phi", "p_value", "tau2", "overdispersed"]
+    columns += ["outside_95_binomial", "outside_998_binomial"]
+    columns += ["outside_95_adjusted", "outside_998_adjusted"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _add_comparisons(rows: pd.DataFrame, funnel_adjustment: bool = True) -> pd.DataFrame:
+    match = FUNNEL_PLOT
     england = rows.loc[rows["level"].eq(LEVEL_ORDER[NATIONAL]), [*match, "re_entry_rate"]]
     rows = rows.merge(
         england.rename(columns={"re_entry_rate": "england_re_entry_rate"}), on=match, how="left"
     )
     # Strata rows exist only for the standardised ratio: no funnel or neighbours needed.
     is_la = (rows["level"].eq(LEVEL_ORDER[LOCAL]) & rows["g"].ne(STRATUM_G)).to_numpy()
+    la_rows = rows.loc[is_la]
+    tau2 = _funnel_tau2(la_rows, match)
     position = funnel_position(
-        rows.loc[is_la, "re_entered"],
-        rows.loc[is_la, "returned_home"],
-        rows.loc[is_la, "england_re_entry_rate"] / 100,
+        la_rows["re_entered"],
+        la_rows["returned_home"],
+        la_rows["england_re_entry_rate"] / 100,
+        tau2=tau2 if funnel_adjustment else None,
     )
     rows["funnel_position"] = pd.Series(pd.NA, index=rows.index, dtype="str")
     rows.loc[is_la, "funnel_position"] = position.to_numpy()
@@ -356,6 +431,7 @@ def _add_standardised_ratio(rows: pd.DataFrame) -> pd.DataFrame:
     ratio, lower, upper = standardised_ratio_interval(
         rows["re_entered"].to_numpy(dtype=float, na_value=np.nan),
         rows["expected_re_entered"].to_numpy(dtype=float),
+        trials=rows["returned_home"].to_numpy(dtype=float, na_value=np.nan),
     )
     rows["standardised_ratio"] = ratio
     rows["standardised_ratio_lower_ci"] = lower
@@ -417,6 +493,7 @@ def _reentry_table(
     availability: pd.DataFrame,
     windows,
     cut_off_year: int,
+    funnel_adjustment: bool = True,
 ) -> pd.DataFrame:
     regions = {code: i for i, code in enumerate(_region_codes())}
     grid = pd.DataFrame(
@@ -445,7 +522,7 @@ def _reentry_table(
     # LA cohorts are small: only the LA groups (breakdowns.LA_GROUPS) are produced at LA level.
     keep = rows["level"].ne(LEVEL_ORDER[LOCAL]) | rows["g"].isin([*LA_G, STRATUM_G])
     rows = _add_rates(rows[keep].reset_index(drop=True))
-    rows = _add_comparisons(rows)
+    rows = _add_comparisons(rows, funnel_adjustment)
     rows = _add_standardised_ratio(rows)
     rows = rows[rows["g"].ne(STRATUM_G)]
     return ReentryMeasures.validate(_label(rows))
@@ -520,7 +597,7 @@ def _time_to_reentry_table(
     usable = availability[
         availability["follow_up_months"].eq(60) & availability["unavailable_reason"].isna()
     ]
-    kids = flagged[flagged["cohort_year"].isin(complete_years)][
+    kids = flagged[flagged["cohort_year"].isin(complete_years) & ~flagged["excluded_60"]][
         ["cohort_year", "la_code", "return_date", "reentry_date"]
     ].rename(columns={"la_code": "old_la_code"})
     kids = kids.merge(usable[["cohort_year", "old_la_code"]], on=["cohort_year", "old_la_code"])
@@ -574,8 +651,123 @@ def _index_returns_table(flagged: pd.DataFrame, windows) -> pd.DataFrame:
     cols = ["la_code", "child", "upn", "cohort_year", "return_date", "rec"]
     cols += ["reentry_date", "reentry_date_any_la"]
     for w in windows:
-        cols += [f"re_entered_{w}", f"re_entered_any_la_{w}", f"turned_18_{w}"]
+        cols += [f"re_entered_{w}", f"re_entered_any_la_{w}", f"turned_18_{w}", f"excluded_{w}"]
     return flagged[cols].reset_index(drop=True)
+
+
+HEADLINE_DEFINITION = "Headline: returned home (E4A, E4B)"
+# definition label -> (REC codes counted as a return home, minimum stay in days)
+SENSITIVITY = {
+    HEADLINE_DEFINITION: (RETURN_HOME_RECS, 0),
+    "Returns home including E13 and E41": (BROAD_RETURN_HOME_RECS, 0),
+    f"Excluding stays in care under {SHORT_STAY_DAYS} days": (RETURN_HOME_RECS, SHORT_STAY_DAYS),
+}
+# For disclosure control (to be registered in assets.common.contracts TABLE_KEYS /
+# TABLE_COUNTS when the table is published): England and regional figures only.
+SENSITIVITY_KEYS = ["time_period", "geographic_level", "region_code", "follow_up_months"]
+SENSITIVITY_KEYS += ["definition"]
+SENSITIVITY_COUNTS = ["returned_home", "re_entered"]
+SENSITIVITY_COLUMNS = [
+    "time_period",
+    "geographic_level",
+    "region_code",
+    "follow_up_months",
+    "definition",
+    "returned_home",
+    "re_entered",
+    "re_entry_rate",
+    "las_excluded",
+]
+
+
+def _sensitivity_table(
+    periods: pd.DataFrame,
+    la_grid: pd.DataFrame,
+    availability: pd.DataFrame,
+    windows,
+    cut_off_year: int,
+    quarantined: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """Single-year England and regional Total counts under each SENSITIVITY definition,
+    over the same usable LAs as the headline (an LA's figure unavailable for the headline
+    is left out of every definition), so the definitions differ only in who counts."""
+    years = la_grid["cohort_year"].unique()
+    usable = availability[availability["unavailable_reason"].isna()]
+    usable = usable.merge(la_grid, on=["cohort_year", "old_la_code"])
+    parts = []
+    for label, (recs, min_stay) in SENSITIVITY.items():
+        index = index_returns(periods, recs, min_stay)
+        index = index[index["cohort_year"].isin(years)]
+        flagged = add_window_flags(index, windows, cut_off_year, quarantined)
+        for w in windows:
+            kids = pd.DataFrame(
+                {
+                    "cohort_year": flagged["cohort_year"].to_numpy(),
+                    "old_la_code": flagged["la_code"].to_numpy(),
+                    "returned_home": (~flagged[f"excluded_{w}"]).astype(int).to_numpy(),
+                    "re_entered": flagged[f"re_entered_{w}"].fillna(False).astype(int).to_numpy(),
+                }
+            )
+            units = usable[usable["follow_up_months"].eq(w)]
+            counts = kids.groupby(["cohort_year", "old_la_code"]).sum().reset_index()
+            la = units[["cohort_year", "old_la_code", "region_code"]].merge(
+                counts, how="left", on=["cohort_year", "old_la_code"]
+            )
+            la = la.fillna({"returned_home": 0, "re_entered": 0})
+            all_las = la_grid.groupby(["cohort_year", "region_code"]).size()
+            for level, by in ((NATIONAL, []), (REGIONAL, ["region_code"])):
+                agg = la.groupby(["cohort_year", *by])[["returned_home", "re_entered"]].sum()
+                n_usable = la.groupby(["cohort_year", *by]).size()
+                n_all = all_las.groupby(level=["cohort_year", *by]).sum()
+                agg["las_excluded"] = (n_all.reindex(agg.index) - n_usable).to_numpy()
+                agg = agg.reset_index()
+                agg["geographic_level"] = level
+                agg["follow_up_months"] = w
+                agg["definition"] = label
+                parts.append(agg)
+    out = pd.concat(parts, ignore_index=True).rename(columns={"cohort_year": "time_period"})
+    if "region_code" not in out:
+        out["region_code"] = None
+    out["region_code"] = out["region_code"].astype("str")
+    for col in ("returned_home", "re_entered", "las_excluded"):
+        out[col] = out[col].astype("int64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["re_entry_rate"] = np.where(
+            out["returned_home"] > 0, out["re_entered"] / out["returned_home"] * 100, np.nan
+        )
+    out["_level"] = out["geographic_level"].map(LEVEL_ORDER)
+    out["_def"] = out["definition"].map({d: i for i, d in enumerate(SENSITIVITY)})
+    out = out.sort_values(
+        ["time_period", "follow_up_months", "_level", "region_code", "_def"],
+        kind="stable",
+        na_position="first",
+    )
+    return out[SENSITIVITY_COLUMNS].reset_index(drop=True)
+
+
+def _follow_up_exclusions(flagged: pd.DataFrame, windows) -> pd.DataFrame:
+    """Children left out of each LA's W-month figure because a follow-up year was
+    quarantined for them: only the LA x cohort x window combinations with any."""
+    parts = []
+    for w in windows:
+        hit = flagged[flagged[f"excluded_{w}"]]
+        n = hit.groupby(["cohort_year", "la_code"]).size().rename("children_excluded")
+        parts.append(n.reset_index().assign(follow_up_months=w))
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    columns = ["cohort_year", "la_code", "follow_up_months", "children_excluded"]
+    if out.empty:
+        return pd.DataFrame(
+            {
+                "cohort_year": pd.Series(dtype="int64"),
+                "la_code": pd.Series(dtype="str"),
+                "follow_up_months": pd.Series(dtype="int64"),
+                "children_excluded": pd.Series(dtype="int64"),
+            }
+        )
+    out = out[columns].astype(
+        {"cohort_year": "int64", "follow_up_months": "int64", "children_excluded": "int64"}
+    )
+    return out.sort_values(columns[:3], kind="mergesort").reset_index(drop=True)
 
 
 def build_measures(
@@ -584,6 +776,8 @@ def build_measures(
     *,
     windows: Sequence[int] = tuple(FOLLOW_UP_MONTHS),
     cut_off_year: int | None = None,
+    quarantined: pd.DataFrame | None = None,
+    funnel_adjustment: bool = True,
 ) -> MeasureTables:
     """All re-entry measures from the validated episode history.
 
@@ -596,6 +790,14 @@ def build_measures(
     ``cut_off_year`` is the latest collection year whose return is loaded (default: the
     latest in ``episode_history``); follow-up ends on 31 March of that year. Cohorts are
     the loaded collection years (from ``la_year_status``) up to the cut-off.
+
+    ``quarantined`` (la_code, collection_year, child; HistoryResult.quarantined): a child
+    whose window needs a year in which their records were quarantined is left out of that
+    window's figure and counted in ``follow_up_exclusions`` (cohorts.add_window_flags).
+
+    ``funnel_adjustment``: classify LAs against over-dispersion-adjusted funnel limits
+    where a plot is over-dispersed (the default, docs/methodology.md); False gives the
+    plain exact binomial limits everywhere. ``funnel_dispersion(reentry)`` reports both.
     """
     windows = sorted({int(w) for w in windows})
     if not windows or not set(windows) <= set(FOLLOW_UP_MONTHS):
@@ -634,7 +836,7 @@ def build_measures(
             f"{strays.astype(str).agg(' in '.join, axis=1).tolist()[:10]}",
             stacklevel=2,
         )
-    flagged = add_window_flags(index, windows, cut_off_year)
+    flagged = add_window_flags(index, windows, cut_off_year, quarantined)
     time_windows = sorted({*windows, 60})
     availability = la_availability(la_grid, la_year_status, time_windows, cut_off_year, las_by_year)
     ceased_availability = la_availability(la_grid, la_year_status, [0], cut_off_year, las_by_year)
@@ -645,6 +847,7 @@ def build_measures(
         availability[availability["follow_up_months"].isin(windows)],
         windows,
         cut_off_year,
+        funnel_adjustment,
     )
     ceased = _ceased_table(
         periods[periods["period_end"].notna()],
@@ -652,11 +855,24 @@ def build_measures(
         ceased_availability.drop(columns=["follow_up_months"]),
     )
     time_to = _time_to_reentry_table(
-        add_window_flags(index, [60], cut_off_year), la_grid, availability, cut_off_year
+        add_window_flags(index, [60], cut_off_year, quarantined),
+        la_grid,
+        availability,
+        cut_off_year,
     )
     return MeasureTables(
         reentry=reentry,
         ceased_by_reason=ceased,
         time_to_reentry=time_to,
         index_returns=_index_returns_table(flagged, windows),
+        follow_up_exclusions=_follow_up_exclusions(flagged, windows),
+        funnel_dispersion=funnel_dispersion(reentry),
+        sensitivity=_sensitivity_table(
+            periods,
+            la_grid,
+            availability[availability["follow_up_months"].isin(windows)],
+            [w for w in windows if any(follow_up_complete(int(y), w, cut_off_year) for y in years)],
+            cut_off_year,
+            quarantined,
+        ),
     )

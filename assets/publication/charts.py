@@ -6,10 +6,14 @@ and the data table placed next to them on the page (GSS Government Analysis Func
 marker shape as well as colour (WCAG 2.2 1.4.1 Use of colour); colours have at least 3:1
 contrast with the white background (1.4.11 Non-text contrast).
 
-Funnel limits are exact binomial: for a cohort of n children and England rate p, the
-95% (99.8%) limits are the 2.5th and 97.5th (0.1th and 99.9th) percentiles of
-Binomial(n, p) divided by n (Spiegelhalter, "Funnel plots for comparing institutional
-performance", Stat Med 2005).
+Funnel limits: for a cohort of n children and England rate p, the 95% (99.8%) limits are
+the 2.5th and 97.5th (0.1th and 99.9th) percentiles of Binomial(n, p) divided by n,
+interpolated so the curves are smooth (Spiegelhalter, "Funnel plots for comparing
+institutional performance", Stat Med 2005). Between-LA variation is usually wider than
+chance alone predicts; when the plot's over-dispersion test says so, the limits are the
+additive random-effects limits instead (Spiegelhalter, "Handling over-dispersion of
+performance indicators", Qual Saf Health Care 2005; the NHS-R FunnelPlotR approach), and
+the chart states phi and the test (assets.measures.comparison.dispersion).
 """
 
 from __future__ import annotations
@@ -20,6 +24,13 @@ from html import escape
 import numpy as np
 import pandas as pd
 from scipy.stats import binom
+
+from assets.measures.comparison import (
+    Dispersion,
+    dispersion,
+    funnel_limit,
+    random_effects_limit,
+)
 
 WIDTH, HEIGHT = 640, 380
 LEFT, RIGHT, TOP, BOTTOM = 56, 20, 20, 56
@@ -111,6 +122,45 @@ def funnel_limits(p: float, n_max: int, n_min: int = 1) -> pd.DataFrame:
     return out
 
 
+def funnel_curves(p: float, n_max: int, n_min: int = 1, tau2: float = 0.0) -> pd.DataFrame:
+    """Smooth control limits (as %) for n = n_min..n_max: interpolated exact binomial
+    when ``tau2`` is 0, additive random-effects limits when it is positive."""
+    n = np.arange(max(n_min, 1), max(n_max, n_min + 1) + 1)
+    target = np.full(len(n), p)
+    out = pd.DataFrame({"n": n})
+    for label, (level, _dash) in LIMITS.items():
+        tail = (1 - level) / 2
+        for side, q in (("lower", tail), ("upper", 1 - tail)):
+            limit = (
+                random_effects_limit(target, n, q, tau2) if tau2 > 0 else funnel_limit(target, n, q)
+            )
+            out[f"{side}_{label}"] = 100 * limit
+    return out
+
+
+def dispersion_note(d: Dispersion | None) -> str:
+    """One plain sentence on the plot's over-dispersion, shown beside it."""
+    if d is None or not np.isfinite(d.phi):
+        return "Too few local authorities to test for over-dispersion; binomial limits."
+    p = "p < 0.001" if d.p_value < 0.001 else f"p = {d.p_value:.3f}"
+    if d.overdispersed:
+        return (
+            f"Over-dispersion φ = {d.phi:.1f} ({p}): local authorities vary more than chance "
+            "alone would give, so the limits are widened (random effects)."
+        )
+    return f"Over-dispersion φ = {d.phi:.1f} ({p}): not significant; binomial limits."
+
+
+def dispersion_label(d: Dispersion | None) -> str:
+    """The short form drawn inside the chart (the full sentence is in its description)."""
+    if d is None or not np.isfinite(d.phi):
+        return "Binomial limits (too few LAs to test over-dispersion)"
+    p = "p < 0.001" if d.p_value < 0.001 else f"p = {d.p_value:.2f}"
+    if d.overdispersed:
+        return f"φ = {d.phi:.1f}, {p}: limits widened for over-dispersion"
+    return f"φ = {d.phi:.1f}, {p}: no over-dispersion, binomial limits"
+
+
 def _step_path(xs, ys) -> str:
     pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
     return pts
@@ -124,6 +174,11 @@ class FunnelBase:
     body: list[str]
     england_rate: float
     n_points: int
+    dispersion: Dispersion | None = None
+
+    @property
+    def note(self) -> str:
+        return dispersion_note(self.dispersion)
 
 
 def funnel_base(points: pd.DataFrame, england_rate: float, xlabel: str) -> FunnelBase:
@@ -134,7 +189,13 @@ def funnel_base(points: pd.DataFrame, england_rate: float, xlabel: str) -> Funne
     scale = Scale(0, n_max, 0, y_hi)
     body = _axes(scale, xlabel, "Re-entry rate (%)")
     # England's rate of 0% or 100% gives degenerate limits (no variation): none drawn.
-    limits = funnel_limits(england_rate / 100, n_max, 5) if 0 < england_rate < 100 else None
+    spread = None
+    limits = None
+    if 0 < england_rate < 100:
+        # From the plotted (published) figures, so the limits drawn match the points.
+        n = points["n"].to_numpy(dtype=float)
+        spread = dispersion(points["rate"].to_numpy(dtype=float) / 100 * n, n, england_rate / 100)
+        limits = funnel_curves(england_rate / 100, n_max, 5, spread.tau2)
     xs = scale.x(limits["n"]) if limits is not None else []
     for label, (_level, dash) in LIMITS.items() if limits is not None else []:
         for side in ("lower", "upper"):
@@ -154,7 +215,7 @@ def funnel_base(points: pd.DataFrame, england_rate: float, xlabel: str) -> Funne
             for x, y in zip(px, py, strict=True)
         )
     )
-    return FunnelBase(scale, body, england_rate, len(points))
+    return FunnelBase(scale, body, england_rate, len(points), spread)
 
 
 def _legend_funnel(highlight_label: str | None) -> list[str]:
@@ -191,7 +252,9 @@ def funnel_svg(
             f'<path d="M{x:.1f} {y - 8:.1f} l8 8 l-8 8 l-8 -8 z" fill="{HIGHLIGHT}" stroke="{INK}" stroke-width="1"/>'
         )
     body += _legend_funnel(highlight[2] if highlight else None)
-    return _svg(chart_id, title, desc, body)
+    label = dispersion_label(base.dispersion)
+    body.append(f'<text x="{LEFT + 6}" y="{TOP + 12}" font-size="11">{escape(label)}</text>')
+    return _svg(chart_id, title, f"{desc} {base.note}", body)
 
 
 SERIES_STYLE = [

@@ -27,8 +27,11 @@ from assets.common.vocabulary import (
     TOTAL,
     follow_up_label,
 )
+from assets.measures.comparison import change_wording, ratio_reading
 from assets.publication.charts import funnel_base, funnel_svg, trend_svg
 from assets.publication.notes import NOTE_DEFINITIONS, note_references, notes_sheet
+
+RATIO_COLUMNS = ("standardised_ratio", "standardised_ratio_lower_ci", "standardised_ratio_upper_ci")
 
 NOTE_DEFINITIONS_BY_NUMBER = {d.number: d for d in NOTE_DEFINITIONS}
 TEMPLATES = resources.files("templates")
@@ -163,22 +166,50 @@ def _england_headlines(site: SiteData) -> list[str]:
         )
         if not len(rows):
             continue
-        last, first = rows.iloc[-1], rows.iloc[0]
+        last = rows.iloc[-1]
         sentence = (
             f"{last['re_entry_rate']}% of the {display(last['returned_home'])} children who returned home "
             f"from care in England in the year ending 31 March {last['time_period']} re-entered care "
             f"{words} (95% confidence interval {last['re_entry_rate_lower_ci']}% to "
             f"{last['re_entry_rate_upper_ci']}%)."
         )
-        if first["time_period"] != last["time_period"]:
-            a, b = int(first["re_entry_rate"]), int(last["re_entry_rate"])
-            trend = "higher than" if b > a else "lower than" if b < a else "the same as"
-            sentence += (
-                f" This is {trend} the {a}% for children who returned home in the year ending "
-                f"31 March {first['time_period']}."
-            )
+        sentence += _year_on_year(rows)
         out.append(sentence)
     return out
+
+
+def _year_on_year(rows: pd.DataFrame) -> str:
+    """Compare with the previous cohort, in words chosen by a two-proportion interval
+    (assets.measures.comparison.change_wording): a change is stated only when it is real."""
+    if len(rows) < 2:
+        return ""
+    last, prev = rows.iloc[-1], rows.iloc[-2]
+    counts = [last["re_entered"], last["returned_home"], prev["re_entered"], prev["returned_home"]]
+    if not all(str(v).isdigit() for v in counts):
+        return ""
+    words = change_wording(*([int(v)] for v in counts))[0]
+    if words is None:
+        return ""
+    return (
+        f" This is {words} the {prev['re_entry_rate']}% for children who returned home in the "
+        f"year ending 31 March {prev['time_period']}."
+    )
+
+
+def _standardised_ratio_sentence(row: dict) -> str:
+    """The LA's standardised ratio with its plain reading (comparison.ratio_reading),
+    from the published (disclosure-controlled) figures; nothing if any is withheld."""
+    values = [row.get(c, "") for c in RATIO_COLUMNS]
+    try:
+        ratio, lower, upper = (float(v) for v in values)
+    except ValueError:
+        return ""
+    reading = ratio_reading([lower], [upper])[0]
+    return (
+        f" Allowing for the ages of its children and whether their returns were planned, it "
+        f"had {ratio:.2f} times the re-entries England's rates would predict (95% confidence "
+        f"interval {lower:.2f} to {upper:.2f}): {reading}."
+    )
 
 
 def _range_sentence(site: SiteData, points: pd.DataFrame) -> str:
@@ -554,7 +585,7 @@ def render_site(
                 f"{display(pooled['sn_re_entry_rate'])}% for its statistical neighbours and "
                 f"{display(pooled['england_re_entry_rate'])}% for England. Funnel plot "
                 f"position: {pooled['funnel_position'].lower()}."
-            )
+            ) + _standardised_ratio_sentence(pooled)
         else:
             funnel_sentence = (
                 f"{name}'s pooled rate for {site.funnel_span} is not published (small "

@@ -81,6 +81,10 @@ OWN_MESSAGES = {
         "Last year's return ended with an open episode but this year's return has no "
         "episodes for the child."
     ),
+    "history_overlap": (
+        "A closed episode in this return overlaps a later return's episode for the same "
+        "child (re-listed with corrected dates); the later return's version is used."
+    ),
 }
 
 SEVERITY: dict[str, str] = {
