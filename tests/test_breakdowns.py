@@ -105,6 +105,12 @@ def test_each_child_gets_one_category_in_every_group():
     ]
 
 
+def test_sex_u_from_the_2024_25_return_is_its_own_category():
+    chars = characteristics(index_frame(sex=["U", "F"]))
+    assert chars["Sex"].tolist() == ["Not known", "Female"]
+    assert "Not known" in GROUPS["Sex"]
+
+
 def test_a_code_outside_a_group_stops_the_run_instead_of_breaking_the_total():
     with pytest.raises(ValueError, match="Category of need"):
         characteristics(index_frame(cin_at_return=["N1", "N9"]))

@@ -15,7 +15,9 @@ import pandas as pd
 from assets.common.vocabulary import TOTAL
 
 AGE_BANDS = ["Under 1", "1 to 4", "5 to 9", "10 to 15", "16 and over"]
-SEXES = {"M": "Male", "F": "Female"}
+# SEX U (not known or indeterminate) is valid from the 2024-25 return (DfE SSDA903 guidance
+# 2024-25); earlier years report 1/2, normalised to M/F by validation.
+SEXES = {"M": "Male", "F": "Female", "U": "Not known"}
 PLANNED = {"E4A": "Planned (E4A)", "E4B": "Not planned (E4B)"}
 # DfE SSDA903 guidance 2024-25, legal status codes. D1 (freeing order, replaced by
 # placement orders in 2005) and the L, J codes fall in 'Other'.
@@ -111,7 +113,7 @@ def characteristics(index: pd.DataFrame) -> pd.DataFrame:
         if unknown.any():  # a code outside the list would break "categories sum to Total"
             raise ValueError(
                 f"breakdown '{group}': {int(unknown.sum())} index returns have a value "
-                "outside the group's categories (sex must be M/F, category of need N1-N8); "
+                "outside the group's categories (sex must be M/F/U, category of need N1-N8); "
                 "the validated episode history should not contain these"
             )
     return out
