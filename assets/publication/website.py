@@ -444,18 +444,25 @@ STORY_GROUPS = [
 def who_reenters(site: SiteData) -> dict:
     """England's 12-month rates by the characteristics that matter most, pooled over the
     latest three cohorts, with one sentence per characteristic naming the extremes."""
-    rows = site.ees[
-        (site.ees["geographic_level"] == NATIONAL)
-        & (site.ees["cohort_span"] == site.funnel_span)
-        & (site.ees["follow_up"] == HEADLINE_WINDOW)
+    nat = site.ees[
+        (site.ees["geographic_level"] == NATIONAL) & (site.ees["follow_up"] == HEADLINE_WINDOW)
     ]
+    pooled = nat[nat["cohort_span"] == site.funnel_span]
+    single = nat[(nat["cohort_span"] == SINGLE_YEAR) & nat["re_entry_rate"].str.isdigit()]
+    latest = single["time_period"].max() if len(single) else ""
+    single = nat[(nat["cohort_span"] == SINGLE_YEAR) & (nat["time_period"] == latest)]
     sentences, table = [], []
     for group, words in STORY_GROUPS:
-        g = [r for r in _records(rows[rows["characteristic_group"] == group])]
+        g = _records(pooled[pooled["characteristic_group"] == group])
+        when = f"{site.funnel_span} (three years pooled)"
+        if not any(published(r["re_entry_rate"]) for r in g):
+            g = _records(single[single["characteristic_group"] == group])
+            when = f"the year ending 31 March {latest}"
         for r in g:
             table.append(
                 [
                     f"{group}: {r['characteristic']}",
+                    when,
                     display(r["returned_home"]),
                     display(r["re_entered"]),
                     display(r["re_entry_rate"]),
@@ -470,7 +477,8 @@ def who_reenters(site: SiteData) -> dict:
         lo = min(shown, key=lambda r: int(r["re_entry_rate"]))
         sentences.append(
             f"By {words}, the rate was highest for {hi['characteristic']} "
-            f"({hi['re_entry_rate']}%) and lowest for {lo['characteristic']} ({lo['re_entry_rate']}%)."
+            f"({hi['re_entry_rate']}%) and lowest for {lo['characteristic']} "
+            f"({lo['re_entry_rate']}%), for children who returned home in {when}."
         )
     return {"sentences": sentences, "rows": table, "span": site.funnel_span}
 
@@ -929,6 +937,19 @@ def render_site(
             and r["cohort_span"] == site.funnel_span
             and r["follow_up"] == HEADLINE_WINDOW
         ]
+        brk_when = f"in {site.funnel_span} (three years pooled)"
+        if not any(published(r["re_entry_rate"]) for r in brk):
+            single = [
+                r
+                for r in rows
+                if r["characteristic_group"] != TOTAL
+                and r["cohort_span"] == SINGLE_YEAR
+                and r["follow_up"] == HEADLINE_WINDOW
+                and r["re_entered"] != "x"
+            ]
+            last = max((r["time_period"] for r in single), default=None)
+            brk = [r for r in single if r["time_period"] == last]
+            brk_when = f"in the year ending 31 March {last}"
         breakdown_rows = [
             [
                 f"{r['characteristic_group']}: {r['characteristic']}",
@@ -1052,7 +1073,7 @@ def render_site(
             figure_numeric=FIGURE_NUMERIC,
             breakdown_caption=(
                 f"12-month re-entry by characteristic, {name}, children who returned home "
-                f"in {site.funnel_span} (three years pooled)"
+                f"{brk_when}"
             ),
             breakdown_headers=[
                 "Characteristic",
