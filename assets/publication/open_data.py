@@ -436,7 +436,9 @@ def write_zip(folder: Path, path: Path) -> Path:
     timestamps and permissions: identical bytes for identical files."""
     import zipfile
 
-    files = sorted(p for p in Path(folder).rglob("*") if p.is_file() and p != path)
+    files = sorted(
+        p for p in Path(folder).rglob("*") if p.is_file() and p != path and p.suffix != ".zip"
+    )
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for f in files:
             info = zipfile.ZipInfo(f.relative_to(folder).as_posix(), date_time=ZIP_TIME)

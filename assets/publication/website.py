@@ -211,8 +211,8 @@ def _range_sentence(site: SiteData, points: pd.DataFrame) -> str:
         f"Across the {len(points)} local authorities with a published three-year pooled rate "
         f"({site.funnel_span}), the 12-month re-entry rate ranged from {lo['rate']}% in "
         f"{lo['la_name']} to {hi['rate']}% in {hi['la_name']}. {above} were above and {below} "
-        f"below the 99.8% funnel limits. {hidden} authorities' rates are not published "
-        f"because of small numbers or unavailable data."
+        f"below the 99.8% funnel limits. The other {hidden} authorities' pooled rates are "
+        "not published, to protect confidentiality or because the data are not available."
     )
 
 
