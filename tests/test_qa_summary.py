@@ -127,3 +127,12 @@ def test_each_la_gets_a_check_your_figures_pack(pack):
     assert {"reentry.csv", "ceased_by_reason.csv", "returns.csv", "plausibility.csv"} <= {
         p.name for p in one.iterdir()
     }
+
+
+def test_no_warning_rows_when_every_return_is_clean(pack, tmp_path):
+    qa, _, inputs = pack
+    clean = inputs["la_year_status"].assign(status="accepted", children_quarantined=0)
+    candidate = qa.parent / "candidate"
+    flags = write_qa_summary(tmp_path, candidate, clean, {"disclosure_audit": True})
+    assert flags["validation_warnings"] == 0
+    assert len(pd.read_csv(tmp_path / "checks" / "validation_warnings.csv")) == 0

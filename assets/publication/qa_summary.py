@@ -133,9 +133,9 @@ def write_qa_summary(qa: Path, candidate: Path, la_year_status: pd.DataFrame,
     prose = prose_symbol_findings(candidate)
     status = la_year_status.copy()
     share = status["children_quarantined"] / status["children"].where(status["children"] > 0)
-    warnings = status[status["status"].isin(["rejected", "not_received"]) | (share > 0.05)].assign(
-        quarantined_pct=(100 * share).round(1)
-    )
+    # Set before filtering: assigning a Series to an empty frame would adopt its index.
+    status["quarantined_pct"] = (100 * share).round(1)
+    warnings = status[status["status"].isin(["rejected", "not_received"]) | (share > 0.05)]
     files = {
         "withheld.csv": withheld,
         "plausibility.csv": jumps,
