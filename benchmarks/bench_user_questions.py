@@ -53,7 +53,7 @@ def main(argv: list[str]) -> None:
         )
     else:
         print("finder: none")
-    print(f"briefing pages: {len(list((site / 'la').glob('*-briefing.html')))}")
+    print(f"briefing pages: {len(list((site / 'briefing').glob('*.html')))}")
     data = site / "data" / "la_reentry_to_care.csv"
     default = pd.read_csv(data, low_memory=False)
     print(

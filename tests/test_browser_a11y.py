@@ -77,7 +77,7 @@ PAGES = [
     "la/886.html",
     "la/201.html",
     "la/940.html",
-    "la/886-briefing.html",
+    "briefing/886.html",
 ]
 
 
@@ -129,7 +129,7 @@ def test_briefing_prints_without_navigation_and_screenshots_are_kept(site, page)
     page.screenshot(path=str(ARTEFACTS / "home-1280.png"), full_page=True)
     page.goto((site / "la" / "886.html").as_uri())
     page.screenshot(path=str(ARTEFACTS / "la-886-1280.png"), full_page=True)
-    page.goto((site / "la" / "886-briefing.html").as_uri())
+    page.goto((site / "briefing" / "886.html").as_uri())
     page.screenshot(path=str(ARTEFACTS / "briefing-886-1280.png"), full_page=True)
     page.emulate_media(media="print")
     assert not page.locator("nav.site-nav").is_visible()
@@ -151,7 +151,10 @@ def test_briefing_prints_without_navigation_and_screenshots_are_kept(site, page)
 @pytest.mark.parametrize("page", list(WIDTHS), indirect=True)
 def test_every_page_of_the_national_release_has_no_axe_violations(page):
     folder = Path(os.environ["REENTRY_RELEASE_DIR"])
-    pages = sorted(folder.glob("*.html")) + sorted((folder / "la").glob("*.html"))
+    pages = sorted(folder.glob("*.html")) + sorted(folder.glob("la/*.html"))
+    pages += sorted(folder.glob("briefing/*.html"))
     assert len(pages) > 300
-    failures = {p.name: v for p in pages if (v := _violations(page, p.as_uri()))}
+    failures = {
+        p.relative_to(folder).as_posix(): v for p in pages if (v := _violations(page, p.as_uri()))
+    }
     assert failures == {}

@@ -74,7 +74,7 @@ def test_la_page_compares_with_neighbours_region_and_england_with_intervals(site
     assert "What these figures can and cannot tell you" in html
     assert "sending fewer children home" in html
     assert tables["quality-table"][0][0] == "Collection year"
-    assert 'href="873-briefing.html"' in html
+    assert 'href="../briefing/873.html"' in html
     breakdown = tables["la-breakdown"]
     assert any(r[0] == "Previous returns home: No previous returns" for r in breakdown)
 
@@ -88,7 +88,7 @@ def test_a_withheld_la_is_not_called_highlighted_on_its_funnel(site):
 
 
 def test_briefing_page_has_the_essentials_and_a_print_stylesheet(site):
-    html = (site / "la" / "873-briefing.html").read_text()
+    html = (site / "briefing" / "873.html").read_text()
     assert html.count("<h1") == 1
     assert "compare-data" in html and "la-trend-chart" in html
     assert "What these figures can and cannot tell you" in html

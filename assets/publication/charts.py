@@ -315,7 +315,7 @@ def interval_svg(rows: list[IntervalRow], chart_id: str, title: str, desc: str) 
         y = top + row_h * i + row_h / 2
         colour = HIGHLIGHT if r.emphasis else INK
         weight = ' font-weight="700"' if r.emphasis else ""
-        label = r.label if len(r.label) <= 28 else r.label[:27] + "…"
+        label = r.label if len(r.label) <= 26 else r.label[:25] + "…"
         body.append(
             f'<text x="{left - 10}" y="{y + 5:.1f}" text-anchor="end"{weight}>{escape(label)}</text>'
             f'<line x1="{x(r.lower):.1f}" x2="{x(r.upper):.1f}" y1="{y:.1f}" y2="{y:.1f}" '

@@ -188,8 +188,13 @@ def _england_headlines(site: SiteData) -> list[str]:
             f"{last['re_entry_rate_upper_ci']}%)."
         )
         if first["time_period"] != last["time_period"]:
-            a, b = int(first["re_entry_rate"]), int(last["re_entry_rate"])
-            trend = "higher than" if b > a else "lower than" if b < a else "the same as"
+            a = int(first["re_entry_rate"])
+            trend = comparison_word(
+                last["re_entry_rate"],
+                last["re_entry_rate_lower_ci"],
+                last["re_entry_rate_upper_ci"],
+                first["re_entry_rate"],
+            )
             sentence += (
                 f" This is {trend} the {a}% for children who returned home in the year ending "
                 f"31 March {first['time_period']}."
@@ -999,7 +1004,7 @@ def render_site(
                 p,
                 link=_la_link(nb.neighbour_old_la_code, p["la_name"], "../"),
             )
-        add_compare(f"{info['region_name']} (region)", region_row)
+        add_compare(info["region_name"], region_row, link=f"{info['region_name']} (region)")
         add_compare("England", england_pooled)
         if pooled:
             sn_rows.append(["England", "", "", display(pooled["england_re_entry_rate"]), ""])
@@ -1106,7 +1111,7 @@ def render_site(
         )
         write(f"la/{code}.html", "la.html.j2", current="la", root="../", **page)
         write(
-            f"la/{code}-briefing.html",
+            f"briefing/{code}.html",
             "briefing.html.j2",
             current="la",
             root="../",
