@@ -128,3 +128,24 @@ def test_latest_year_sentence_never_shows_a_withheld_count():
         "In the year ending 31 March 2024, 284 children returned home from Kent; the number "
         "who re-entered care within 12 months is not published to protect confidentiality."
     )
+
+
+def test_risk_adjusted_comparison_in_plain_words():
+    from assets.publication.la_summary import risk_adjusted_sentence
+
+    row = {
+        "standardised_ratio": "0.70",
+        "standardised_ratio_lower_ci": "0.35",
+        "standardised_ratio_upper_ci": "1.25",
+    }
+    assert risk_adjusted_sentence("Barnsley", row, "2022 to 2024") == (
+        "Allowing for the ages of the children who went home and whether their return was "
+        "planned, Barnsley had 0.70 times the re-entries that England's rates would predict "
+        "over 2022 to 2024 (95% confidence interval 0.35 to 1.25): no clear difference from "
+        "what England's rates predict."
+    )
+    high = {**row, "standardised_ratio": "1.60", "standardised_ratio_lower_ci": "1.20"}
+    assert risk_adjusted_sentence("Kent", high, "2022 to 2024").endswith("more than expected.")
+    withheld = risk_adjusted_sentence("Rutland", {"standardised_ratio": "c"}, "2022 to 2024")
+    assert "not published to protect confidentiality" in withheld
+    assert not symbols_in_text(withheld)

@@ -57,8 +57,8 @@ def test_england_and_regions_table_keeps_every_region_whatever_is_withheld(site)
     assert names[0] == "England" and len(names) == 10
     assert {"London", "East of England", "North East"} <= set(names)
     london = rows[names.index("London")]
-    assert london[2] == "c" and london[3] == "c"
-    assert rows[names.index("North East")][1:] == ["x"] * 5
+    assert london[2] == "[c]" and london[3] == "[c]"
+    assert rows[names.index("North East")][1:] == ["[x]"] * 5
     assert latest
 
 

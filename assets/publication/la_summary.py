@@ -137,3 +137,42 @@ def funnel_sentence(name: str, pooled: Row | None, span: str) -> str:
         f"{name}'s pooled rate for {span} is {withheld_words(rate)}, so it is not shown on "
         "the funnel plot."
     )
+
+
+def _ratio(value: str | None) -> float | None:
+    try:
+        return float(value) if value and value[0].isdigit() else None
+    except ValueError:
+        return None
+
+
+def risk_adjusted_sentence(name: str, pooled: Row | None, span: str) -> str:
+    """The standardised ratio (observed / expected re-entries given the children's ages
+    and whether their return was planned, at England's rates) in plain words."""
+    row = pooled or {}
+    ratio = _ratio(row.get("standardised_ratio"))
+    lo, hi = (
+        _ratio(row.get("standardised_ratio_lower_ci")),
+        _ratio(row.get("standardised_ratio_upper_ci")),
+    )
+    if ratio is None:
+        return (
+            f"The comparison that allows for the ages of the children who went home and "
+            f"whether their return was planned is {withheld_words(row.get('standardised_ratio'))} "
+            f"for {name} for {span}."
+        )
+    text = (
+        f"Allowing for the ages of the children who went home and whether their return was "
+        f"planned, {name} had {ratio:.2f} times the re-entries that England's rates would "
+        f"predict over {span}"
+    )
+    if lo is None or hi is None:
+        return text + "."
+    verdict = (
+        "fewer than expected"
+        if hi < 1
+        else "more than expected"
+        if lo > 1
+        else "no clear difference from what England's rates predict"
+    )
+    return f"{text} (95% confidence interval {lo:.2f} to {hi:.2f}): {verdict}."

@@ -43,9 +43,11 @@ from assets.publication.la_summary import (
 from assets.publication.la_summary import (
     headline_sentences,
     latest_year_sentence,
+    risk_adjusted_sentence,
 )
 from assets.publication.notes import NOTE_DEFINITIONS, note_references, notes_sheet
 from assets.publication.prose import comparison_word, published
+from assets.publication.spreadsheet import SHORTHAND
 
 NOTE_DEFINITIONS_BY_NUMBER = {d.number: d for d in NOTE_DEFINITIONS}
 TEMPLATES = resources.files("templates")
@@ -102,8 +104,11 @@ def data_table(id: str, caption, headers: list, rows: list[list], numeric: list[
 
 
 def display(value: str) -> str:
-    """A published value as shown on a page: numbers with thousands separators, symbols as is."""
-    return f"{int(value):,}" if value.isdigit() else value
+    """A published value as shown on a page: numbers with thousands separators, symbols
+    in the bracketed GSS shorthand the spreadsheet uses ([c], [x], [z], [low])."""
+    if value.isdigit():
+        return f"{int(value):,}"
+    return SHORTHAND.get(value, value)
 
 
 def _num(value: str) -> float | None:
@@ -644,7 +649,7 @@ def quality_rows(la_year_status: pd.DataFrame | None, code: str) -> list[list[st
         share = (
             f"{100 * r.children_quarantined / r.children:.0f}"
             if r.children and r.status in ("accepted", "accepted_with_quarantine")
-            else "x"
+            else display("x")
         )
         out.append([str(r.collection_year), STATUS_WORDS.get(r.status, r.status), share])
     return out
@@ -771,6 +776,11 @@ def render_site(
         region_rows=region_rows,
         region_numeric=[False, True, True, True, True, True],
         tiles=headline_tiles(site),
+        home_rows=[
+            [r.la_name, f"{shares[r.old_la_code]:.0f}", display(str(r.rate))]
+            for r in points.sort_values(["la_name", "old_la_code"]).itertuples()
+            if r.old_la_code in shares
+        ],
         story=who_reenters(site),
         home_svg=Markup(
             scatter_svg(
@@ -985,7 +995,7 @@ def render_site(
                         nb.neighbour_old_la_code,
                         str(nb.rank),
                         nb.closeness,
-                        "x",
+                        display("x"),
                         "Not in this release",
                     ]
                 )
@@ -1015,6 +1025,7 @@ def render_site(
             compare_message(name, intervals),
         )
         summary = headline_sentences(name, pooled, site.funnel_span, comparators, tot)
+        summary.append(risk_adjusted_sentence(name, pooled, site.funnel_span))
         latest = [s12[y] for y in la_years if s12[y]["re_entry_rate"] != "x"]
         sentence = latest_year_sentence(name, latest[-1] if latest else None)
         if sentence:
@@ -1040,6 +1051,21 @@ def render_site(
             if share is not None and plotted
             else None,
         )
+        home_rows = [
+            [
+                area,
+                f"{v:.0f}" if v is not None else display("x"),
+                display(rate),
+            ]
+            for area, v, rate in (
+                (name, share, pooled["re_entry_rate"] if pooled else "x"),
+                (
+                    "England",
+                    shares.get(None),
+                    england_pooled["re_entry_rate"] if england_pooled else "x",
+                ),
+            )
+        ]
         quality = quality_rows(la_year_status, code)
         csv_path = la_files[code]
         page = dict(
@@ -1073,6 +1099,7 @@ def render_site(
             compare_numeric=[False, True, True, True, True],
             home_sentence=home_sentence,
             home_svg=Markup(home_svg),
+            home_rows=home_rows,
             figure_headers=FIGURE_HEADERS,
             figure_rows=figure_rows,
             figure_numeric=FIGURE_NUMERIC,
