@@ -1145,13 +1145,14 @@ def render_site(
             **{**page, "page_title": f"{name}: briefing"},
         )
 
+    labels = {e.code: e.label for e in entries}  # "Dorset (until March 2019)" etc.
     la_dl_rows = [
         [
-            _la_link(code, la_names[code]),
+            _la_link(code, labels.get(code, la_names[code])),
             Markup(f'<a href="data/la/{escape(p.name)}">{escape(p.name)}</a>'),
             size_text(p.stat().st_size),
         ]
-        for code, p in sorted(la_files.items())
+        for code, p in sorted(la_files.items(), key=lambda kv: (la_names[kv[0]].lower(), kv[0]))
     ]
     write(
         "downloads.html",
