@@ -88,7 +88,7 @@ def test_funnel_positions_are_labels_not_symbols(written):
     csv = written["csv"]
     assert set(csv["funnel_position"]) <= {
         "Within limits", "Above 95% limit", "Below 95% limit", "Above 99.8% limit",
-        "Below 99.8% limit", "Not published (small numbers)", "Not available", "Not applicable",
+        "Below 99.8% limit", "Not published (confidentiality)", "Not available", "Not applicable",
     }  # fmt: skip
     assert (
         csv.loc[csv["geographic_level"] == "National", "funnel_position"] == "Not applicable"
@@ -138,3 +138,46 @@ def test_rewrite_is_byte_identical(written, tmp_path):
     for path in written["folder"].rglob("*.csv"):
         rel = path.relative_to(written["folder"])
         assert (tmp_path / "data" / rel).read_bytes() == path.read_bytes(), rel
+
+
+def test_no_category_label_reads_as_missing_with_pandas_defaults(written):
+    default = pd.read_csv(written["folder"] / "la_reentry_to_care.csv", low_memory=False)
+    assert default["characteristic"].notna().all()
+    assert default["characteristic_group"].notna().all()
+    assert "No previous returns" in set(written["csv"]["characteristic"])
+    assert "None" not in set(written["csv"]["characteristic"])
+
+
+def test_categories_are_in_natural_order_with_a_sort_lookup(written):
+    csv = written["csv"]
+    ages = list(
+        dict.fromkeys(csv.loc[csv["characteristic_group"] == "Age at return", "characteristic"])
+    )
+    assert ages == ["Under 1", "1 to 4", "5 to 9", "10 to 15", "16 and over"]
+    prev = list(
+        dict.fromkeys(
+            csv.loc[csv["characteristic_group"] == "Previous returns home", "characteristic"]
+        )
+    )
+    assert prev == ["No previous returns", "1", "2 or more"]
+    lookup = written["read"]("characteristic_order.csv")
+    keyed = csv.merge(lookup, on=["characteristic_group", "characteristic"], how="left")
+    assert keyed["category_order"].ne("").all() and len(keyed) == len(csv)
+
+
+def test_zip_holds_every_data_file_with_identical_bytes_each_time(written, tmp_path):
+    import zipfile
+
+    from assets.publication.open_data import write_zip
+
+    folder = written["folder"]
+    archive = folder / "all_open_data.zip"
+    with zipfile.ZipFile(archive) as zf:
+        names = set(zf.namelist())
+        assert zf.read("la_reentry_to_care.csv") == (folder / "la_reentry_to_care.csv").read_bytes()
+    files = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    assert names == files - {"all_open_data.zip"}
+    again = write_zip(folder, tmp_path / "again.zip")
+    assert again.read_bytes() == archive.read_bytes()
+    guidance = (folder / "data_guidance.txt").read_text()
+    assert "la_reentry_to_care.csv" in guidance and "keep_default_na=False" in guidance

@@ -40,7 +40,9 @@ def _pages(site):
         site / "index.html",
         site / "methodology.html",
         site / "downloads.html",
+        site / "local-authorities.html",
         *sorted((site / "la").glob("*.html")),
+        *sorted((site / "briefing").glob("*.html")),
     ]
 
 
@@ -73,7 +75,7 @@ def test_charts_have_title_desc_and_a_data_table_beside_them(site):
     for page in [site / "index.html", site / "la" / "873.html"]:
         html = page.read_text()
         svgs = re.findall(r"<svg.*?</svg>", html, flags=re.S)
-        assert len(svgs) == 2
+        assert len(svgs) == (3 if page.name == "index.html" else 4)
         for svg in svgs:
             assert 'role="img"' in svg
             labelled = re.search(r'aria-labelledby="([^" ]+) ([^"]+)"', svg)
@@ -88,7 +90,7 @@ def test_charts_have_title_desc_and_a_data_table_beside_them(site):
 def test_home_page_headline_states_england_rate_trend_and_la_range(site):
     html = (site / "index.html").read_text()
     assert re.search(r"\d+% of the [\d,]+ children who returned home from care in England", html)
-    assert re.search(r"This is (higher than|lower than|similar to) the \d+%", html)
+    assert re.search(r"This is (higher than|lower than|similar to|the same as) the \d+%", html)
     assert re.search(r"ranged from \d+% in .+? to \d+% in ", html)
     assert "single-year rates can change a lot by chance" in html
 

@@ -112,6 +112,8 @@ def build_candidate(
                 notes=notes,
                 la_files=data["la_files"],
                 downloads=downloads,
+                ceased_ees=data["ceased"],
+                la_year_status=la_year_status,
             )
             book.wait()
         status = la_year_status.groupby(["collection_year", "status"]).size()

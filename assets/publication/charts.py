@@ -32,8 +32,11 @@ from assets.measures.comparison import (
     random_effects_limit,
 )
 
-WIDTH, HEIGHT = 640, 380
-LEFT, RIGHT, TOP, BOTTOM = 56, 20, 20, 56
+WIDTH, HEIGHT = 640, 400
+LEFT, RIGHT, TOP, BOTTOM = 64, 20, 20, 64
+# Text size in viewBox units: 16 of 640 stays at least 12 CSS px at the 480 px minimum
+# width the stylesheet gives a chart (it scrolls sideways below that).
+FONT_SIZE = 16
 INK = "#0b0c0c"
 GREY = "#505a5f"
 BLUE = "#1d70b8"
@@ -96,7 +99,7 @@ def _axes(scale: Scale, xlabel: str, ylabel: str, xfmt=lambda v: f"{v:,.0f}") ->
         f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{bottom}" y2="{bottom}" stroke="{INK}"/>'
         f'<line x1="{LEFT}" x2="{LEFT}" y1="{TOP}" y2="{bottom}" stroke="{INK}"/>'
         f'<text x="{(LEFT + WIDTH - RIGHT) / 2:.0f}" y="{HEIGHT - 14}" text-anchor="middle">{escape(xlabel)}</text>'
-        f'<text transform="translate(16 {(TOP + bottom) / 2:.0f}) rotate(-90)" text-anchor="middle">{escape(ylabel)}</text>'
+        f'<text transform="translate(18 {(TOP + bottom) / 2:.0f}) rotate(-90)" text-anchor="middle">{escape(ylabel)}</text>'
     )
     return out
 
@@ -107,7 +110,9 @@ def _svg(chart_id: str, title: str, desc: str, body: list[str]) -> str:
         f'aria-labelledby="{chart_id}-title {chart_id}-desc" xmlns="http://www.w3.org/2000/svg">'
         f'<title id="{chart_id}-title">{escape(title)}</title>'
         f'<desc id="{chart_id}-desc">{escape(desc)}</desc>'
-        f'<g font-family="inherit" font-size="12" fill="{INK}">' + "".join(body) + "</g></svg>"
+        f'<g font-family="inherit" font-size="{FONT_SIZE}" fill="{INK}">'
+        + "".join(body)
+        + "</g></svg>"
     )
 
 
@@ -219,19 +224,21 @@ def funnel_base(points: pd.DataFrame, england_rate: float, xlabel: str) -> Funne
 
 
 def _legend_funnel(highlight_label: str | None) -> list[str]:
-    y = TOP + 8
-    x = WIDTH - RIGHT - 190
+    y = TOP + 10
+    x = WIDTH - RIGHT - 226
+    step = 21
     items = [
-        f'<rect x="{x - 8}" y="{y - 12}" width="196" height="{78 if highlight_label else 62}" fill="#ffffff" stroke="#b1b4b6"/>',
-        f'<line x1="{x}" x2="{x + 24}" y1="{y}" y2="{y}" stroke="{INK}" stroke-width="1.5"/><text x="{x + 30}" y="{y + 4}">England rate</text>',
-        f'<line x1="{x}" x2="{x + 24}" y1="{y + 16}" y2="{y + 16}" stroke="{GREY}" stroke-width="1.5" stroke-dasharray="6 4"/><text x="{x + 30}" y="{y + 20}">95% limits</text>',
-        f'<line x1="{x}" x2="{x + 24}" y1="{y + 32}" y2="{y + 32}" stroke="{GREY}" stroke-width="1.5" stroke-dasharray="2 3"/><text x="{x + 30}" y="{y + 36}">99.8% limits</text>',
-        f'<circle cx="{x + 12}" cy="{y + 48}" r="3.5" fill="none" stroke="{BLUE}" stroke-width="1.5"/><text x="{x + 30}" y="{y + 52}">A local authority</text>',
+        f'<rect x="{x - 8}" y="{y - 14}" width="232" height="{step * (5 if highlight_label else 4) + 6}" fill="#ffffff" stroke="#b1b4b6"/>',
+        f'<line x1="{x}" x2="{x + 24}" y1="{y}" y2="{y}" stroke="{INK}" stroke-width="1.5"/><text x="{x + 30}" y="{y + 5}">England rate</text>',
+        f'<line x1="{x}" x2="{x + 24}" y1="{y + step}" y2="{y + step}" stroke="{GREY}" stroke-width="1.5" stroke-dasharray="6 4"/><text x="{x + 30}" y="{y + step + 5}">95% limits</text>',
+        f'<line x1="{x}" x2="{x + 24}" y1="{y + 2 * step}" y2="{y + 2 * step}" stroke="{GREY}" stroke-width="1.5" stroke-dasharray="2 3"/><text x="{x + 30}" y="{y + 2 * step + 5}">99.8% limits</text>',
+        f'<circle cx="{x + 12}" cy="{y + 3 * step}" r="3.5" fill="none" stroke="{BLUE}" stroke-width="1.5"/><text x="{x + 30}" y="{y + 3 * step + 5}">A local authority</text>',
     ]
     if highlight_label:
+        label = highlight_label if len(highlight_label) <= 22 else highlight_label[:21] + "…"
         items.append(
-            f'<path d="M{x + 12} {y + 57} l6 7 l-6 7 l-6 -7 z" fill="{HIGHLIGHT}"/>'
-            f'<text x="{x + 30}" y="{y + 68}">{escape(highlight_label)}</text>'
+            f'<path d="M{x + 12} {y + 4 * step - 7} l6 7 l-6 7 l-6 -7 z" fill="{HIGHLIGHT}"/>'
+            f'<text x="{x + 30}" y="{y + 4 * step + 5}">{escape(label)}</text>'
         )
     return items
 
@@ -253,7 +260,7 @@ def funnel_svg(
         )
     body += _legend_funnel(highlight[2] if highlight else None)
     label = dispersion_label(base.dispersion)
-    body.append(f'<text x="{LEFT + 6}" y="{TOP + 12}" font-size="11">{escape(label)}</text>')
+    body.append(f'<text x="{LEFT + 6}" y="{TOP + 14}">{escape(label)}</text>')
     return _svg(chart_id, title, f"{desc} {base.note}", body)
 
 
@@ -282,17 +289,33 @@ def trend_svg(
     title: str,
     desc: str,
     ylabel: str = "Re-entry rate (%)",
+    intervals: dict[str, list[tuple[float, float] | None]] | None = None,
 ) -> str:
-    """Lines over cohort years; None (a suppressed or unavailable figure) breaks the line."""
+    """Lines over cohort years; None (a suppressed or unavailable figure) breaks the line.
+
+    ``intervals`` draws a 95% confidence interval as a vertical bar at each point of the
+    named series. The legend is stacked in the space kept free above the lines, so long
+    names never overlap one another."""
+    intervals = intervals or {}
     values = [v for vals in series.values() for v in vals if v is not None]
+    values += [hi for bars in intervals.values() for b in bars if b is not None for hi in b]
     y_hi = max(values + [10.0])
-    y_hi = min(100.0, np.ceil(y_hi * 1.15 / 10) * 10)
+    legend_rows = len(series)
+    y_hi = min(100.0, np.ceil(y_hi * (1.1 + 0.1 * legend_rows) / 10) * 10)
     x0, x1 = (min(years) - 0.5, max(years) + 0.5) if years else (0, 1)
     scale = Scale(x0, x1, 0, y_hi)
     body = _axes(scale, "Cohort year (year ending 31 March)", ylabel, xfmt=lambda v: f"{v:.0f}")
-    legend_y = TOP + 8
     for i, (name, vals) in enumerate(series.items()):
         colour, dash, shape = SERIES_STYLE[i % len(SERIES_STYLE)]
+        for yr, bar in zip(years, intervals.get(name, [None] * len(years)), strict=True):
+            if bar is None:
+                continue
+            x = float(scale.x(yr))
+            ya, yb = float(scale.y(bar[0])), float(scale.y(bar[1]))
+            body.append(
+                f'<path d="M{x:.1f} {ya:.1f} V{yb:.1f} M{x - 5:.1f} {ya:.1f} h10 '
+                f'M{x - 5:.1f} {yb:.1f} h10" stroke="{colour}" stroke-width="1.5" fill="none"/>'
+            )
         segment: list[str] = []
         segments = []
         for yr, v in zip(years, vals, strict=True):
@@ -310,10 +333,96 @@ def trend_svg(
             body.append(
                 f'<polyline points="{" ".join(seg)}" fill="none" stroke="{colour}" stroke-width="2"{dash_attr}/>'
             )
-        lx = LEFT + 12 + i * 140  # four series fit inside WIDTH
+        lx, ly = LEFT + 12, TOP + 10 + i * 21
+        shown = name if len(name) <= 40 else name[:39] + "…"
         body.append(
-            f'<line x1="{lx}" x2="{lx + 26}" y1="{legend_y}" y2="{legend_y}" stroke="{colour}" stroke-width="2"{dash_attr}/>'
-            + _marker(shape, lx + 13, legend_y, colour)
-            + f'<text x="{lx + 32}" y="{legend_y + 4}">{escape(name)}</text>'
+            f'<line x1="{lx}" x2="{lx + 26}" y1="{ly}" y2="{ly}" stroke="{colour}" stroke-width="2"{dash_attr}/>'
+            + _marker(shape, lx + 13, ly, colour)
+            + f'<text x="{lx + 34}" y="{ly + 5}">{escape(shown)}</text>'
         )
     return _svg(chart_id, title, desc, body)
+
+
+@dataclass(frozen=True)
+class IntervalRow:
+    label: str
+    rate: float
+    lower: float
+    upper: float
+    emphasis: bool = False
+
+
+def interval_svg(rows: list[IntervalRow], chart_id: str, title: str, desc: str) -> str:
+    """One row per area: its rate as a dot with its 95% confidence interval as a bar,
+    areas named on the left (the LAIT view of an LA beside its neighbours)."""
+    row_h, left, top = 30, 250, 16
+    height = top + row_h * max(len(rows), 1) + 56
+    hi = max([r.upper for r in rows] + [10.0])
+    hi = min(100.0, float(np.ceil(hi * 1.1 / 10) * 10))
+
+    def x(v: float) -> float:
+        return left + v / hi * (WIDTH - left - RIGHT)
+
+    body = []
+    bottom = top + row_h * len(rows)
+    for t in _ticks(0, hi):
+        body.append(
+            f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{top}" y2="{bottom}" stroke="#b1b4b6"/>'
+            f'<text x="{x(t):.1f}" y="{bottom + 20}" text-anchor="middle">{t:.0f}</text>'
+        )
+    body.append(
+        f'<text x="{(left + WIDTH - RIGHT) / 2:.0f}" y="{bottom + 44}" text-anchor="middle">'
+        "Re-entry rate (%) with 95% confidence interval</text>"
+    )
+    for i, r in enumerate(rows):
+        y = top + row_h * i + row_h / 2
+        colour = HIGHLIGHT if r.emphasis else INK
+        weight = ' font-weight="700"' if r.emphasis else ""
+        label = r.label if len(r.label) <= 26 else r.label[:25] + "…"
+        body.append(
+            f'<text x="{left - 10}" y="{y + 5:.1f}" text-anchor="end"{weight}>{escape(label)}</text>'
+            f'<line x1="{x(r.lower):.1f}" x2="{x(r.upper):.1f}" y1="{y:.1f}" y2="{y:.1f}" '
+            f'stroke="{colour}" stroke-width="2"/>'
+            f'<circle cx="{x(r.rate):.1f}" cy="{y:.1f}" r="5" fill="{colour}"/>'
+        )
+    return _svg_sized(chart_id, title, desc, body, height)
+
+
+def scatter_svg(
+    points: pd.DataFrame,
+    chart_id: str,
+    title: str,
+    desc: str,
+    xlabel: str,
+    highlight: tuple[float, float, str] | None = None,
+) -> str:
+    """Points (columns x, y, both %) with one optionally drawn as a red diamond."""
+    xs = points["x"].astype(float) if len(points) else pd.Series([0.0])
+    ys = points["y"].astype(float) if len(points) else pd.Series([0.0])
+    scale = Scale(
+        0,
+        min(100.0, float(np.ceil(max(xs.max(), 10) * 1.1 / 10) * 10)),
+        0,
+        min(100.0, float(np.ceil(max(ys.max(), 10) * 1.1 / 10) * 10)),
+    )
+    body = _axes(scale, xlabel, "Re-entry rate (%)", xfmt=lambda v: f"{v:.0f}")
+    body.append(
+        "".join(
+            f'<circle cx="{float(scale.x(a)):.1f}" cy="{float(scale.y(b)):.1f}" r="3.5" '
+            f'fill="none" stroke="{BLUE}" stroke-width="1.5"/>'
+            for a, b in zip(points["x"], points["y"], strict=True)
+        )
+    )
+    if highlight is not None:
+        a, b, _label = highlight
+        px, py = float(scale.x(a)), float(scale.y(b))
+        body.append(
+            f'<path d="M{px:.1f} {py - 8:.1f} l8 8 l-8 8 l-8 -8 z" fill="{HIGHLIGHT}" stroke="{INK}" stroke-width="1"/>'
+        )
+    return _svg(chart_id, title, desc, body)
+
+
+def _svg_sized(chart_id: str, title: str, desc: str, body: list[str], height: int) -> str:
+    return _svg(chart_id, title, desc, body).replace(
+        f'viewBox="0 0 {WIDTH} {HEIGHT}"', f'viewBox="0 0 {WIDTH} {height}"', 1
+    )

@@ -94,8 +94,8 @@ NOTE_DEFINITIONS = [
         "return_not_used",
         "Return rejected or not received",
         "This local authority's return for a year covered by these figures was rejected by "
-        "validation or not received. Figures that depend on it are shown as not available "
-        "(x), and regional and England totals do not include it.",
+        "validation or not received. Figures that depend on it are marked as not "
+        "available, and regional and England totals do not include it.",
     ),
     NoteDefinition(
         6,
@@ -109,7 +109,7 @@ NOTE_DEFINITIONS = [
         7,
         "revised",
         "Revised since the previous release",
-        "This figure has changed since the previous release (r), because a local "
+        "This figure has changed since the previous release (marked as revised), because a local "
         "authority resubmitted data or a later return completed the child's history.",
     ),
     NoteDefinition(

@@ -24,13 +24,18 @@ from assets.common.vocabulary import (
     SINGLE_YEAR,
     TOTAL,
 )
+from assets.measures.breakdowns import GROUPS
 from assets.publication.ees_rules import validate_ees_extracts, validate_ees_file
+
+# Category labels as published, where the measures' label would read as missing: pandas'
+# read_csv (and R's read.csv) turn "None" into a missing value by default.
+PUBLISHED_LABELS = {("Previous returns home", "None"): "No previous returns"}
 
 REENTRY_FILE = "la_reentry_to_care"
 CEASED_FILE = "children_ceasing_care_by_reason"
 TIME_TO_REENTRY_FILE = "time_to_reentry"
 FUNNEL_LABELS = {
-    "c": "Not published (small numbers)",
+    "c": "Not published (confidentiality)",
     "x": "Not available",
     "z": "Not applicable",
 }
@@ -242,17 +247,57 @@ def _order(df: pd.DataFrame, filter_cols: list[str]) -> pd.DataFrame:
     return df.iloc[order].reset_index(drop=True)
 
 
+def published_categories() -> pd.DataFrame:
+    """Every breakdown group and category in its natural order (Total first, ages
+    youngest first, "No previous returns" before "1"), with sort columns, as published."""
+    rows = []
+    for g, (group, cats) in enumerate(GROUPS.items()):
+        for c, cat in enumerate(cats):
+            label = PUBLISHED_LABELS.get((group, cat), cat)
+            rows.append((group, label, g, c))
+    return pd.DataFrame(
+        rows, columns=["characteristic_group", "characteristic", "group_order", "category_order"]
+    )
+
+
+GROUP_ORDER = {g: i for i, g in enumerate(GROUPS)}
+
+
+def category_order(df: pd.DataFrame) -> pd.Series:
+    """Each row's category position within its group (unknown categories last)."""
+    cats = published_categories()
+    key = dict(
+        zip(
+            zip(cats["characteristic_group"], cats["characteristic"], strict=True),
+            cats["category_order"],
+            strict=True,
+        )
+    )
+    return pd.Series(
+        [
+            key.get(k, len(key))
+            for k in zip(df["characteristic_group"], df["characteristic"], strict=True)
+        ],
+        index=df.index,
+    )
+
+
 def ees_reentry(reentry: pd.DataFrame) -> pd.DataFrame:
     """The headline open data file: one row per geography x cohort x window x category."""
     df = add_geography(reentry)
+    for (group, old), new in PUBLISHED_LABELS.items():
+        df.loc[
+            (df["characteristic_group"] == group) & (df["characteristic"] == old), "characteristic"
+        ] = new
+    df = df.assign(_group=df["characteristic_group"].map(GROUP_ORDER), _cat=category_order(df))
     df["follow_up"] = df["follow_up_months"].astype(int).astype(str) + " months"
     fp = df["funnel_position"].astype("object").where(df["funnel_position"].notna(), "z")
     df["funnel_position"] = fp.map(lambda v: FUNNEL_LABELS.get(v, v))
     df["_months"] = df["follow_up_months"].astype(int)
     df["_span"] = (df["cohort_span"] != SINGLE_YEAR).astype(int)
     df = _order(
-        df.sort_values(["_span", "_months"], kind="stable"),
-        ["_span", "cohort_span", "_months", "characteristic_group", "characteristic"],
+        df.sort_values(["_span", "_months", "_group", "_cat"], kind="stable"),
+        ["_span", "cohort_span", "_months", "_group", "_cat"],
     )
     cols = (
         GEOGRAPHY_COLUMNS
@@ -379,6 +424,76 @@ OPEN_DATA_FILES = (
 )
 
 
+CATEGORY_FILE = "characteristic_order"
+GUIDANCE_FILE = "data_guidance.txt"
+ZIP_FILE = "all_open_data.zip"
+# A fixed timestamp inside the ZIP, so the same files give the same bytes.
+ZIP_TIME = (2000, 1, 1, 0, 0, 0)
+
+
+def write_zip(folder: Path, path: Path) -> Path:
+    """Every file under ``folder`` (the release's data/) in one ZIP, sorted, with fixed
+    timestamps and permissions: identical bytes for identical files."""
+    import zipfile
+
+    files = sorted(
+        p for p in Path(folder).rglob("*") if p.is_file() and p != path and p.suffix != ".zip"
+    )
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for f in files:
+            info = zipfile.ZipInfo(f.relative_to(folder).as_posix(), date_time=ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, f.read_bytes())
+    return path
+
+
+def data_guidance(metas: dict[str, pd.DataFrame], frames: dict[str, pd.DataFrame]) -> str:
+    """Plain-text data guidance in the EES style: each file, its coverage and columns,
+    the symbols, the order of categories and how to read the files in one step."""
+    lines = [
+        "Re-entry to care after a return home: data guidance",
+        "",
+        "Symbols (Government Statistical Service shorthand; the web pages and the",
+        "spreadsheet show the same symbols in brackets, [c], [x], [z] and [low], as the",
+        "EES standard requires them bare here): c not published to protect",
+        "confidentiality; x not available; z not applicable; k (shown as [low]) the rate",
+        "rounds to 0% but is not zero.",
+        "Every indicator column is text because of the symbols: read the files as text",
+        "and convert, for example pandas.read_csv(path, dtype=str, keep_default_na=False).",
+        "No category label reads as missing (previous returns home: 'No previous returns').",
+        "",
+        f"Categories are in their natural order (youngest age first, and so on); "
+        f"{CATEGORY_FILE}.csv gives group_order and category_order to sort by.",
+        "",
+    ]
+    for key, stem, label, _meta_label in OPEN_DATA_FILES:
+        df = frames.get(key)
+        if df is None or df.empty:
+            continue
+        years = sorted(df["time_period"].unique())
+        lines += [
+            f"{stem}.csv: {label.removeprefix('Open data: ')}.",
+            f"  Rows: {len(df):,}. Years: {years[0]} to {years[-1]}. Levels: "
+            + ", ".join(sorted(df["geographic_level"].unique()))
+            + ".",
+            "  Columns:",
+        ]
+        for r in metas[key].itertuples():
+            lines.append(f"    {r.col_name} ({r.col_type.lower()}): {r.label}")
+        lines.append("")
+    lines += [
+        "Answering 'what is an LA's 12-month re-entry rate, against its neighbours,",
+        "region and England?' in one read of la_reentry_to_care.csv: keep",
+        "geographic_level 'Local authority', characteristic 'Total', follow_up",
+        "'12 months' and the pooled cohort_span; the row holds re_entry_rate with its",
+        "confidence limits, sn_re_entry_rate and england_re_entry_rate (and",
+        "region_re_entry_rate where published).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
 def write_open_data(published, notes: pd.DataFrame, folder: Path) -> dict[str, object]:
     """All EES files of the release under ``folder`` (the release's ``data/``).
 
@@ -412,8 +527,20 @@ def write_open_data(published, notes: pd.DataFrame, folder: Path) -> dict[str, o
     footnotes = write_csv(footnotes_table(notes), folder / f"{REENTRY_FILE}_footnotes.csv")
     paths.append(footnotes)
     downloads.append((f"data/{footnotes.name}", "Footnotes: the notes and the rows they apply to"))
+    categories = write_csv(published_categories(), folder / f"{CATEGORY_FILE}.csv")
+    paths.append(categories)
+    downloads.append(
+        (f"data/{categories.name}", "Lookup: breakdown categories in their natural order")
+    )
     data_path, meta_path = written["reentry"]
     la_files = write_la_files(frames["reentry"], data_path, folder / "la", meta_path)
+    guidance = folder / GUIDANCE_FILE
+    guidance.write_text(data_guidance(metas, frames), encoding="utf-8", newline="\n")
+    paths.append(guidance)
+    downloads.append((f"data/{guidance.name}", "Data guidance: what each file and column holds"))
+    archive = write_zip(folder, folder / ZIP_FILE)
+    paths.append(archive)
+    downloads.append((f"data/{archive.name}", "All open data files in one ZIP archive"))
     return {
         **frames,
         "paths": paths,

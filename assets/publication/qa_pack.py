@@ -1,5 +1,6 @@
 """The reviewers' QA pack, written beside the candidate under OUTPUT/restricted/: the
-validation report, ledger, suppression log, audit and the differences from the last release.
+validation report, ledger, suppression log, audit, the differences from the last release,
+the one-page QA summary (summary.html) and the per-LA "check your figures" packs.
 """
 
 import json
@@ -77,5 +78,8 @@ def finish_qa_pack(
         "ledger_balances": ledger_imbalance(history.ledger).empty,
         "every_year_has_usable_returns": bool(usable.all()) and not usable.empty,
     }
+    from assets.publication.qa_summary import write_qa_summary
+
+    write_qa_summary(qa, candidate, status, checks)
     write_candidate_record(qa, inventory=inventory, checks=checks, landing=landing)
     return checks

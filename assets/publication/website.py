@@ -17,8 +17,9 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from assets.common.reference import load_statistical_neighbours
+from assets.common.reference import load_regions, load_statistical_neighbours
 from assets.common.vocabulary import (
+    ENGLAND_NAME,
     FOLLOW_UP_MONTHS,
     HEADLINE_FOLLOW_UP_MONTHS,
     LOCAL,
@@ -27,11 +28,28 @@ from assets.common.vocabulary import (
     TOTAL,
     follow_up_label,
 )
-from assets.measures.comparison import change_wording, ratio_reading
-from assets.publication.charts import funnel_base, funnel_svg, trend_svg
+from assets.measures.comparison import change_wording
+from assets.publication.charts import (
+    IntervalRow,
+    funnel_base,
+    funnel_svg,
+    interval_svg,
+    scatter_svg,
+    trend_svg,
+)
+from assets.publication.finder import by_letter, by_region, finder_entries
+from assets.publication.la_summary import (
+    funnel_sentence as la_funnel_sentence,
+)
+from assets.publication.la_summary import (
+    headline_sentences,
+    latest_year_sentence,
+    risk_adjusted_sentence,
+)
 from assets.publication.notes import NOTE_DEFINITIONS, note_references, notes_sheet
+from assets.publication.prose import comparison_word, published
+from assets.publication.spreadsheet import SHORTHAND
 
-RATIO_COLUMNS = ("standardised_ratio", "standardised_ratio_lower_ci", "standardised_ratio_upper_ci")
 
 NOTE_DEFINITIONS_BY_NUMBER = {d.number: d for d in NOTE_DEFINITIONS}
 TEMPLATES = resources.files("templates")
@@ -88,8 +106,11 @@ def data_table(id: str, caption, headers: list, rows: list[list], numeric: list[
 
 
 def display(value: str) -> str:
-    """A published value as shown on a page: numbers with thousands separators, symbols as is."""
-    return f"{int(value):,}" if value.isdigit() else value
+    """A published value as shown on a page: numbers with thousands separators, symbols
+    in the bracketed GSS shorthand the spreadsheet uses ([c], [x], [z], [low])."""
+    if value.isdigit():
+        return f"{int(value):,}"
+    return SHORTHAND.get(value, value)
 
 
 def _num(value: str) -> float | None:
@@ -196,22 +217,6 @@ def _year_on_year(rows: pd.DataFrame) -> str:
     )
 
 
-def _standardised_ratio_sentence(row: dict) -> str:
-    """The LA's standardised ratio with its plain reading (comparison.ratio_reading),
-    from the published (disclosure-controlled) figures; nothing if any is withheld."""
-    values = [row.get(c, "") for c in RATIO_COLUMNS]
-    try:
-        ratio, lower, upper = (float(v) for v in values)
-    except ValueError:
-        return ""
-    reading = ratio_reading([lower], [upper])[0]
-    return (
-        f" Allowing for the ages of its children and whether their returns were planned, it "
-        f"had {ratio:.2f} times the re-entries England's rates would predict (95% confidence "
-        f"interval {lower:.2f} to {upper:.2f}): {reading}."
-    )
-
-
 def _range_sentence(site: SiteData, points: pd.DataFrame) -> str:
     la = site.la_pooled_12
     if not len(points):
@@ -225,8 +230,8 @@ def _range_sentence(site: SiteData, points: pd.DataFrame) -> str:
         f"Across the {len(points)} local authorities with a published three-year pooled rate "
         f"({site.funnel_span}), the 12-month re-entry rate ranged from {lo['rate']}% in "
         f"{lo['la_name']} to {hi['rate']}% in {hi['la_name']}. {above} were above and {below} "
-        f"below the 99.8% funnel limits. {hidden} authorities' rates are not published "
-        f"because of small numbers or unavailable data."
+        f"below the 99.8% funnel limits. The other {hidden} authorities' pooled rates are "
+        "not published, to protect confidentiality or because the data are not available."
     )
 
 
@@ -341,6 +346,7 @@ LA_PAGE_COLUMNS = list(
             "old_la_code",
             "new_la_code",
             "la_name",
+            "region_code",
             "region_name",
             "characteristic_group",
             "characteristic",
@@ -357,6 +363,307 @@ def _trend_table(years: list[int], series: dict[str, pd.Series]):
     return rows
 
 
+def region_table(site: SiteData) -> tuple[list[list[str]], str]:
+    """England and every region for the latest cohort with England's 12-month rate
+    published: one row per area whatever is withheld (a withheld cell shows its symbol)."""
+    rows = site.totals[
+        (site.totals["geographic_level"] != LOCAL)
+        & (site.totals["cohort_span"] == SINGLE_YEAR)
+        & (site.totals["follow_up"] == HEADLINE_WINDOW)
+    ]
+    nat = rows[(rows["geographic_level"] == NATIONAL) & rows["re_entry_rate"].str.isdigit()]
+    latest = (
+        nat["time_period"].max() if len(nat) else (rows["time_period"].max() if len(rows) else "")
+    )
+    rows = rows[rows["time_period"] == latest]
+    by_code = {r["region_code"]: r for r in _records(rows)}
+    out = []
+    for code, name in [
+        ("", ENGLAND_NAME),
+        *load_regions()[["region_code", "region_name"]].itertuples(index=False),
+    ]:
+        r = by_code.get(code)
+        cells = (
+            [
+                r[c]
+                for c in (
+                    "returned_home",
+                    "re_entered",
+                    "re_entry_rate",
+                    "re_entry_rate_lower_ci",
+                    "re_entry_rate_upper_ci",
+                )
+            ]
+            if r
+            else ["x"] * 5
+        )
+        out.append([name, *(display(v) for v in cells)])
+    return out, latest
+
+
+def _national(site: SiteData, window: str) -> dict[int, dict]:
+    nat = site.totals[
+        (site.totals["geographic_level"] == NATIONAL)
+        & (site.totals["cohort_span"] == SINGLE_YEAR)
+        & (site.totals["follow_up"] == window)
+    ]
+    return {int(r["time_period"]): r for r in _records(nat)}
+
+
+def headline_tiles(site: SiteData) -> list[dict]:
+    """England's latest rates, each with its change since the previous cohort in words."""
+    tiles = []
+    for months in (HEADLINE_FOLLOW_UP_MONTHS, max(FOLLOW_UP_MONTHS)):
+        window = follow_up_label(months)
+        rows = _national(site, window)
+        years = [y for y in sorted(rows) if published(rows[y]["re_entry_rate"])]
+        if not years:
+            continue
+        r = rows[years[-1]]
+        change = "No earlier cohort is published."
+        prev = rows.get(years[-1] - 1)
+        if prev and published(prev["re_entry_rate"]):
+            word = comparison_word(
+                r["re_entry_rate"],
+                r["re_entry_rate_lower_ci"],
+                r["re_entry_rate_upper_ci"],
+                prev["re_entry_rate"],
+            )
+            change = f"{word[0].upper()}{word[1:]} the {prev['re_entry_rate']}% for children who returned home in {years[-1] - 1}."
+        tiles.append(
+            {
+                "label": f"Re-entered care within {window}",
+                "value": f"{r['re_entry_rate']}%",
+                "detail": f"Children who returned home in the year ending 31 March {years[-1]}, England.",
+                "change": change,
+            }
+        )
+    rows = _national(site, HEADLINE_WINDOW)
+    years = [y for y in sorted(rows) if published(rows[y]["returned_home"])]
+    if years:
+        tiles.append(
+            {
+                "label": "Children who returned home",
+                "value": display(rows[years[-1]]["returned_home"]),
+                "detail": f"In the year ending 31 March {years[-1]}, England (rounded to the nearest 10).",
+                "change": "",
+            }
+        )
+    return tiles
+
+
+STORY_GROUPS = [
+    ("Planned return", "whether the return home was planned"),
+    ("Previous returns home", "previous returns home"),
+    ("Age at return", "age at the return home"),
+    ("Legal status at return", "legal status at the return home"),
+]
+
+
+def who_reenters(site: SiteData) -> dict:
+    """England's 12-month rates by the characteristics that matter most, pooled over the
+    latest three cohorts, with one sentence per characteristic naming the extremes."""
+    nat = site.ees[
+        (site.ees["geographic_level"] == NATIONAL) & (site.ees["follow_up"] == HEADLINE_WINDOW)
+    ]
+    pooled = nat[nat["cohort_span"] == site.funnel_span]
+    single = nat[(nat["cohort_span"] == SINGLE_YEAR) & nat["re_entry_rate"].str.isdigit()]
+    latest = single["time_period"].max() if len(single) else ""
+    single = nat[(nat["cohort_span"] == SINGLE_YEAR) & (nat["time_period"] == latest)]
+    sentences, table = [], []
+    for group, words in STORY_GROUPS:
+        g = _records(pooled[pooled["characteristic_group"] == group])
+        when = f"{site.funnel_span} (three years pooled)"
+        if not any(published(r["re_entry_rate"]) for r in g):
+            g = _records(single[single["characteristic_group"] == group])
+            when = f"the year ending 31 March {latest}"
+        for r in g:
+            table.append(
+                [
+                    f"{group}: {r['characteristic']}",
+                    when,
+                    display(r["returned_home"]),
+                    display(r["re_entered"]),
+                    display(r["re_entry_rate"]),
+                    display(r["re_entry_rate_lower_ci"]),
+                    display(r["re_entry_rate_upper_ci"]),
+                ]
+            )
+        shown = [r for r in g if published(r["re_entry_rate"])]
+        if len(shown) < 2:
+            continue
+        hi = max(shown, key=lambda r: int(r["re_entry_rate"]))
+        lo = min(shown, key=lambda r: int(r["re_entry_rate"]))
+        sentences.append(
+            f"By {words}, the rate was highest for {hi['characteristic']} "
+            f"({hi['re_entry_rate']}%) and lowest for {lo['characteristic']} "
+            f"({lo['re_entry_rate']}%), for children who returned home in {when}."
+        )
+    return {"sentences": sentences, "rows": table, "span": site.funnel_span}
+
+
+def compare_entry(label: str, row: dict | None, emphasis: bool = False, link=None):
+    """A comparison table row for an area and its interval (None when withheld)."""
+    cols = ("returned_home", "re_entry_rate", "re_entry_rate_lower_ci", "re_entry_rate_upper_ci")
+    cells = [row[c] for c in cols] if row else ["x"] * 4
+    bar = None
+    if all(published(v) for v in cells[1:]):
+        bar = IntervalRow(label, *(float(v) for v in cells[1:]), emphasis=emphasis)
+    return [link or label, *(display(v) for v in cells)], bar
+
+
+def england_trend_message(years: list[int], by_window: dict[str, pd.Series]) -> str:
+    """The England trend chart's message: the headline window's first and last rates, and
+    for each window why years have no point (follow-up not complete, or withheld)."""
+    out = []
+    head = by_window.get(HEADLINE_WINDOW)
+    if head is not None:
+        shown = [y for y in years if published(head.get(y, "x"))]
+        if len(shown) > 1:
+            out.append(
+                f"The 12-month re-entry rate was {head[shown[0]]}% for children who returned "
+                f"home in {shown[0]} and {head[shown[-1]]}% for {shown[-1]}."
+            )
+    for window, series in by_window.items():
+        waiting = [y for y in years if series.get(y, "x") == "x"]
+        withheld = [y for y in years if series.get(y, "x") == "c"]
+        if waiting:
+            out.append(
+                f"Within {window}: no point for {waiting[0]}"
+                + (f" to {waiting[-1]}" if len(waiting) > 1 else "")
+                + " because follow-up is not yet complete or the figure is not available."
+            )
+        if withheld:
+            out.append(
+                f"Within {window}: no point for {', '.join(map(str, withheld))} because the "
+                "figure is not published to protect confidentiality."
+            )
+    out.append("The data are in the table below the chart.")
+    return " ".join(out)
+
+
+def home_message(scatter: pd.DataFrame, england_share: float | None) -> str:
+    """The message of the rate-against-share-going-home chart."""
+    if not len(scatter):
+        return "No local authority has both figures published for this period."
+    corr = scatter["x"].corr(scatter["y"]) if len(scatter) > 2 else float("nan")
+    link = (
+        "Authorities that send a larger share of children home tend to have higher re-entry rates."
+        if corr >= 0.3
+        else "Authorities that send a larger share of children home tend to have lower "
+        "re-entry rates."
+        if corr <= -0.3
+        else "There is little relation between the share sent home and the re-entry rate."
+    )
+    eng = (
+        f" In England, {england_share:.0f}% of children who left care went home."
+        if england_share is not None
+        else ""
+    )
+    return (
+        f"Each circle is one of {len(scatter)} local authorities, placed by the share of "
+        f"children leaving its care who returned home and by its 12-month re-entry rate. "
+        f"{link}{eng} The data are in the table below the chart."
+    )
+
+
+HOME_REASONS = ("(E4A)", "(E4B)")
+
+
+def span_years(span: str) -> list[str]:
+    """'2022 to 2024' -> ['2022', '2023', '2024']."""
+    first, _, last = span.partition(" to ")
+    if not (first.isdigit() and last.isdigit()):
+        return []
+    return [str(y) for y in range(int(first), int(last) + 1)]
+
+
+def home_shares(ceased_ees: pd.DataFrame | None, span: str) -> dict[str | None, float]:
+    """Share (%) of children ceasing care who returned home (E4A or E4B) over the pooled
+    years, by LA code (None: England). Left out where any count needed is withheld."""
+    if ceased_ees is None or not len(ceased_ees):
+        return {}
+    years = span_years(span)
+    df = ceased_ees[ceased_ees["time_period"].isin(years)]
+    df = df[df["geographic_level"].isin([LOCAL, NATIONAL])]
+    home = df["reason_group"].str.endswith(HOME_REASONS)
+    total = df["reason_group"] == TOTAL
+    out: dict[str | None, float] = {}
+    for code, g in df[home | total].groupby(df["old_la_code"], sort=True):
+        mask_home = g["reason_group"].str.endswith(HOME_REASONS)
+        if not g["ceased"].str.isdigit().all():
+            continue
+        if g["time_period"].nunique() != len(years):
+            continue
+        den = g.loc[~mask_home, "ceased"].astype(int).sum()
+        if den:
+            out[code or None] = 100 * g.loc[mask_home, "ceased"].astype(int).sum() / den
+    return out
+
+
+def trend_message(name: str, s12: dict[int, dict], shown: list[int]) -> str:
+    """The message of an LA's trend chart: the first and last published rates."""
+    if not shown:
+        return f"No single-year 12-month rate for {name} is published."
+    a, b = s12[shown[0]], s12[shown[-1]]
+    if shown[0] == shown[-1]:
+        return f"Only one single-year rate for {name} is published: {b['re_entry_rate']}% in {shown[-1]}."
+    hidden = len(s12) - len(shown)
+    tail = (
+        f" Rates for {hidden} cohort years are not shown because they are not published "
+        "or their follow-up is not yet complete."
+        if hidden
+        else ""
+    )
+    return (
+        f"{name}'s 12-month re-entry rate was {a['re_entry_rate']}% for children who "
+        f"returned home in {shown[0]} and {b['re_entry_rate']}% for {shown[-1]}.{tail}"
+    )
+
+
+def compare_message(name: str, rows: list[IntervalRow]) -> str:
+    """The message of the comparison chart, in words."""
+    own = next((r for r in rows if r.emphasis), None)
+    others = [r for r in rows if not r.emphasis]
+    if own is None:
+        return (
+            f"{name}'s pooled rate is not published to protect confidentiality; the chart "
+            f"shows {len(others)} comparison areas with their 95% confidence intervals."
+        )
+    higher = sum(r.rate > own.rate for r in others)
+    lower = sum(r.rate < own.rate for r in others)
+    return (
+        f"{name}'s pooled rate is {own.rate:.0f}% (95% confidence interval {own.lower:.0f}% "
+        f"to {own.upper:.0f}%). Of the {len(others)} other areas shown, {higher} have a "
+        f"higher rate and {lower} a lower rate. Areas whose rate is not published are "
+        "listed in the table only."
+    )
+
+
+STATUS_WORDS = {
+    "accepted": "Accepted",
+    "accepted_with_quarantine": "Accepted; some children's records held back",
+    "rejected": "Rejected by validation",
+    "not_received": "Not received",
+}
+
+
+def quality_rows(la_year_status: pd.DataFrame | None, code: str) -> list[list[str]]:
+    """The LA's returns by collection year: status and the share of children held back."""
+    if la_year_status is None:
+        return []
+    rows = la_year_status[la_year_status["la_code"] == code].sort_values("collection_year")
+    out = []
+    for r in rows.itertuples():
+        share = (
+            f"{100 * r.children_quarantined / r.children:.0f}"
+            if r.children and r.status in ("accepted", "accepted_with_quarantine")
+            else display("x")
+        )
+        out.append([str(r.collection_year), STATUS_WORDS.get(r.status, r.status), share])
+    return out
+
+
 def render_site(
     folder: Path,
     *,
@@ -365,6 +672,8 @@ def render_site(
     notes: pd.DataFrame,
     la_files: dict[str, Path],
     downloads: list[dict] | Callable[[], list[dict]],
+    ceased_ees: pd.DataFrame | None = None,
+    la_year_status: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Write index.html, methodology.html, downloads.html, la/<code>.html and static/.
 
@@ -415,44 +724,21 @@ def render_site(
         trend_series,
         "england-trend-chart",
         "Re-entry rate by follow-up window, England",
-        "Line chart of the percentage of children who re-entered care within 6, 12, 24 and "
-        "60 months of returning home, by cohort year. Years whose follow-up is not yet "
-        "complete have no point. The data are in the table below the chart.",
+        england_trend_message(years, by_window),
     )
-    region = site.totals[
-        (site.totals["geographic_level"] != LOCAL)
-        & (site.totals["cohort_span"] == SINGLE_YEAR)
-        & (site.totals["follow_up"] == HEADLINE_WINDOW)
-        & site.totals["re_entry_rate"].str.isdigit()
-    ]
-    latest = region["time_period"].max() if len(region) else ""
-    region = region[region["time_period"] == latest]
-    region_rows = [
-        [
-            r.region_name or r.country_name,
-            display(r.returned_home),
-            display(r.re_entered),
-            display(r.re_entry_rate),
-            display(r.re_entry_rate_lower_ci),
-            display(r.re_entry_rate_upper_ci),
-        ]
-        for r in region.itertuples()
-    ]
-    la_latest = site.ees[site.ees["geographic_level"] == LOCAL].drop_duplicates(
-        "old_la_code", keep="last"
+    region_rows, latest = region_table(site)
+    shares = home_shares(ceased_ees, site.funnel_span)
+    scatter = pd.DataFrame(
+        {
+            "x": [shares[c] for c in points["old_la_code"] if c in shares],
+            "y": [
+                r for c, r in zip(points["old_la_code"], points["rate"], strict=True) if c in shares
+            ],
+        }
     )
-    pooled_by_la = site.la_pooled_12.set_index("old_la_code")
-    la_index_rows = []
-    for r in la_latest.sort_values(["region_code", "la_name"]).itertuples():
-        p = pooled_by_la.loc[r.old_la_code] if r.old_la_code in pooled_by_la.index else None
-        la_index_rows.append(
-            [
-                _la_link(r.old_la_code, r.la_name),
-                r.region_name,
-                display(p["re_entry_rate"]) if p is not None else "x",
-                p["funnel_position"] if p is not None else "Not available",
-            ]
-        )
+    entries = finder_entries(
+        sorted(site.ees.loc[site.ees["geographic_level"] == LOCAL, "old_la_code"].unique())
+    )
     used = notes_sheet(notes)
     write(
         "index.html",
@@ -460,6 +746,7 @@ def render_site(
         page_title="Summary",
         current="index",
         root="",
+        region_count=len(region_rows) - 1,
         headlines=_england_headlines(site),
         range_sentence=_range_sentence(site, points),
         trend_svg=Markup(eng_trend_svg),
@@ -497,14 +784,23 @@ def render_site(
         ],
         region_rows=region_rows,
         region_numeric=[False, True, True, True, True, True],
-        la_index_headers=[
-            "Local authority",
-            "Region",
-            f"Pooled 12-month rate (%), {site.funnel_span}",
-            "Funnel plot position",
+        tiles=headline_tiles(site),
+        home_rows=[
+            [r.la_name, f"{shares[r.old_la_code]:.0f}", display(str(r.rate))]
+            for r in points.sort_values(["la_name", "old_la_code"]).itertuples()
+            if r.old_la_code in shares
         ],
-        la_index_rows=la_index_rows,
-        la_index_numeric=[False, False, True, False],
+        story=who_reenters(site),
+        home_svg=Markup(
+            scatter_svg(
+                scatter,
+                "home-chart",
+                f"Re-entry rate against the share of children leaving care by going home, "
+                f"{site.funnel_span}",
+                home_message(scatter, shares.get(None)),
+                "Children who left care by returning home (%)",
+            )
+        ),
         notes=[{"number": r.number, "title": r.title, "text": r.text} for r in used.itertuples()],
     )
     write(
@@ -513,6 +809,16 @@ def render_site(
         page_title="Methodology",
         current="methodology",
         root="",
+    )
+    write(
+        "local-authorities.html",
+        "finder.html.j2",
+        page_title="Find a local authority",
+        current="finder",
+        root="",
+        letters=by_letter(entries),
+        regions=by_region(entries),
+        entry_count=len(entries),
     )
 
     # LA pages: plain Python records grouped once, so 150 pages cost no per-page scans.
@@ -539,6 +845,22 @@ def render_site(
     global_only = notes_by_la.get(None, {})
     la_names = {code: rows[-1]["la_name"] for code, rows in by_la.items()}
     months = {w: int(w.split()[0]) for w in reentry_ees["follow_up"].unique()}
+    region_pooled = {
+        r["region_code"]: r
+        for r in _records(
+            site.totals[
+                (site.totals["geographic_level"] == "Regional")
+                & (site.totals["cohort_span"] == site.funnel_span)
+                & (site.totals["follow_up"] == HEADLINE_WINDOW)
+            ]
+        )
+    }
+    nat_pooled = site.totals[
+        (site.totals["geographic_level"] == NATIONAL)
+        & (site.totals["cohort_span"] == site.funnel_span)
+        & (site.totals["follow_up"] == HEADLINE_WINDOW)
+    ]
+    england_pooled = _records(nat_pooled)[0] if len(nat_pooled) else None
     for code in sorted(by_la):
         rows = by_la[code]
         info = rows[-1]
@@ -555,47 +877,68 @@ def render_site(
             "Statistical neighbours": [_num(s12[y]["sn_re_entry_rate"]) for y in la_years],
             "England": [_num(eng12.get(y, "x")) for y in la_years],
         }
+        bars = {
+            name: [
+                (
+                    (
+                        float(s12[y]["re_entry_rate_lower_ci"]),
+                        float(s12[y]["re_entry_rate_upper_ci"]),
+                    )
+                    if published(s12[y]["re_entry_rate_lower_ci"])
+                    and published(s12[y]["re_entry_rate_upper_ci"])
+                    else None
+                )
+                for y in la_years
+            ]
+        }
+        shown_years = [y for y in la_years if published(s12[y]["re_entry_rate"])]
         chart = trend_svg(
             la_years,
             series,
             "la-trend-chart",
             f"12-month re-entry rate, {name}, statistical neighbours and England",
-            f"Line chart of the 12-month re-entry rate for {name} (circles, solid line), "
-            "its statistical neighbours pooled (squares, dashed line) and England (triangles, "
-            "dotted line) by cohort year. Missing points are suppressed or not available. The "
-            "data are in the table below the chart.",
+            trend_message(name, s12, shown_years)
+            + " The chart shows the rate for each cohort year with its 95% confidence "
+            "interval, beside its statistical neighbours pooled (dashed line) and England "
+            "(dotted line). The data are in the table below the chart.",
+            intervals=bars,
         )
         trend_rows = [
             [
                 str(y),
                 display(s12[y]["re_entry_rate"]),
+                display(s12[y]["re_entry_rate_lower_ci"]),
+                display(s12[y]["re_entry_rate_upper_ci"]),
                 display(s12[y]["sn_re_entry_rate"]),
                 display(eng12.get(y, "x")),
             ]
             for y in la_years
         ]
         pooled = pooled_by_code.get(code)
-        highlight = None
-        if pooled and pooled["returned_home"].isdigit() and pooled["re_entry_rate"].isdigit():
-            highlight = (int(pooled["returned_home"]), int(pooled["re_entry_rate"]), name)
-            funnel_sentence = (
-                f"Over {site.funnel_span}, {pooled['re_entry_rate']}% of the "
-                f"{display(pooled['returned_home'])} children who returned home from "
-                f"{name} re-entered care within 12 months, compared with "
-                f"{display(pooled['sn_re_entry_rate'])}% for its statistical neighbours and "
-                f"{display(pooled['england_re_entry_rate'])}% for England. Funnel plot "
-                f"position: {pooled['funnel_position'].lower()}."
-            ) + _standardised_ratio_sentence(pooled)
-        else:
-            funnel_sentence = (
-                f"{name}'s pooled rate for {site.funnel_span} is not published (small "
-                "numbers or data not available), so it is not shown on the funnel plot."
-            )
+        region_row = region_pooled.get(info["region_code"])
+        region_rate = (
+            pooled.get("region_re_entry_rate")
+            if pooled and pooled.get("region_re_entry_rate") is not None
+            else (region_row["re_entry_rate"] if region_row else "x")
+        )
+        comparators = [
+            ("its statistical neighbours", pooled["sn_re_entry_rate"] if pooled else "x"),
+            (f"the {info['region_name']} region", region_rate),
+            ("England", pooled["england_re_entry_rate"] if pooled else "x"),
+        ]
+        plotted = bool(
+            pooled and published(pooled["returned_home"]) and published(pooled["re_entry_rate"])
+        )
+        highlight = (
+            (int(pooled["returned_home"]), int(pooled["re_entry_rate"]), name) if plotted else None
+        )
+        f_sentence = la_funnel_sentence(name, pooled, site.funnel_span)
         fsvg = funnel_svg(
             base,
             "la-funnel-chart",
-            f"Funnel plot of 12-month re-entry rates, {site.funnel_span}, {name} highlighted",
-            funnel_desc_all + " " + funnel_sentence,
+            f"Funnel plot of 12-month re-entry rates, {site.funnel_span}"
+            + (f", {name} highlighted" if plotted else f"; {name} is not shown"),
+            funnel_desc_all + " " + f_sentence,
             highlight,
         )
         ordered = sorted(
@@ -615,11 +958,22 @@ def render_site(
             r
             for r in rows
             if r["characteristic_group"] != TOTAL
-            and r["cohort_span"] == SINGLE_YEAR
+            and r["cohort_span"] == site.funnel_span
             and r["follow_up"] == HEADLINE_WINDOW
         ]
-        brk_years = [int(r["time_period"]) for r in brk if r["re_entered"] != "x"]
-        brk_year = max(brk_years) if brk_years else None
+        brk_when = f"in {site.funnel_span} (three years pooled)"
+        if not any(published(r["re_entry_rate"]) for r in brk):
+            single = [
+                r
+                for r in rows
+                if r["characteristic_group"] != TOTAL
+                and r["cohort_span"] == SINGLE_YEAR
+                and r["follow_up"] == HEADLINE_WINDOW
+                and r["re_entered"] != "x"
+            ]
+            last = max((r["time_period"] for r in single), default=None)
+            brk = [r for r in single if r["time_period"] == last]
+            brk_when = f"in the year ending 31 March {last}"
         breakdown_rows = [
             [
                 f"{r['characteristic_group']}: {r['characteristic']}",
@@ -630,9 +984,18 @@ def render_site(
                 display(r["re_entry_rate_upper_ci"]),
             ]
             for r in brk
-            if brk_year is not None and int(r["time_period"]) == brk_year
         ]
         sn_rows = []
+        compare_rows: list[list] = []
+        intervals: list[IntervalRow] = []
+
+        def add_compare(label, row, emphasis=False, link=None, rows=compare_rows, bars=intervals):
+            table_row, bar = compare_entry(label, row, emphasis, link)
+            rows.append(table_row)
+            if bar is not None:
+                bars.append(bar)
+
+        add_compare(name, pooled, emphasis=True)
         for nb in sn_by_la.get(code, []):
             p = pooled_by_code.get(nb.neighbour_old_la_code)
             if p is None:
@@ -641,61 +1004,117 @@ def render_site(
                         nb.neighbour_old_la_code,
                         str(nb.rank),
                         nb.closeness,
-                        "x",
+                        display("x"),
                         "Not in this release",
                     ]
                 )
-            else:
-                sn_rows.append(
-                    [
-                        _la_link(nb.neighbour_old_la_code, p["la_name"], "../"),
-                        str(nb.rank),
-                        nb.closeness,
-                        display(p["re_entry_rate"]),
-                        p["funnel_position"],
-                    ]
-                )
+                continue
+            sn_rows.append(
+                [
+                    _la_link(nb.neighbour_old_la_code, p["la_name"], "../"),
+                    str(nb.rank),
+                    nb.closeness,
+                    display(p["re_entry_rate"]),
+                    p["funnel_position"],
+                ]
+            )
+            add_compare(
+                p["la_name"],
+                p,
+                link=_la_link(nb.neighbour_old_la_code, p["la_name"], "../"),
+            )
+        add_compare(info["region_name"], region_row, link=f"{info['region_name']} (region)")
+        add_compare("England", england_pooled)
         if pooled:
             sn_rows.append(["England", "", "", display(pooled["england_re_entry_rate"]), ""])
-        summary = [funnel_sentence]
+        compare_svg = interval_svg(
+            intervals,
+            "la-compare-chart",
+            f"{name} beside its statistical neighbours, region and England, {site.funnel_span}",
+            compare_message(name, intervals),
+        )
+        summary = headline_sentences(name, pooled, site.funnel_span, comparators, tot)
+        summary.append(risk_adjusted_sentence(name, pooled, site.funnel_span))
         latest = [s12[y] for y in la_years if s12[y]["re_entry_rate"] != "x"]
-        if latest:
-            r = latest[-1]
-            rate = (
-                f"{r['re_entry_rate']}%."
-                if r["re_entry_rate"].isdigit()
-                else "not published (small numbers)."
+        sentence = latest_year_sentence(name, latest[-1] if latest else None)
+        if sentence:
+            summary.append(sentence)
+        share = shares.get(code)
+        home_sentence = (
+            f"Over {site.funnel_span}, {share:.0f}% of the children who stopped being looked "
+            f"after by {name} left care by returning home, against {shares[None]:.0f}% in "
+            "England. A low re-entry rate can come from sending fewer children home, so read "
+            "the two together."
+            if share is not None and shares.get(None) is not None
+            else f"The share of children who left care by returning home from {name} is "
+            "not published for this period, so it cannot be set beside the re-entry rate."
+        )
+        home_svg = scatter_svg(
+            scatter,
+            "la-home-chart",
+            f"Re-entry rate against the share of children leaving care by going home, "
+            f"{site.funnel_span}",
+            home_sentence,
+            "Children who left care by returning home (%)",
+            highlight=(share, int(pooled["re_entry_rate"]), name)
+            if share is not None and plotted
+            else None,
+        )
+        home_rows = [
+            [
+                area,
+                f"{v:.0f}" if v is not None else display("x"),
+                display(rate),
+            ]
+            for area, v, rate in (
+                (name, share, pooled["re_entry_rate"] if pooled else "x"),
+                (
+                    "England",
+                    shares.get(None),
+                    england_pooled["re_entry_rate"] if england_pooled else "x",
+                ),
             )
-            summary.append(
-                f"Of the {display(r['returned_home'])} children who returned home in the year "
-                f"ending 31 March {r['time_period']}, the 12-month re-entry rate was {rate}"
-            )
+        ]
+        quality = quality_rows(la_year_status, code)
         csv_path = la_files[code]
-        write(
-            f"la/{code}.html",
-            "la.html.j2",
+        page = dict(
             page_title=name,
-            current="la",
-            root="../",
             la=info,
             summary=summary,
             trend_svg=Markup(chart),
             trend_headers=[
                 "Cohort year",
                 f"{name} (%)",
+                "Lower 95% limit (%)",
+                "Upper 95% limit (%)",
                 "Statistical neighbours (%)",
                 "England (%)",
             ],
             trend_rows=trend_rows,
-            trend_numeric=[False, True, True, True],
-            funnel_sentence=funnel_sentence,
+            trend_numeric=[False, True, True, True, True, True],
+            funnel_sentence=f_sentence,
             funnel_span=site.funnel_span,
             funnel_svg=Markup(fsvg),
+            funnel_plotted=plotted,
+            compare_svg=Markup(compare_svg),
+            compare_headers=[
+                "Area",
+                "Returned home",
+                "Rate (%)",
+                "Lower 95% limit (%)",
+                "Upper 95% limit (%)",
+            ],
+            compare_rows=compare_rows,
+            compare_numeric=[False, True, True, True, True],
+            home_sentence=home_sentence,
+            home_svg=Markup(home_svg),
+            home_rows=home_rows,
             figure_headers=FIGURE_HEADERS,
             figure_rows=figure_rows,
             figure_numeric=FIGURE_NUMERIC,
             breakdown_caption=(
-                f"12-month re-entry by characteristic, {name}, year ending 31 March {brk_year}"
+                f"12-month re-entry by characteristic, {name}, children who returned home "
+                f"{brk_when}"
             ),
             breakdown_headers=[
                 "Characteristic",
@@ -716,18 +1135,33 @@ def render_site(
             ],
             sn_rows=sn_rows,
             sn_numeric=[False, True, False, True, False],
+            quality_headers=[
+                "Collection year",
+                "Return",
+                "Children's records held back by validation (%)",
+            ],
+            quality_rows=quality,
             notes=_note_items(global_only, notes_by_la.get(code, {})),
             la_csv=f"data/la/{csv_path.name}",
             la_csv_size=size_text(csv_path.stat().st_size),
         )
+        write(f"la/{code}.html", "la.html.j2", current="la", root="../", **page)
+        write(
+            f"briefing/{code}.html",
+            "briefing.html.j2",
+            current="la",
+            root="../",
+            **{**page, "page_title": f"{name}: briefing"},
+        )
 
+    labels = {e.code: e.label for e in entries}  # "Dorset (until March 2019)" etc.
     la_dl_rows = [
         [
-            _la_link(code, la_names[code]),
+            _la_link(code, labels.get(code, la_names[code])),
             Markup(f'<a href="data/la/{escape(p.name)}">{escape(p.name)}</a>'),
             size_text(p.stat().st_size),
         ]
-        for code, p in sorted(la_files.items())
+        for code, p in sorted(la_files.items(), key=lambda kv: (la_names[kv[0]].lower(), kv[0]))
     ]
     write(
         "downloads.html",

@@ -1,0 +1,258 @@
+"""The reviewers' one-page QA summary and the per-LA "check your figures" packs.
+
+The summary lists every check with its result and a link to the evidence, so the calls a
+reviewer must make (a flagged jump, a break in series, a reconciliation gap, a warning
+from validation) are on one page. Everything here is written under OUTPUT/restricted/.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from markupsafe import escape
+
+from assets.common.vocabulary import LOCAL
+from assets.publication.prose import prose_fragments, symbols_in_text
+from assets.publication.qa_checks import (
+    BREAK_RATIO,
+    JUMP_MIN,
+    JUMP_SHARE,
+    RECONCILE_SHARE,
+    breaks_in_series,
+    plausibility,
+    reconciliation,
+)
+
+SYMBOLS = ("c", "x", "z", "k")
+SHOWN_ROWS = 25
+
+
+def _read(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False) if path.exists() else pd.DataFrame()
+
+
+def _table(df: pd.DataFrame, caption: str) -> str:
+    if df.empty:
+        return ""
+    head = "".join(f'<th scope="col">{escape(c)}</th>' for c in df.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{escape(v)}</td>" for v in row) + "</tr>"
+        for row in df.head(SHOWN_ROWS).astype(str).itertuples(index=False)
+    )
+    more = (
+        f"<p>Showing {SHOWN_ROWS} of {len(df):,} rows; all are in the linked file.</p>"
+        if len(df) > SHOWN_ROWS
+        else ""
+    )
+    return (
+        f'<div class="table-wrap"><table><caption>{escape(caption)}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>{more}"
+    )
+
+
+def withheld_counts(reentry_ees: pd.DataFrame) -> pd.DataFrame:
+    """Cells of the headline file holding each symbol, by geographic level."""
+    counts = ["returned_home", "re_entered", "re_entry_rate"]
+    rows = []
+    for level, g in reentry_ees.groupby("geographic_level", sort=True):
+        for col in counts:
+            vc = g[col].value_counts()
+            rows.append(
+                {
+                    "geographic_level": level,
+                    "column": col,
+                    "cells": len(g),
+                    **{f"shown as {s}": int(vc.get(s, 0)) for s in SYMBOLS},
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def prose_symbol_findings(candidate: Path) -> pd.DataFrame:
+    """Every sentence of the candidate's pages that shows a bare suppression symbol."""
+    rows = []
+    for page in sorted(Path(candidate).rglob("*.html")):
+        for text in prose_fragments(page.read_text(encoding="utf-8")):
+            found = symbols_in_text(text)
+            if found:
+                rows.append(
+                    {
+                        "page": page.relative_to(candidate).as_posix(),
+                        "symbols": " ".join(found),
+                        "text": text[:200],
+                    }
+                )
+    return pd.DataFrame(rows, columns=["page", "symbols", "text"])
+
+
+def write_check_packs(qa: Path, reentry_ees: pd.DataFrame, ceased_ees: pd.DataFrame,
+                      la_year_status: pd.DataFrame, flags: pd.DataFrame) -> int:  # fmt: skip
+    """One folder per LA under qa/check_your_figures/<code>/: its published re-entry and
+    ceasing rows, its returns' validation status and its plausibility flags, for the
+    LA's data team to review before publication. Returns the number of LAs."""
+    root = Path(qa) / "check_your_figures"
+    codes = sorted(set(reentry_ees.loc[reentry_ees["geographic_level"] == LOCAL, "old_la_code"]))
+    for code in codes:
+        folder = root / code
+        folder.mkdir(parents=True, exist_ok=True)
+        parts = {
+            "reentry.csv": reentry_ees[reentry_ees["old_la_code"] == code],
+            "ceased_by_reason.csv": ceased_ees[ceased_ees["old_la_code"] == code],
+            "returns.csv": la_year_status[la_year_status["la_code"] == code],
+            "plausibility.csv": flags[flags["old_la_code"] == code],
+        }
+        for name, df in parts.items():
+            df.to_csv(folder / name, index=False, lineterminator="\n")
+    return len(codes)
+
+
+def _result(n: int, ok: str, bad: str) -> str:
+    return (
+        f'<p class="result pass">{escape(ok)}</p>'
+        if n == 0
+        else (f'<p class="result flag">{escape(bad.format(n=f"{n:,}"))}</p>')
+    )
+
+
+def write_qa_summary(qa: Path, candidate: Path, la_year_status: pd.DataFrame,
+                     checks: dict[str, bool]) -> dict[str, int]:  # fmt: skip
+    """Write qa/summary.html and the evidence files under qa/checks/; return the number
+    of flags by check (for the candidate record and the tests)."""
+    qa, candidate = Path(qa), Path(candidate)
+    data = candidate / "data"
+    reentry = _read(data / "la_reentry_to_care.csv")
+    ceased = _read(data / "children_ceasing_care_by_reason.csv")
+    evidence = qa / "checks"
+    evidence.mkdir(parents=True, exist_ok=True)
+
+    withheld = withheld_counts(reentry)
+    jumps = plausibility(reentry, ceased)
+    breaks = breaks_in_series(ceased)
+    recon = reconciliation(ceased)
+    prose = prose_symbol_findings(candidate)
+    status = la_year_status.copy()
+    share = status["children_quarantined"] / status["children"].where(status["children"] > 0)
+    # Set before filtering: assigning a Series to an empty frame would adopt its index.
+    status["quarantined_pct"] = (100 * share).round(1)
+    warnings = status[status["status"].isin(["rejected", "not_received"]) | (share > 0.05)]
+    files = {
+        "withheld.csv": withheld,
+        "plausibility.csv": jumps,
+        "breaks_in_series.csv": breaks,
+        "reconciliation.csv": recon,
+        "symbols_in_prose.csv": prose,
+        "validation_warnings.csv": warnings,
+    }
+    for name, df in files.items():
+        df.to_csv(evidence / name, index=False, lineterminator="\n")
+    packs = write_check_packs(qa, reentry, ceased, la_year_status, jumps)
+
+    flagged = {
+        "plausibility": int(jumps["flag"].sum()) if len(jumps) else 0,
+        "breaks_in_series": int(breaks["flag"].sum()) if len(breaks) else 0,
+        "reconciliation": int(recon["flag"].sum()) if len(recon) else 0,
+        "symbols_in_prose": len(prose),
+        "validation_warnings": len(warnings),
+    }
+    disclosure_link = (
+        '<a href="disclosure_summary.html">What was withheld, and why</a>'
+        if (qa / "disclosure_summary.html").exists()
+        else "A page on what was withheld and why is not yet part of this pack; see "
+        '<a href="disclosure/suppression_log.csv">the suppression log</a>'
+    )
+    check_rows = "".join(
+        f'<tr><th scope="row">{escape(k.replace("_", " "))}</th><td>{"Pass" if v else "Fail"}</td></tr>'
+        for k, v in sorted(checks.items())
+    )
+    total_withheld = int(withheld["shown as c"].sum()) if len(withheld) else 0
+    sections = [
+        '<h2 id="blocking">Blocking checks</h2>',
+        f'<div class="table-wrap"><table><caption>Checks that stop a release</caption>'
+        f'<thead><tr><th scope="col">Check</th><th scope="col">Result</th></tr></thead>'
+        f"<tbody>{check_rows}</tbody></table></div>",
+        '<h2 id="withheld">Withheld figures</h2>',
+        f"<p>{total_withheld:,} count and rate cells of the headline file are withheld "
+        f"to protect confidentiality. {disclosure_link}. Evidence: "
+        '<a href="checks/withheld.csv">withheld.csv</a>, '
+        '<a href="disclosure_audit.json">disclosure audit</a>.</p>',
+        _table(withheld, "Cells by symbol, headline file"),
+        '<h2 id="plausibility">Plausibility: year-on-year jumps by local authority</h2>',
+        f"<p>Flagged when a count changes by more than {JUMP_SHARE:.0%} and by at least "
+        f"{JUMP_MIN} children from the year before. Ask the LA whether the change is real "
+        "(a change in practice) or recording (a resubmission, a new system).</p>",
+        _result(
+            flagged["plausibility"],
+            "No jumps beyond the threshold.",
+            "{n} LA-years flagged: decide each before approving.",
+        ),  # fmt: skip
+        _table(
+            jumps[jumps["flag"]].drop(columns="flag") if len(jumps) else jumps,
+            "Flagged year-on-year changes",
+        ),  # fmt: skip
+        '<p>Evidence: <a href="checks/plausibility.csv">plausibility.csv</a>.</p>',
+        '<h2 id="breaks">Breaks in series</h2>',
+        "<p>National ceased-by-reason counts that start, stop or change by more than "
+        f"{BREAK_RATIO:.0f} times in a year. A break needs a note in the release.</p>",
+        _result(
+            flagged["breaks_in_series"],
+            "No break in series.",
+            "{n} breaks flagged: each needs a note.",
+        ),  # fmt: skip
+        _table(
+            breaks[breaks["flag"]].drop(columns="flag") if len(breaks) else breaks,
+            "Flagged breaks in series",
+        ),  # fmt: skip
+        '<p>Evidence: <a href="checks/breaks_in_series.csv">breaks_in_series.csv</a>.</p>',
+        '<h2 id="reconciliation">Reconciliation with the DfE published table</h2>',
+        "<p>National children ceasing care by reason against the DfE table (reference/"
+        "ees_la_children_who_ceased_during_the_year.csv): on real data the published "
+        "figures; on synthetic data the calibration targets. Flagged when the difference "
+        f"exceeds {RECONCILE_SHARE:.0%}.</p>",
+        _result(
+            flagged["reconciliation"],
+            "Every reason within the threshold.",
+            "{n} reason-years differ by more than the threshold.",
+        ),  # fmt: skip
+        _table(recon, "Pipeline and published counts, England"),
+        '<p>Evidence: <a href="checks/reconciliation.csv">reconciliation.csv</a>.</p>',
+        '<h2 id="validation">Warnings from validation</h2>',
+        "<p>Returns rejected or not received, and returns with more than 5% of children "
+        "held back.</p>",
+        _result(
+            flagged["validation_warnings"], "No warnings.", "{n} LA-years with a warning."
+        ),  # fmt: skip
+        _table(warnings, "LA-years with a validation warning"),
+        '<p>Evidence: <a href="checks/validation_warnings.csv">validation_warnings.csv</a>, '
+        '<a href="validation/index.html">the validation report</a>.</p>',
+        '<h2 id="prose">Symbols in published sentences</h2>',
+        _result(
+            flagged["symbols_in_prose"],
+            "No page shows a suppression symbol in a sentence.",
+            "{n} sentences show a bare symbol.",
+        ),  # fmt: skip
+        _table(prose, "Sentences with a bare symbol"),
+        '<h2 id="packs">Check your figures: one pack per local authority</h2>',
+        f'<p>{packs} folders under <a href="check_your_figures/">check_your_figures/</a>, '
+        "each with the LA's figures as they will be published, its returns' validation "
+        "status and its plausibility flags, to send to the LA's data team before "
+        "publication.</p>",
+    ]
+    html = (
+        '<!DOCTYPE html>\n<html lang="en-GB">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        "<title>QA summary - restricted</title>\n<style>"
+        "body{font-family:system-ui,sans-serif;max-width:960px;margin:0 auto;padding:0 15px;"
+        "line-height:1.4;color:#0b0c0c}table{border-collapse:collapse;width:100%}"
+        "th,td{border-bottom:1px solid #b1b4b6;padding:4px 8px 4px 0;text-align:left}"
+        "caption{text-align:left;font-weight:700}.table-wrap{overflow-x:auto}"
+        ".result{font-weight:700;padding:4px 10px}.pass{border-left:6px solid #00703c}"
+        ".flag{border-left:6px solid #d4351c}a{color:#1d70b8}</style>\n</head>\n<body>\n"
+        '<main id="main-content">\n<h1>QA summary: restricted</h1>\n'
+        "<p>Every check on this candidate release, with its result and a link to the "
+        "evidence. Not for publication.</p>\n"
+        + "\n".join(sections)
+        + "\n</main>\n</body>\n</html>\n"
+    )
+    (qa / "summary.html").write_text(html, encoding="utf-8", newline="\n")
+    return flagged

@@ -1,0 +1,110 @@
+"""The pages answer their users' questions: find an LA, compare it, read England's story."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+from publication_fixtures import small_inputs
+
+from assets.publication.candidate import build_candidate
+from assets.publication.finder import finder_entries
+from assets.publication.website import _site_data, page_tables, region_table
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("user") / "candidate"
+    build_candidate(folder, **small_inputs())
+    return folder
+
+
+def test_finder_lists_each_la_once_and_marks_abolished_ones_with_successors():
+    entries = {e.code: e for e in finder_entries(["835", "836", "837", "838", "839", "886"])}
+    assert len(entries) == 6
+    assert entries["835"].label == "Dorset (until March 2019)"
+    assert entries["838"].label == "Dorset (from April 2019)"
+    assert not entries["835"].current and entries["838"].current
+    assert [s for s, _ in entries["835"].successors] == ["838", "839"]
+    assert [s for s, _ in entries["837"].successors] == ["839"]
+    assert entries["886"].label == "Kent" and entries["886"].successors == ()
+
+
+def test_finder_page_links_every_la_page_a_to_z_and_by_region(site):
+    html = (site / "local-authorities.html").read_text()
+    codes = {p.stem for p in (site / "la").glob("*.html") if re.fullmatch(r"\d{3}", p.stem)}
+    a_to_z = html.split('id="by-region"')[0]
+    linked = re.findall(r'<li><a href="la/(\d{3})\.html">', a_to_z)
+    assert sorted(linked) == sorted(codes)  # each LA once in the A to Z list
+    by_region = html.split('id="by-region"')[1]
+    assert sorted(re.findall(r'<li><a href="la/(\d{3})\.html">', by_region)) == sorted(codes)
+    for letter in re.findall(r'href="#letter-(\w)"', html):
+        assert f'id="letter-{letter}"' in html
+    assert 'href="local-authorities.html"' in (site / "index.html").read_text()
+
+
+def test_england_and_regions_table_keeps_every_region_whatever_is_withheld(site):
+    ees = pd.read_csv(site / "data" / "la_reentry_to_care.csv", dtype=str, keep_default_na=False)
+    regional = ees["geographic_level"] == "Regional"
+    hidden = ees.copy()
+    for name in ("London", "East of England"):
+        rows = regional & (ees["region_name"] == name)
+        hidden.loc[rows, ["re_entry_rate", "re_entered"]] = "c"
+    hidden = hidden[~(regional & (ees["region_name"] == "North East"))]  # no row at all
+    rows, latest = region_table(_site_data(hidden))
+    names = [r[0] for r in rows]
+    assert names[0] == "England" and len(names) == 10
+    assert {"London", "East of England", "North East"} <= set(names)
+    london = rows[names.index("London")]
+    assert london[2] == "[c]" and london[3] == "[c]"
+    assert rows[names.index("North East")][1:] == ["[x]"] * 5
+    assert latest
+
+
+def test_la_page_compares_with_neighbours_region_and_england_with_intervals(site):
+    html = (site / "la" / "873.html").read_text()
+    tables = page_tables(html)
+    compare = tables["compare-data"]
+    areas = [r[0] for r in compare[1:]]
+    assert areas[0] == "Cambridgeshire"
+    assert areas[-2:] == ["East of England (region)", "England"]
+    assert compare[0][-2:] == ["Lower 95% limit (%)", "Upper 95% limit (%)"]
+    assert "Lower 95% limit (%)" in tables["trend-data"][0]
+    assert "What these figures can and cannot tell you" in html
+    assert "sending fewer children home" in html
+    assert tables["quality-table"][0][0] == "Collection year"
+    assert 'href="../briefing/873.html"' in html
+    breakdown = tables["la-breakdown"]
+    assert any(r[0] == "Previous returns home: No previous returns" for r in breakdown)
+
+
+def test_a_withheld_la_is_not_called_highlighted_on_its_funnel(site):
+    for page in (site / "la").glob("[0-9][0-9][0-9].html"):
+        html = page.read_text()
+        title = re.search(r'<title id="la-funnel-chart-title">([^<]*)</title>', html).group(1)
+        drawn = 'fill="#d4351c" stroke="#0b0c0c"' in html.split('id="la-funnel-chart-title"')[1]
+        assert ("highlighted" in title) == drawn, page.name
+
+
+def test_briefing_page_has_the_essentials_and_a_print_stylesheet(site):
+    html = (site / "briefing" / "873.html").read_text()
+    assert html.count("<h1") == 1
+    assert "compare-data" in html and "la-trend-chart" in html
+    assert "What these figures can and cannot tell you" in html
+    css = (site / "static" / "style.css").read_text()
+    assert "@media print" in css and "@page" in css
+
+
+def test_home_page_has_tiles_story_and_the_funnel_data_with_la_names(site):
+    html = (site / "index.html").read_text()
+    tiles = re.findall(r'<p class="tile-change">([^<]*)</p>', html)
+    assert tiles and all(
+        re.match(r"(Higher than|Lower than|Similar to|The same as) the \d+%", t)
+        or t == "No earlier cohort is published."
+        for t in tiles
+    )
+    assert "Who re-enters care" in html
+    assert re.search(r"By whether the return home was planned, the rate was highest for", html)
+    funnel = page_tables(html)["funnel-data"]
+    assert funnel[0][0] == "Local authority" and len(funnel) > 5
