@@ -50,7 +50,6 @@ from assets.publication.notes import NOTE_DEFINITIONS, note_references, notes_sh
 from assets.publication.prose import comparison_word, published
 from assets.publication.spreadsheet import SHORTHAND
 
-
 NOTE_DEFINITIONS_BY_NUMBER = {d.number: d for d in NOTE_DEFINITIONS}
 TEMPLATES = resources.files("templates")
 HEADLINE_WINDOW = follow_up_label(HEADLINE_FOLLOW_UP_MONTHS)
