@@ -150,9 +150,9 @@ def headline_coverage(reentry: pd.DataFrame, current_las: list[str]) -> Headline
     sn_published = int(_shown(head["sn_12_rate"]).sum()) if "sn_12_rate" in head else 0
     year = latest_single_year(r, 12)
     sel = la[_months(la).eq(12) & la["cohort_span"].eq(SINGLE_YEAR) & _period(la).eq(year)]
-    head["single_12_rate"] = head["old_la_code"].map(
-        sel.set_index("old_la_code")["re_entry_rate"]
-    ).fillna("x")
+    head["single_12_rate"] = (
+        head["old_la_code"].map(sel.set_index("old_la_code")["re_entry_rate"]).fillna("x")
+    )
     return HeadlineCoverage(
         aggregate_rows=len(agg),
         aggregate_rows_withheld=int(withheld.sum()),

@@ -118,17 +118,25 @@ def publish_reentry(
     re = pd.to_numeric(df["re_entered"], errors="coerce").to_numpy(dtype=float)
     unavailable = np.isnan(rh) | np.isnan(re)
     withheld = c["returned_home"] | c["re_entered"] | c["not_re_entered"]
-    withheld |= np.nan_to_num(rh) < config.min_rate_denominator
     md = config.min_rate_denominator
+    # A rate on fewer than ``md`` children is not calculated (too unreliable), which is
+    # not a confidentiality matter when its counts are published: ``x``, never ``c``.
+    # England and regional rates are never withheld (their counts never are).
+    too_few = ~withheld & ~unavailable & (np.nan_to_num(rh) > 0) & (np.nan_to_num(rh) < md)
+    withheld |= np.nan_to_num(rh) < md
     out["re_entry_rate"] = _rate_strings(re, rh, withheld, unavailable, md)
+    out.loc[too_few, "re_entry_rate"] = "x"
     shown = out["re_entry_rate"].isin(["c", "x", "z"]).to_numpy() == False  # noqa: E712
     for col in ("re_entry_rate_lower_ci", "re_entry_rate_upper_ci"):
         out[col] = _float_strings(df[col], shown, "c", unavailable)
         out.loc[out["re_entry_rate"].eq("z"), col] = "z"
     if "re_entered_any_la" in df:
         anyla = pd.to_numeric(df["re_entered_any_la"], errors="coerce").to_numpy(dtype=float)
-        w_any = c["returned_home"] | c["re_entered_any_la"] | (np.nan_to_num(rh) < md)
+        hid_any = c["returned_home"] | c["re_entered_any_la"]
+        w_any = hid_any | (np.nan_to_num(rh) < md)
         out["re_entry_rate_any_la"] = _rate_strings(anyla, rh, w_any, np.isnan(anyla), md)
+        few_any = ~hid_any & ~np.isnan(anyla) & (np.nan_to_num(rh) > 0)
+        out.loc[few_any & (np.nan_to_num(rh) < md), "re_entry_rate_any_la"] = "x"
     is_la = df["geographic_level"].eq(LOCAL).to_numpy()
     fp = df["funnel_position"] if "funnel_position" in df else pd.Series(np.nan, index=df.index)
     fp = fp.astype("object").where(fp.notna(), None).to_numpy()
@@ -214,7 +222,7 @@ def region_rate_strings(out: pd.DataFrame) -> np.ndarray:
     reg = out.loc[out["geographic_level"].eq(REGIONAL), [*keys, "re_entry_rate"]]
     merged = out[keys].merge(reg, on=keys, how="left")
     res = merged["re_entry_rate"].astype("object").where(merged["re_entry_rate"].notna(), "x")
-    res = res.to_numpy(dtype=object)
+    res = res.to_numpy(dtype=object).copy()
     res[out["geographic_level"].eq(NATIONAL).to_numpy()] = "z"
     return res
 

@@ -13,6 +13,7 @@ from assets.disclosure.config import DisclosureConfig
 
 REDESIGN_SINGLE_YEAR = "LA breakdowns are published for three-year pooled cohorts"
 REDESIGN_GROUP = "Published for England and regions only"
+REDESIGN_REASONS = (REDESIGN_SINGLE_YEAR, REDESIGN_GROUP)
 MEASURE_COLUMNS_KEPT = ("unavailable_reason",)
 
 
@@ -32,11 +33,18 @@ def redesign_la_breakdowns(
     withheld = la & (other_group | by_year)
     context = [c for c in config.la_pooled_only_counts if c in reentry]
     single_la = la & single & ~withheld
-    if not withheld.any() and not (context and single_la.any()):
+    if not la.any():
         return reentry, withheld
     out = reentry.copy()
     for col in context:
         out[col] = pd.to_numeric(out[col].astype("object").where(~single_la, None))
+    # Context counts published for England and regions only, or for LA Total rows only.
+    for cols, hide in (
+        (config.la_aggregate_only_counts, la),
+        (config.la_total_only_counts, la & breakdown),
+    ):
+        for col in (c for c in cols if c in out):
+            out[col] = pd.to_numeric(out[col].astype("object").where(~hide, None))
     keys = set(TABLE_KEYS["reentry"]) | set(MEASURE_COLUMNS_KEPT)
     for col in out.columns:
         if col in keys:

@@ -200,7 +200,9 @@ def cost_band(cells: pd.DataFrame) -> np.ndarray:
         | cells["reason_group"].eq(TOTAL)
         | cells["time_band"].eq(TOTAL)
     ).to_numpy()
-    pooled = cells["cohort_span"].notna().to_numpy() & cells["cohort_span"].ne(SINGLE_YEAR).to_numpy()
+    pooled = (
+        cells["cohort_span"].notna().to_numpy() & cells["cohort_span"].ne(SINGLE_YEAR).to_numpy()
+    )
     band = np.where(total, BAND_SINGLE_TOTAL, BAND_CHEAP)
     return np.where(total & pooled, BAND_HEADLINE, band).astype(np.int64)
 
