@@ -460,7 +460,7 @@ def main(argv: list[str] | None = None) -> int:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"input: {len(reentry)} reentry rows, {len(ceased)} ceased rows, {len(ttr)} ttr rows "
-        f"({'measured from ' + str(args.real) if args.real else 'simulated'}, "
+        f"({_source(args)}, "
         f"built in {t1 - t0:.1f} s)"
     )
     print(

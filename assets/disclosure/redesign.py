@@ -13,7 +13,10 @@ from assets.disclosure.config import DisclosureConfig
 
 REDESIGN_SINGLE_YEAR = "LA breakdowns are published for three-year pooled cohorts"
 REDESIGN_GROUP = "Published for England and regions only"
-REDESIGN_REASONS = (REDESIGN_SINGLE_YEAR, REDESIGN_GROUP)
+REDESIGN_WINDOW = "LA pooled figures are published for the 12, 24 and 60-month windows"
+REDESIGN_REASONS = (REDESIGN_SINGLE_YEAR, REDESIGN_GROUP, REDESIGN_WINDOW)
+
+
 MEASURE_COLUMNS_KEPT = ("unavailable_reason",)
 
 
@@ -30,7 +33,12 @@ def redesign_la_breakdowns(
     single = reentry["cohort_span"].eq(SINGLE_YEAR).to_numpy()
     other_group = breakdown & ~np.isin(group, list(config.la_breakdown_groups))
     by_year = breakdown & single & (not config.la_single_year_breakdowns)
-    withheld = la & (other_group | by_year)
+    months = pd.to_numeric(reentry["follow_up_months"], errors="coerce").to_numpy()
+    # A pooled LA row in a window no headline uses (6 months) shares its returned-home
+    # count with the 12-month headline and, with re-entries that rare, mostly 1-5: its
+    # complements would cost the headline.
+    other_window = ~single & ~np.isin(months, list(config.la_pooled_windows))
+    withheld = la & (other_group | by_year | other_window)
     context = [c for c in config.la_pooled_only_counts if c in reentry]
     single_la = la & single & ~withheld
     if not la.any():
@@ -53,7 +61,9 @@ def redesign_la_breakdowns(
             out[col] = out[col].astype("object").where(~withheld, None)
             if col != "funnel_position":
                 out[col] = pd.to_numeric(out[col], errors="coerce")
-    reason = np.where(other_group, REDESIGN_GROUP, REDESIGN_SINGLE_YEAR)
+    reason = np.select(
+        [other_group, other_window], [REDESIGN_GROUP, REDESIGN_WINDOW], REDESIGN_SINGLE_YEAR
+    )
     current = (
         out["unavailable_reason"].astype("object").to_numpy()
         if "unavailable_reason" in out

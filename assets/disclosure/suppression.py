@@ -246,7 +246,8 @@ class _Pattern:
         # England and regional figures are published (rounded) by construction: LA cells
         # are protected by complements among LA cells only.
         la = cells["geographic_level"].eq(LOCAL).to_numpy()
-        self.suppressible = ~np.isnan(v) & (v >= 1) & la
+        self.any_suppressible = ~np.isnan(v) & (v >= 1)
+        self.suppressible = self.any_suppressible & la
         band = cost_band(cells)
         # A class (the same number in several places) costs what its dearest member does.
         cls_band = np.zeros(self.cls.max() + 1 if len(self.cls) else 0, dtype=np.int64)
@@ -260,6 +261,15 @@ class _Pattern:
         self.rank[order] = np.arange(len(cells))
         self.hidden = np.isin(self.reason, ("primary", "secondary"))
         self.close_classes()
+
+    def open_aggregates(self) -> bool:
+        """The last resort, when no LA cell is left to protect a primary cell (a region
+        whose figure is one LA's small count, every other LA's being 0): England and
+        regional cells become candidates too. False if they already were."""
+        if (self.suppressible == self.any_suppressible).all():
+            return False
+        self.suppressible = self.any_suppressible.copy()
+        return True
 
     def suppress(self, idx: np.ndarray) -> int:
         idx = np.asarray(idx, dtype=np.int64)
@@ -580,7 +590,9 @@ def suppress_secondary(
             more = _complements_every_relation(pattern, again, incidence, incidence_t, idx_of, need)
             chosen = np.union1d(chosen, more)
         if len(chosen) == 0 or pattern.suppress(chosen) == 0:
-            break
+            if not pattern.open_aggregates():
+                break
+            LOG.warning("no LA complement left: England and regional cells opened")
         _local_rules(pattern, rels)
     if certificates is not None:
         wit = points.witnesses(np.flatnonzero(proven))
