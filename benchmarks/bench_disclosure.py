@@ -390,6 +390,14 @@ def real_measures(landing: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFra
     return m.reentry, m.ceased_by_reason, m.time_to_reentry
 
 
+def _source(args) -> str:
+    if args.measures is not None:
+        return f"measures cached in {args.measures}"
+    if args.real is not None:
+        return f"measured from {args.real}"
+    return "simulated"
+
+
 def print_coverage(reentry: pd.DataFrame) -> None:
     """The headline figures of a published reentry table (strings)."""
     from assets.disclosure.coverage import headline_coverage
