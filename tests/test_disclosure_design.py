@@ -120,7 +120,6 @@ def test_neighbour_lookup_lists_ten_neighbours_per_la():
 
 
 def _tiny_release(reentry=None, previous=None):
-    bench = _bench()
     if reentry is None:
         reentry, ceased, ttr = _measures()
     else:
