@@ -37,7 +37,8 @@ class DisclosureConfig:
     # region's LAs summed to under 5 + their number) that no pattern protects them, and
     # the LA breakdowns of any-LA re-entry left the same gaps. So turning 18 is
     # published for England and regions only, and any-LA re-entry for LA Total rows.
-    # LA pooled rows are published for the headline windows only.
+    # Windows with LA pooled rows. Withholding the 6-month ones was measured and rejected:
+    # they give the complement search cheap alternatives (12-month headline 76% -> 66%).
     la_pooled_windows: tuple[int, ...] = (6, 12, 24, 60)
     la_aggregate_only_counts: tuple[str, ...] = ("turned_18_in_window",)
     la_total_only_counts: tuple[str, ...] = ("re_entered_any_la",)

@@ -13,7 +13,7 @@ from assets.disclosure.config import DisclosureConfig
 
 REDESIGN_SINGLE_YEAR = "LA breakdowns are published for three-year pooled cohorts"
 REDESIGN_GROUP = "Published for England and regions only"
-REDESIGN_WINDOW = "LA pooled figures are published for the 12, 24 and 60-month windows"
+REDESIGN_WINDOW = "LA pooled figures are not published for this follow-up window"
 REDESIGN_REASONS = (REDESIGN_SINGLE_YEAR, REDESIGN_GROUP, REDESIGN_WINDOW)
 
 
@@ -34,9 +34,7 @@ def redesign_la_breakdowns(
     other_group = breakdown & ~np.isin(group, list(config.la_breakdown_groups))
     by_year = breakdown & single & (not config.la_single_year_breakdowns)
     months = pd.to_numeric(reentry["follow_up_months"], errors="coerce").to_numpy()
-    # A pooled LA row in a window no headline uses (6 months) shares its returned-home
-    # count with the 12-month headline and, with re-entries that rare, mostly 1-5: its
-    # complements would cost the headline.
+    # Pooled LA rows of windows left out of ``la_pooled_windows`` (none by default).
     other_window = ~single & ~np.isin(months, list(config.la_pooled_windows))
     withheld = la & (other_group | by_year | other_window)
     context = [c for c in config.la_pooled_only_counts if c in reentry]
