@@ -45,8 +45,9 @@ from assets.publication.notes import global_notes, note_references, notes_sheet
 SHORTHAND = {"c": "[c]", "x": "[x]", "z": "[z]", "k": "[low]"}
 SHORTHAND_TEXT = (
     "Some cells contain shorthand instead of a number: [c] = not published to protect "
-    "confidentiality; [x] = not available (follow-up window not yet complete, or the local "
-    "authority's return was not usable); [z] = not applicable; [low] = rounds to 0% but "
+    "confidentiality; [x] = not available (follow-up window not yet complete, the local "
+    "authority's return was not usable, a rate on fewer than 10 children, or fewer than 7 "
+    "statistical neighbours published); [z] = not applicable; [low] = rounds to 0% but "
     "is not zero."
 )
 ROUNDING_TEXT = (
