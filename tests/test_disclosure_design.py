@@ -193,3 +193,23 @@ def test_headline_coverage_counts_withheld_not_unavailable():
     assert cov.aggregate_total_rows_withheld == 0
     assert cov.current_las == len(las)
     assert 0 <= cov.pooled_published[12] <= cov.pooled_available[12] <= len(las)
+
+
+def test_withheld_page_names_each_headline_la_withheld_and_why():
+    from assets.publication.qa_disclosure import withheld_page
+
+    pub = _tiny_release()
+    page = withheld_page(pub)
+    assert "0 England or regional count cells withheld." in page
+    log = pub.suppression_log
+    head = log[
+        log["geographic_level"].eq("Local authority")
+        & log["cohort_span"].eq("2022 to 2024")
+        & log["follow_up_months"].eq(12)
+        & log["characteristic"].eq("Total")
+        & log["characteristic_group"].eq("Total")
+        & log["column"].eq("re_entered")
+        & log["reason"].isin(["primary", "secondary"])
+    ]
+    for la in head["old_la_code"].astype(str):
+        assert f"| {la} |" in page

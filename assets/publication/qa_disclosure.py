@@ -67,24 +67,44 @@ def headline_reasons(log: pd.DataFrame, span: str | None, las: list[str]) -> pd.
 def loss_by_la(log: pd.DataFrame) -> pd.DataFrame:
     """LA count cells withheld per LA (primary and secondary), most first."""
     la = log[log["geographic_level"].eq(LOCAL) & log["reason"].isin(["primary", "secondary"])]
-    la = la[~log.loc[la.index, "column"].str.contains("rate|ci|ratio|funnel", regex=True)]
-    out = (
-        la.groupby(["old_la_code", "reason"]).size().unstack(fill_value=0)
-        if len(la)
-        else pd.DataFrame(columns=["primary", "secondary"])
-    )
-    for c in ("primary", "secondary"):
-        if c not in out:
-            out[c] = 0
+    la = la[~la["column"].astype(str).str.contains("rate|ci|ratio|funnel", regex=True)]
+    counts = la.groupby(["old_la_code", "reason"]).size().unstack(fill_value=0)
+    out = counts.reindex(columns=["primary", "secondary"], fill_value=0)
+    out.index.name = "old_la_code"
     out["withheld"] = out["primary"] + out["secondary"]
     out = out.sort_values(["withheld", "secondary"], ascending=False, kind="stable")
     return out.reset_index()[["old_la_code", "primary", "secondary", "withheld"]]
 
 
+LOG_COLUMNS = (
+    "table",
+    "geographic_level",
+    "old_la_code",
+    "cohort_span",
+    "follow_up_months",
+    "characteristic_group",
+    "characteristic",
+    "column",
+    "reason",
+)
+LOSS_COLUMNS = ["table", "nonzero_la_cells", "redesigned", "primary", "secondary"]
+
+
+def _with_columns(df: pd.DataFrame | None, columns) -> pd.DataFrame:
+    """A log or table with every column the page reads (a missing one is empty)."""
+    df = pd.DataFrame() if df is None else df.copy()
+    for col in columns:
+        if col not in df:
+            df[col] = pd.Series([None] * len(df), index=df.index, dtype="object")
+    return df
+
+
 def withheld_page(published, previous_reentry: pd.DataFrame | None = None) -> str:
     """The page's markdown. ``previous_reentry``: the previous release's published reentry
     table, for the figures against the previous design."""
-    log = published.suppression_log
+    log = _with_columns(published.suppression_log, LOG_COLUMNS)
+    log["reason"] = log["reason"].astype("object").fillna("")
+    log["column"] = log["column"].astype("object").fillna("").astype(str)
     reentry = published.reentry
     last = int(pd.to_numeric(reentry["time_period"], errors="coerce").max())
     current = las_in_year(last)["old_la_code"].astype(str).tolist()
@@ -118,9 +138,9 @@ def withheld_page(published, previous_reentry: pd.DataFrame | None = None) -> st
         counts = reasons["reason"].value_counts()
         lines += [", ".join(f"{k}: {v}" for k, v in counts.items()), ""]
         lines += _table(reasons) + [""]
-    loss = published.information_loss
-    lines += ["## Information loss by table (share of non-zero LA cells)", ""]
-    show = loss[["table", "nonzero_la_cells", "redesigned", "primary", "secondary"]]
+    loss = _with_columns(published.information_loss, LOSS_COLUMNS)
+    lines += ["## Information loss by table (non-zero LA cells)", ""]
+    show = loss[LOSS_COLUMNS]
     lines += _table(show) + [""]
     by_la = loss_by_la(log)
     lines += [f"## Information loss by LA (the {TOP_LAS} LAs with most cells withheld)", ""]
