@@ -9,6 +9,15 @@ returns at LA level), pooled three-year rows, LA cohorts of 10-300 so many cells
 Because the tables are aggregated from children, every relation holds exactly.
 
     .venv/bin/python benchmarks/bench_disclosure.py [--scale 1.0] [--seed 0]
+    .venv/bin/python benchmarks/bench_disclosure.py --real /work/national/landing \
+        --save-measures /tmp/m   # then --measures /tmp/m to skip ingest next time
+    .venv/bin/python benchmarks/bench_disclosure.py --release OUTPUT/restricted/2025/qa
+
+Besides time and the audit's verdict it prints the headline figures users came for
+(``assets.disclosure.coverage``): England and regional Total figures published, current
+LAs with a published pooled rate at 12, 24 and 60 months, with a statistical-neighbour
+comparison, and with a single-year 12-month rate. ``--release`` prints the same figures
+for a release already built (the "before" figures of an earlier design).
 """
 
 from __future__ import annotations
@@ -381,6 +390,25 @@ def real_measures(landing: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFra
     return m.reentry, m.ceased_by_reason, m.time_to_reentry
 
 
+def _source(args) -> str:
+    if args.measures is not None:
+        return f"measures cached in {args.measures}"
+    if args.real is not None:
+        return f"measured from {args.real}"
+    return "simulated"
+
+
+def print_coverage(reentry: pd.DataFrame) -> None:
+    """The headline figures of a published reentry table (strings)."""
+    from assets.disclosure.coverage import headline_coverage
+
+    years = pd.to_numeric(reentry["time_period"], errors="coerce")
+    current = las_in_year(int(years.max()))["old_la_code"].tolist()
+    print("headline figures published:")
+    for line in headline_coverage(reentry, current).lines():
+        print("  " + line)
+
+
 def main(argv: list[str] | None = None) -> int:
     from assets.disclosure.audit import audit_release
     from assets.disclosure.control import apply_disclosure_control
@@ -397,9 +425,26 @@ def main(argv: list[str] | None = None) -> int:
         metavar="LANDING",
         help="use the pipeline's own measures of a landing folder (reentry synth --out)",
     )
+    ap.add_argument("--save-measures", type=Path, default=None, metavar="DIR")
+    ap.add_argument("--measures", type=Path, default=None, metavar="DIR")
+    ap.add_argument(
+        "--release",
+        type=Path,
+        default=None,
+        metavar="QA",
+        help="print the headline figures of a built release (its restricted qa folder)",
+    )
     args = ap.parse_args(argv)
+    if args.release is not None:
+        reentry = pd.read_csv(args.release / "disclosure" / "reentry.csv", dtype=str)
+        print_coverage(reentry)
+        return 0
     t0 = time.perf_counter()
-    if args.real is not None:
+    if args.measures is not None:
+        reentry, ceased, ttr = (
+            pd.read_pickle(args.measures / f"{n}.pkl") for n in ("reentry", "ceased", "ttr")
+        )
+    elif args.real is not None:
         reentry, ceased, ttr = real_measures(args.real)
     else:
         reentry, ceased, ttr = synthetic_measures(
@@ -408,6 +453,10 @@ def main(argv: list[str] | None = None) -> int:
             first_year=args.first_year,
             las_per_region=args.las_per_region,
         )
+    if args.save_measures is not None:
+        args.save_measures.mkdir(parents=True, exist_ok=True)
+        for n, df in (("reentry", reentry), ("ceased", ceased), ("ttr", ttr)):
+            df.to_pickle(args.save_measures / f"{n}.pkl")
     t1 = time.perf_counter()
     c1 = time.process_time()
     published = apply_disclosure_control(reentry, ceased, ttr)
@@ -419,7 +468,7 @@ def main(argv: list[str] | None = None) -> int:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"input: {len(reentry)} reentry rows, {len(ceased)} ceased rows, {len(ttr)} ttr rows "
-        f"({'measured from ' + str(args.real) if args.real else 'simulated'}, "
+        f"({_source(args)}, "
         f"built in {t1 - t0:.1f} s)"
     )
     print(
@@ -443,6 +492,7 @@ def main(argv: list[str] | None = None) -> int:
     print("cells by reason:", audit.cells_by_reason)
     print("information loss (share of non-zero LA cells withheld by design or suppressed):")
     print(published.information_loss.to_string(index=False))
+    print_coverage(published.reentry)
     return 0 if audit.passed else 1
 
 

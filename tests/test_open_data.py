@@ -88,7 +88,8 @@ def test_funnel_positions_are_labels_not_symbols(written):
     csv = written["csv"]
     assert set(csv["funnel_position"]) <= {
         "Within limits", "Above 95% limit", "Below 95% limit", "Above 99.8% limit",
-        "Below 99.8% limit", "Not published (confidentiality)", "Not available", "Not applicable",
+        "Below 99.8% limit", "Not published to protect confidentiality", "Not available",
+        "Not applicable",
     }  # fmt: skip
     assert (
         csv.loc[csv["geographic_level"] == "National", "funnel_position"] == "Not applicable"

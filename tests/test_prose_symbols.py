@@ -72,7 +72,7 @@ def _row(**kw):
         "re_entry_rate": "c",
         "re_entry_rate_lower_ci": "c",
         "re_entry_rate_upper_ci": "c",
-        "funnel_position": "Not published (confidentiality)",
+        "funnel_position": "Not published to protect confidentiality",
     }
     return {**base, **kw}
 

@@ -17,9 +17,11 @@ Attacker knowledge, chosen to be at least as strong as a real reader:
   ``exact_aggregates=False`` the attacker sees only the rounding interval [r-5, r+4].
 - A published rate is the interval [r-0.5, r+0.5) of 100 x numerator / denominator, a
   linear constraint in integers: (2r-1) den <= 200 num <= (2r+1) den - 1. Nonlinear
-  figures (Wilson bounds, funnel position, statistical-neighbour rates, standardised
-  ratios) must only be published over known counts; if one is published over a suppressed
-  count the audit fails that cell outright.
+  figures (Wilson bounds, funnel position, standardised ratios) must only be published
+  over known counts; if one is published over a suppressed count the audit fails that
+  cell outright. The statistical neighbours' rate is pooled over published neighbour
+  counts only: the attacker recomputes it from the page, and a rate that does not match
+  exposes every withheld neighbour count behind it.
 - Across releases: the previous release's published tables are added as a second copy of
   the system, and a cell whose true value did not change between releases is the same
   variable in both, so differencing the two releases is part of the attack.
@@ -35,6 +37,7 @@ import pandas as pd
 from assets.common.contracts import ALL_TABLE_KEYS, TABLE_COUNTS, TABLE_KEYS
 from assets.common.reference import load_statistical_neighbours
 from assets.common.vocabulary import LOCAL, NATIONAL, REGIONAL, SINGLE_YEAR, TOTAL
+from assets.disclosure.published import neighbour_rate_strings
 
 INT_KEYS = ("time_period", "follow_up_months")
 # Rates whose published value is a linear constraint on (numerator, denominator).
@@ -515,16 +518,20 @@ def _nonlinear_exposures(
         for c in (num, den):
             hit = shown & unknown[c].to_numpy(bool)
             out.append(pd.DataFrame({"cid": cid[c].to_numpy()[hit], "exposed_by": fig}))
-    if "sn_re_entry_rate" in df:
-        s = df["sn_re_entry_rate"].astype("object").where(df["sn_re_entry_rate"].notna(), "x")
-        shown = ~s.astype(str).str.strip().isin(SYMBOLS_NOT_PUBLISHED).to_numpy()
+    if "sn_re_entry_rate" in df and "old_la_code" in df:
+        # The neighbours' rate must be what a reader gets by pooling the neighbours'
+        # published counts; where it is not, it was computed over a withheld count, and
+        # every withheld neighbour count of that row counts as exposed.
+        shown = ~df["sn_re_entry_rate"].astype(str).str.strip().isin(SYMBOLS_NOT_PUBLISHED)
+        again, _ = neighbour_rate_strings(df, 1)
+        differs = (shown & (df["sn_re_entry_rate"].astype(str).str.strip() != again)).to_numpy()
         keys = ["time_period", "cohort_span", "follow_up_months", "characteristic_group"]
         keys += ["characteristic"]
         la = r[r["geographic_level"].eq(LOCAL) & r["column"].isin(["returned_home", "re_entered"])]
         rows = la.drop_duplicates("row").set_index("row")
-        shown_rows = rows[shown[rows.index.to_numpy()]][[*keys, "old_la_code"]]
+        bad_rows = rows[differs[rows.index.to_numpy()]][[*keys, "old_la_code"]]
         nb = load_statistical_neighbours()[["old_la_code", "neighbour_old_la_code"]]
-        pairs = shown_rows.merge(nb, on="old_la_code")
+        pairs = bad_rows.merge(nb, on="old_la_code")
         hidden = la[la["unknown"]].rename(columns={"old_la_code": "neighbour_old_la_code"})
         hits = pairs.merge(
             hidden[[*keys, "neighbour_old_la_code", "cid"]], on=[*keys, "neighbour_old_la_code"]

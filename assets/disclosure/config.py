@@ -31,6 +31,17 @@ class DisclosureConfig:
     # forced regional figures and headline rates to be withheld. For LAs they are
     # published for the pooled three-year cohorts; England and regions keep every year.
     la_pooled_only_counts: tuple[str, ...] = ("re_entered_any_la", "turned_18_in_window")
+    # With England and regional figures never suppressed (their exact values granted to
+    # the attacker), an LA context count can only be protected by other LAs' counts of
+    # the same kind; children turning 18 inside a window are so few per LA (a pooled
+    # region's LAs summed to under 5 + their number) that no pattern protects them, and
+    # the LA breakdowns of any-LA re-entry left the same gaps. So turning 18 is
+    # published for England and regions only, and any-LA re-entry for LA Total rows.
+    # Windows with LA pooled rows. Withholding the 6-month ones was measured and rejected:
+    # they give the complement search cheap alternatives (12-month headline 76% -> 66%).
+    la_pooled_windows: tuple[int, ...] = (6, 12, 24, 60)
+    la_aggregate_only_counts: tuple[str, ...] = ("turned_18_in_window",)
+    la_total_only_counts: tuple[str, ...] = ("re_entered_any_la",)
 
 
 # The defaults, for settings and command-line help that must show the same numbers.

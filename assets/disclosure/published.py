@@ -10,7 +10,7 @@ import pandas as pd
 
 from assets.common.contracts import ALL_TABLE_KEYS, TABLE_COUNTS, TABLE_KEYS
 from assets.common.reference import load_statistical_neighbours
-from assets.common.vocabulary import LOCAL, NATIONAL
+from assets.common.vocabulary import LOCAL, NATIONAL, REGIONAL
 from assets.disclosure.config import DisclosureConfig
 from assets.disclosure.rounding import half_up, int_strings, whole_percent
 
@@ -24,7 +24,17 @@ REASONS = (
     "rate_withheld",
 )
 # Published alongside the counts (as strings). Pooled neighbour counts and expected
-# re-entries are NOT published: ten-LA sums would let a reader solve for single LAs.
+# re-entries are NOT published. The neighbours' rate is pooled over the neighbours whose
+# counts are published (as DfE's LAIT does), so a reader can recompute it: it adds
+# nothing to what they know and needs no suppression.
+SN_MIN_NEIGHBOURS = 7
+COMPARATOR_KEYS = [
+    "time_period",
+    "cohort_span",
+    "follow_up_months",
+    "characteristic_group",
+    "characteristic",
+]
 REENTRY_PUBLISHED = [
     *TABLE_KEYS["reentry"],
     *TABLE_COUNTS["reentry"],
@@ -35,6 +45,7 @@ REENTRY_PUBLISHED = [
     "funnel_position",
     "sn_re_entry_rate",
     "england_re_entry_rate",
+    "region_re_entry_rate",
     "standardised_ratio",
     "standardised_ratio_lower_ci",
     "standardised_ratio_upper_ci",
@@ -107,17 +118,25 @@ def publish_reentry(
     re = pd.to_numeric(df["re_entered"], errors="coerce").to_numpy(dtype=float)
     unavailable = np.isnan(rh) | np.isnan(re)
     withheld = c["returned_home"] | c["re_entered"] | c["not_re_entered"]
-    withheld |= np.nan_to_num(rh) < config.min_rate_denominator
     md = config.min_rate_denominator
+    # A rate on fewer than ``md`` children is not calculated (too unreliable), which is
+    # not a confidentiality matter when its counts are published: ``x``, never ``c``.
+    # England and regional rates are never withheld (their counts never are).
+    too_few = ~withheld & ~unavailable & (np.nan_to_num(rh) > 0) & (np.nan_to_num(rh) < md)
+    withheld |= np.nan_to_num(rh) < md
     out["re_entry_rate"] = _rate_strings(re, rh, withheld, unavailable, md)
+    out.loc[too_few, "re_entry_rate"] = "x"
     shown = out["re_entry_rate"].isin(["c", "x", "z"]).to_numpy() == False  # noqa: E712
     for col in ("re_entry_rate_lower_ci", "re_entry_rate_upper_ci"):
         out[col] = _float_strings(df[col], shown, "c", unavailable)
         out.loc[out["re_entry_rate"].eq("z"), col] = "z"
     if "re_entered_any_la" in df:
         anyla = pd.to_numeric(df["re_entered_any_la"], errors="coerce").to_numpy(dtype=float)
-        w_any = c["returned_home"] | c["re_entered_any_la"] | (np.nan_to_num(rh) < md)
+        hid_any = c["returned_home"] | c["re_entered_any_la"]
+        w_any = hid_any | (np.nan_to_num(rh) < md)
         out["re_entry_rate_any_la"] = _rate_strings(anyla, rh, w_any, np.isnan(anyla), md)
+        few_any = ~hid_any & ~np.isnan(anyla) & (np.nan_to_num(rh) > 0)
+        out.loc[few_any & (np.nan_to_num(rh) < md), "re_entry_rate_any_la"] = "x"
     is_la = df["geographic_level"].eq(LOCAL).to_numpy()
     fp = df["funnel_position"] if "funnel_position" in df else pd.Series(np.nan, index=df.index)
     fp = fp.astype("object").where(fp.notna(), None).to_numpy()
@@ -126,13 +145,15 @@ def publish_reentry(
     funnel[unavailable & is_la] = "x"
     funnel[~is_la] = "z"
     out["funnel_position"] = funnel
-    # Neighbours' rate: only when no neighbour's count behind it is suppressed.
-    out["sn_re_entry_rate"] = _sn_strings(df, counts, is_la, md)
+    sn_rate, sn_included = neighbour_rate_strings(out, md)
+    out["sn_re_entry_rate"] = sn_rate
+    out["sn_neighbours_included"] = sn_included
     out["england_re_entry_rate"] = _england_strings(df, out)
+    out["region_re_entry_rate"] = region_rate_strings(out)
     for col in ("standardised_ratio", "standardised_ratio_lower_ci", "standardised_ratio_upper_ci"):
         if col in df:
             out[col] = _float_strings(df[col], shown, "c", unavailable, decimals=2)
-    for col in ("sn_neighbours_included", "las_excluded"):
+    for col in ("las_excluded",):
         if col in df:
             v = pd.to_numeric(df[col], errors="coerce")
             out[col] = np.where(v.isna(), "z", v.fillna(0).astype("int64").astype(str))
@@ -142,31 +163,68 @@ def publish_reentry(
     return out[cols]
 
 
-def _sn_strings(df, counts, is_la, min_den) -> np.ndarray:
-    out = np.full(len(df), "z", dtype=object)
-    if "sn_re_entry_rate" not in df:
-        return out
-    keys = ["time_period", "cohort_span", "follow_up_months", "characteristic_group"]
-    keys += ["characteristic"]
-    la = df.loc[is_la, [*keys, "old_la_code"]].copy()
-    la["hidden"] = (np.asarray(counts["returned_home"]) == "c")[is_la] | (
-        np.asarray(counts["re_entered"]) == "c"
-    )[is_la]
-    hidden = la[la["hidden"]].rename(columns={"old_la_code": "neighbour_old_la_code"})
-    nb = load_statistical_neighbours()[["old_la_code", "neighbour_old_la_code"]]
-    pairs = la[[*keys, "old_la_code"]].reset_index().merge(nb, on="old_la_code")
-    hit = pairs.merge(hidden[[*keys, "neighbour_old_la_code"]], on=[*keys, "neighbour_old_la_code"])
-    blocked = np.zeros(len(df), dtype=bool)
-    blocked[df.index.get_indexer(hit["index"].unique())] = True
-    num = df.get("sn_re_entered")
-    den = df.get("sn_returned_home")
-    rate = pd.to_numeric(df["sn_re_entry_rate"], errors="coerce").to_numpy(dtype=float)
-    if num is not None and den is not None:
-        s = _rate_strings(num, den, blocked, np.isnan(rate), min_den)
-    else:
-        s = _float_strings(rate, ~blocked, "c", np.isnan(rate))
-    out[is_la] = s[is_la]
-    return out
+def _published_number(s: pd.Series) -> np.ndarray:
+    t = s.astype("object").where(s.notna(), "x").astype(str).str.strip()
+    return pd.to_numeric(t, errors="coerce").to_numpy(dtype=float)
+
+
+def neighbour_rate_strings(out: pd.DataFrame, min_den: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each LA row's statistical neighbours' pooled rate, from the neighbours' *published*
+    counts only (a neighbour whose returned_home or re_entered is withheld or not
+    available is left out), and how many neighbours were included. Published when at
+    least ``SN_MIN_NEIGHBOURS`` neighbours are included, else ``x``; ``z`` off LA rows.
+    Computed from the published strings, so the audit can recompute it exactly."""
+    n = len(out)
+    rate = np.full(n, "z", dtype=object)
+    included = np.full(n, "z", dtype=object)
+    is_la = out["geographic_level"].eq(LOCAL).to_numpy()
+    if not is_la.any():
+        return rate, included
+    keys = COMPARATOR_KEYS
+    la = out.loc[is_la, [*keys, "old_la_code"]].copy()
+    for k in ("time_period", "follow_up_months"):
+        la[k] = pd.to_numeric(la[k], errors="coerce")
+    la["old_la_code"] = la["old_la_code"].astype(str)
+    rh = _published_number(out.loc[is_la, "returned_home"])
+    re = _published_number(out.loc[is_la, "re_entered"])
+    both = ~np.isnan(rh) & ~np.isnan(re)
+    figures = la[both].assign(rh=rh[both], re=re[both])
+    figures = figures.rename(columns={"old_la_code": "neighbour_old_la_code"})
+    nb = load_statistical_neighbours()[["old_la_code", "neighbour_old_la_code"]].astype(str)
+    pairs = la.reset_index(names="_row").merge(nb, on="old_la_code")
+    pooled = pairs.merge(figures, on=[*keys, "neighbour_old_la_code"], how="inner")
+    agg = pooled.groupby("_row", sort=True).agg(
+        rh=("rh", "sum"), re=("re", "sum"), k=("neighbour_old_la_code", "count")
+    )
+    pos = out.index.get_indexer(la.index)
+    rate[pos] = "x"
+    included[pos] = "0"
+    at = out.index.get_indexer(agg.index)
+    included[at] = agg["k"].astype("int64").astype(str).to_numpy()
+    enough = (agg["k"].to_numpy() >= SN_MIN_NEIGHBOURS) & (agg["rh"].to_numpy() >= min_den)
+    s = _rate_strings(
+        agg["re"].to_numpy(),
+        agg["rh"].to_numpy(),
+        ~enough,
+        np.zeros(len(agg), bool),
+        min_den,
+    )
+    s = np.where(enough, s, "x")
+    rate[at] = s
+    return rate, included
+
+
+def region_rate_strings(out: pd.DataFrame) -> np.ndarray:
+    """The region's published rate for the same cohort, window and characteristic, on
+    every LA row and the region's own rows (``z`` for England); ``x`` where the region
+    has no such row."""
+    keys = [*COMPARATOR_KEYS, "region_code"]
+    reg = out.loc[out["geographic_level"].eq(REGIONAL), [*keys, "re_entry_rate"]]
+    merged = out[keys].merge(reg, on=keys, how="left")
+    res = merged["re_entry_rate"].astype("object").where(merged["re_entry_rate"].notna(), "x")
+    res = res.to_numpy(dtype=object).copy()
+    res[out["geographic_level"].eq(NATIONAL).to_numpy()] = "z"
+    return res
 
 
 def _england_strings(df: pd.DataFrame, out: pd.DataFrame) -> np.ndarray:

@@ -13,6 +13,10 @@ from assets.disclosure.config import DisclosureConfig
 
 REDESIGN_SINGLE_YEAR = "LA breakdowns are published for three-year pooled cohorts"
 REDESIGN_GROUP = "Published for England and regions only"
+REDESIGN_WINDOW = "LA pooled figures are not published for this follow-up window"
+REDESIGN_REASONS = (REDESIGN_SINGLE_YEAR, REDESIGN_GROUP, REDESIGN_WINDOW)
+
+
 MEASURE_COLUMNS_KEPT = ("unavailable_reason",)
 
 
@@ -29,14 +33,24 @@ def redesign_la_breakdowns(
     single = reentry["cohort_span"].eq(SINGLE_YEAR).to_numpy()
     other_group = breakdown & ~np.isin(group, list(config.la_breakdown_groups))
     by_year = breakdown & single & (not config.la_single_year_breakdowns)
-    withheld = la & (other_group | by_year)
+    months = pd.to_numeric(reentry["follow_up_months"], errors="coerce").to_numpy()
+    # Pooled LA rows of windows left out of ``la_pooled_windows`` (none by default).
+    other_window = ~single & ~np.isin(months, list(config.la_pooled_windows))
+    withheld = la & (other_group | by_year | other_window)
     context = [c for c in config.la_pooled_only_counts if c in reentry]
     single_la = la & single & ~withheld
-    if not withheld.any() and not (context and single_la.any()):
+    if not la.any():
         return reentry, withheld
     out = reentry.copy()
     for col in context:
         out[col] = pd.to_numeric(out[col].astype("object").where(~single_la, None))
+    # Context counts published for England and regions only, or for LA Total rows only.
+    for cols, hide in (
+        (config.la_aggregate_only_counts, la),
+        (config.la_total_only_counts, la & breakdown),
+    ):
+        for col in (c for c in cols if c in out):
+            out[col] = pd.to_numeric(out[col].astype("object").where(~hide, None))
     keys = set(TABLE_KEYS["reentry"]) | set(MEASURE_COLUMNS_KEPT)
     for col in out.columns:
         if col in keys:
@@ -45,7 +59,9 @@ def redesign_la_breakdowns(
             out[col] = out[col].astype("object").where(~withheld, None)
             if col != "funnel_position":
                 out[col] = pd.to_numeric(out[col], errors="coerce")
-    reason = np.where(other_group, REDESIGN_GROUP, REDESIGN_SINGLE_YEAR)
+    reason = np.select(
+        [other_group, other_window], [REDESIGN_GROUP, REDESIGN_WINDOW], REDESIGN_SINGLE_YEAR
+    )
     current = (
         out["unavailable_reason"].astype("object").to_numpy()
         if "unavailable_reason" in out

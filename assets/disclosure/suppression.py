@@ -183,17 +183,36 @@ def _sum_relations(cells: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True)
 
 
-def _cost(cells: pd.DataFrame) -> np.ndarray:
-    """Cost of suppressing a cell: its value, plus large penalties for Totals and for
-    regional and national figures, so small LA cells are always preferred."""
-    value = cells["value"].fillna(0).to_numpy()
+# Cost bands of a candidate complement (as tau-ARGUS and sdcTable weight cells): a
+# complement is always taken from the cheapest band that has one, then by value. England
+# and regional figures are not candidates at all (``_Pattern.suppressible``).
+BAND_CHEAP = 0  # LA breakdown categories and context counts
+BAND_SINGLE_TOTAL = 1  # an LA's single-year Total figures
+BAND_HEADLINE = 2  # an LA's pooled three-year Total figures: the headline
+BAND_TOTALS = {BAND_CHEAP: 0.0, BAND_SINGLE_TOTAL: 1e4, BAND_HEADLINE: 1e6}
+
+
+def cost_band(cells: pd.DataFrame) -> np.ndarray:
+    """The cost band of each cell as a complement: the LA's pooled headline is expensive,
+    its single-year Total cheaper, breakdown categories and the ceased table cheapest."""
     total = (
         cells["characteristic"].eq(TOTAL)
         | cells["reason_group"].eq(TOTAL)
         | cells["time_band"].eq(TOTAL)
     ).to_numpy()
-    level = cells["geographic_level"].map({LOCAL: 0.0, REGIONAL: 1e6, NATIONAL: 1e8}).to_numpy()
-    return value + 1e4 * total + level
+    pooled = (
+        cells["cohort_span"].notna().to_numpy() & cells["cohort_span"].ne(SINGLE_YEAR).to_numpy()
+    )
+    band = np.where(total, BAND_SINGLE_TOTAL, BAND_CHEAP)
+    return np.where(total & pooled, BAND_HEADLINE, band).astype(np.int64)
+
+
+def _cost(cells: pd.DataFrame) -> np.ndarray:
+    """Cost of suppressing a cell: its band's weight plus its value (within a band, the
+    smaller figure is the smaller loss)."""
+    value = cells["value"].fillna(0).to_numpy()
+    weight = np.vectorize(BAND_TOTALS.get, otypes=[float])(cost_band(cells))
+    return value + weight
 
 
 # --------------------------------------------------------------------------------------
@@ -224,7 +243,16 @@ class _Pattern:
         cls_cost = np.bincount(self.cls, self.cost)
         self.cell_cost = cls_cost[self.cls]
         v = cells["value"].to_numpy()
-        self.suppressible = ~np.isnan(v) & (v >= 1)
+        # England and regional figures are published (rounded) by construction: LA cells
+        # are protected by complements among LA cells only.
+        la = cells["geographic_level"].eq(LOCAL).to_numpy()
+        self.any_suppressible = ~np.isnan(v) & (v >= 1)
+        self.suppressible = self.any_suppressible & la
+        band = cost_band(cells)
+        # A class (the same number in several places) costs what its dearest member does.
+        cls_band = np.zeros(self.cls.max() + 1 if len(self.cls) else 0, dtype=np.int64)
+        np.maximum.at(cls_band, self.cls, band)
+        self.band = cls_band[self.cls]
         # Stable tie-break: the cells' order after sorting by their keys.
         order = cells.sort_values(
             ["table", *ALL_TABLE_KEYS, "column"], kind="stable", na_position="first"
@@ -233,6 +261,15 @@ class _Pattern:
         self.rank[order] = np.arange(len(cells))
         self.hidden = np.isin(self.reason, ("primary", "secondary"))
         self.close_classes()
+
+    def open_aggregates(self) -> bool:
+        """The last resort, when no LA cell is left to protect a primary cell (a region
+        whose figure is one LA's small count, every other LA's being 0): England and
+        regional cells become candidates too. False if they already were."""
+        if (self.suppressible == self.any_suppressible).all():
+            return False
+        self.suppressible = self.any_suppressible.copy()
+        return True
 
     def suppress(self, idx: np.ndarray) -> int:
         idx = np.asarray(idx, dtype=np.int64)
@@ -259,9 +296,9 @@ def _pick_per_group(
     last: np.ndarray | None = None,
 ) -> np.ndarray:
     """The ``quota`` best still-published candidates of each group (``groups[i]`` is the
-    group of ``cand[i]``): cells of at least ``need`` cheapest first, then the largest
-    smaller cells, then any ``last`` (totals) cheapest first; ties by the stable key
-    order. One sort for all groups."""
+    group of ``cand[i]``): from the cheapest cost band that has one, cells of at least
+    ``need`` cheapest first, then the largest smaller cells, then any ``last`` (totals)
+    cheapest first; ties by the stable key order. One sort for all groups."""
     ok = pattern.suppressible[cand] & ~pattern.hidden[cand]
     g, c = groups[ok], cand[ok]
     if len(c) == 0:
@@ -273,7 +310,7 @@ def _pick_per_group(
     if last is not None:
         tier = np.where(last[ok], 2, tier)
     key = np.where(tier == 1, -value, pattern.cell_cost[c])
-    order = np.lexsort((pattern.rank[c], key, tier, g))
+    order = np.lexsort((pattern.rank[c], key, tier, pattern.band[c], g))
     gs = g[order]
     within = np.arange(len(gs)) - np.searchsorted(gs, gs, side="left")
     allowed = quota[gs] if np.ndim(quota) else quota
@@ -553,7 +590,9 @@ def suppress_secondary(
             more = _complements_every_relation(pattern, again, incidence, incidence_t, idx_of, need)
             chosen = np.union1d(chosen, more)
         if len(chosen) == 0 or pattern.suppress(chosen) == 0:
-            break
+            if not pattern.open_aggregates():
+                break
+            LOG.warning("no LA complement left: England and regional cells opened")
         _local_rules(pattern, rels)
     if certificates is not None:
         wit = points.witnesses(np.flatnonzero(proven))

@@ -24,8 +24,10 @@ from assets.common.vocabulary import (
     SINGLE_YEAR,
     TOTAL,
 )
+from assets.disclosure.redesign import REDESIGN_REASONS
 from assets.measures.breakdowns import GROUPS
 from assets.publication.ees_rules import validate_ees_extracts, validate_ees_file
+from assets.publication.lookups import NEIGHBOURS_LABEL, write_neighbours_lookup
 
 # Category labels as published, where the measures' label would read as missing: pandas'
 # read_csv (and R's read.csv) turn "None" into a missing value by default.
@@ -35,7 +37,7 @@ REENTRY_FILE = "la_reentry_to_care"
 CEASED_FILE = "children_ceasing_care_by_reason"
 TIME_TO_REENTRY_FILE = "time_to_reentry"
 FUNNEL_LABELS = {
-    "c": "Not published (confidentiality)",
+    "c": "Not published to protect confidentiality",
     "x": "Not available",
     "z": "Not applicable",
 }
@@ -89,6 +91,7 @@ REENTRY_FILTERS = [
 # Further indicators the disclosure stage may publish; written when present.
 OPTIONAL_INDICATORS = [
     ("re_entry_rate_any_la", "Re-entry rate, any local authority", "Rates (%)", "%", "0"),
+    ("region_re_entry_rate", "Region's re-entry rate", "Rates (%)", "%", "0"),
     (
         "standardised_ratio",
         "Standardised re-entry ratio (observed / expected)",
@@ -283,8 +286,10 @@ def category_order(df: pd.DataFrame) -> pd.Series:
 
 
 def ees_reentry(reentry: pd.DataFrame) -> pd.DataFrame:
-    """The headline open data file: one row per geography x cohort x window x category."""
-    df = add_geography(reentry)
+    """The headline open data file: one row per geography x cohort x window x category.
+    Rows withheld by table design (every figure ``x``) are not written: a row of nothing
+    tells a reader nothing (the methodology says which tables are published)."""
+    df = add_geography(published_rows(reentry))
     for (group, old), new in PUBLISHED_LABELS.items():
         df.loc[
             (df["characteristic_group"] == group) & (df["characteristic"] == old), "characteristic"
@@ -307,6 +312,14 @@ def ees_reentry(reentry: pd.DataFrame) -> pd.DataFrame:
         + [o[0] for o in OPTIONAL_INDICATORS if o[0] in df]
     )
     return df[cols]
+
+
+def published_rows(reentry: pd.DataFrame) -> pd.DataFrame:
+    """The reentry rows published: all but those the table design withholds."""
+    if "unavailable_reason" not in reentry:
+        return reentry
+    by_design = reentry["unavailable_reason"].isin(REDESIGN_REASONS).to_numpy()
+    return reentry[~by_design].reset_index(drop=True)
 
 
 def ees_ceased(ceased: pd.DataFrame) -> pd.DataFrame:
@@ -524,6 +537,9 @@ def write_open_data(published, notes: pd.DataFrame, folder: Path) -> dict[str, o
         written[key] = files
         paths += files
         downloads += [(f"data/{files[0].name}", label), (f"data/{files[1].name}", meta_label)]
+    lookup = write_neighbours_lookup(folder, write_csv)
+    paths.append(lookup)
+    downloads.append((f"data/{lookup.name}", NEIGHBOURS_LABEL))
     footnotes = write_csv(footnotes_table(notes), folder / f"{REENTRY_FILE}_footnotes.csv")
     paths.append(footnotes)
     downloads.append((f"data/{footnotes.name}", "Footnotes: the notes and the rows they apply to"))

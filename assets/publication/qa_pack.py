@@ -39,6 +39,9 @@ def write_qa_reports(
     # Controlled tables + restricted suppression log, in the layout the audit re-reads
     # (`reentry check`, and the next release's suppression against this one).
     write_published(published, qa / "disclosure")
+    from assets.publication.qa_disclosure import write_withheld_page
+
+    write_withheld_page(qa, published)
     _csv(getattr(audit, "failures", None), qa / "disclosure_audit_failures.csv")
     (qa / "disclosure_audit.json").write_text(
         json.dumps(

@@ -23,6 +23,7 @@ from assets.publication.qa_checks import (
     plausibility,
     reconciliation,
 )
+from assets.publication.qa_disclosure import WITHHELD_PAGE
 
 SYMBOLS = ("c", "x", "z", "k")
 SHOWN_ROWS = 25
@@ -156,8 +157,8 @@ def write_qa_summary(qa: Path, candidate: Path, la_year_status: pd.DataFrame,
         "validation_warnings": len(warnings),
     }
     disclosure_link = (
-        '<a href="disclosure_summary.html">What was withheld, and why</a>'
-        if (qa / "disclosure_summary.html").exists()
+        f'<a href="{WITHHELD_PAGE}">What was withheld, and why</a>'
+        if (qa / WITHHELD_PAGE).exists()
         else "A page on what was withheld and why is not yet part of this pack; see "
         '<a href="disclosure/suppression_log.csv">the suppression log</a>'
     )

@@ -45,9 +45,9 @@ from assets.publication.notes import global_notes, note_references, notes_sheet
 SHORTHAND = {"c": "[c]", "x": "[x]", "z": "[z]", "k": "[low]"}
 SHORTHAND_TEXT = (
     "Some cells contain shorthand instead of a number: [c] = not published to protect "
-    "confidentiality (a count from 1 to 5, or a figure from which one could be worked "
-    "out); [x] = not available (follow-up window not yet complete, or the local "
-    "authority's return was not usable); [z] = not applicable; [low] = rounds to 0% but "
+    "confidentiality; [x] = not available (follow-up window not yet complete, the local "
+    "authority's return was not usable, a rate on fewer than 10 children, or fewer than 7 "
+    "statistical neighbours published); [z] = not applicable; [low] = rounds to 0% but "
     "is not zero."
 )
 ROUNDING_TEXT = (
@@ -115,6 +115,7 @@ COMPARISON_COLUMNS = [
 NOTES_COLUMN = Column("notes", "Notes", "text", 18)
 OPTIONAL_COLUMNS = [
     Column("re_entry_rate_any_la", "Re-entry rate, any local authority (%)", "number"),
+    Column("region_re_entry_rate", "Region's re-entry rate (%)", "number"),
     Column("standardised_ratio", "Standardised re-entry ratio (ratio)", "number"),
     Column(
         "standardised_ratio_lower_ci",
