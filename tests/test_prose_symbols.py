@@ -141,11 +141,11 @@ def test_risk_adjusted_comparison_in_plain_words():
     assert risk_adjusted_sentence("Barnsley", row, "2022 to 2024") == (
         "Allowing for the ages of the children who went home and whether their return was "
         "planned, Barnsley had 0.70 times the re-entries that England's rates would predict "
-        "over 2022 to 2024 (95% confidence interval 0.35 to 1.25): no clear difference from "
-        "what England's rates predict."
+        "over 2022 to 2024 (95% confidence interval 0.35 to 1.25): about the same as expected "
+        "given its children."
     )
     high = {**row, "standardised_ratio": "1.60", "standardised_ratio_lower_ci": "1.20"}
-    assert risk_adjusted_sentence("Kent", high, "2022 to 2024").endswith("more than expected.")
+    assert risk_adjusted_sentence("Kent", high, "2022 to 2024").endswith("higher than expected given its children.")
     withheld = risk_adjusted_sentence("Rutland", {"standardised_ratio": "c"}, "2022 to 2024")
     assert "not published to protect confidentiality" in withheld
     assert not symbols_in_text(withheld)
