@@ -65,9 +65,15 @@ def finish_qa_pack(
     candidate: Path,
     previous: Path | None,
     landing: Path | None = None,
+    settings: dict | None = None,
 ) -> dict[str, bool]:
     """The parts of the QA pack that compare the built candidate: differences from the
-    previous release, the QA checks and the candidate record. Returns the checks."""
+    previous release, the QA checks and the candidate record (which pins the candidate's
+    manifest hash and the run's settings, tying the pack to this candidate). Returns the
+    checks."""
+    from assets.common.hashing import file_sha256
+    from assets.common.release_folders import MANIFEST_NAME
+
     differences = release_differences(candidate, previous)
     _csv(differences, qa / "differences_from_previous_release.csv")
     status = history.la_year_status
@@ -77,5 +83,12 @@ def finish_qa_pack(
         "ledger_balances": ledger_imbalance(history.ledger).empty,
         "every_year_has_usable_returns": bool(usable.all()) and not usable.empty,
     }
-    write_candidate_record(qa, inventory=inventory, checks=checks, landing=landing)
+    write_candidate_record(
+        qa,
+        inventory=inventory,
+        checks=checks,
+        landing=landing,
+        manifest_sha256=file_sha256(candidate / MANIFEST_NAME),
+        settings=settings,
+    )
     return checks
