@@ -1,9 +1,11 @@
 """Detect new and changed SSDA903 return files in the landing folder (no Dagster here).
 
 A change is a change of content: a file's SHA-256 is recomputed only when its size or
-modification time moved, and a touched-but-identical file is not a change. Folder names
-that are not ``<yyyy>/<nnn>`` are reported, never fatal: one badly named upload must not
-stop the sensor from seeing the others.
+modification time moved, and a touched-but-identical file is not a change. A file counts
+only once it has settled (the same size and modification time at two looks in a row), so
+an upload still being written, or one churning under a temporary name, never requests a
+run. Folder names that are not ``<yyyy>/<nnn>`` and entries that cannot be read are
+reported, never fatal: one bad upload must not stop the sensor from seeing the others.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from pathlib import Path
 from assets.common.hashing import file_sha256
 from assets.ingest.layout import is_la_folder, is_year_folder
 
+# Names that upload tools give a file while it is still being written.
+IN_PROGRESS_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".filepart", ".upload")
+
 
 @dataclass(frozen=True)
 class FileState:
@@ -25,21 +30,42 @@ class FileState:
 
 @dataclass
 class LandingScan:
+    """``files``: every settled file's state (a file still changing keeps its last settled
+    state, if any); ``unsettled``: files seen changing at this look, with their size and
+    modification time, to be compared at the next look."""
+
     files: dict[str, FileState] = field(default_factory=dict)
+    unsettled: dict[str, tuple[int, int]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
 
-def scan_landing(landing: Path, known: dict[str, FileState] | None = None) -> LandingScan:
-    """Every return file under ``landing/<year>/<la>/`` with its content hash.
+def _entries(folder: Path, scan: LandingScan, landing: Path) -> list[Path]:
+    try:
+        return sorted(folder.iterdir())
+    except OSError as err:
+        rel = folder.relative_to(landing).as_posix() or "."
+        scan.problems.append(f"{rel}: cannot be listed ({err.strerror or err}); skipped")
+        return []
 
-    ``known`` (the previous scan) lets unchanged files skip re-hashing.
+
+def scan_landing(
+    landing: Path,
+    known: dict[str, FileState] | None = None,
+    unsettled: dict[str, tuple[int, int]] | None = None,
+) -> LandingScan:
+    """Every settled return file under ``landing/<year>/<la>/`` with its content hash.
+
+    ``known`` (the previous scan's settled files) lets unchanged files skip re-hashing;
+    ``unsettled`` (the previous scan's changing files) is what makes a file settled now.
+    An entry that cannot be read keeps its last known state and is reported.
     """
     known = known or {}
+    unsettled = unsettled or {}
     scan = LandingScan()
     if not landing.is_dir():
         scan.problems.append(f"landing folder {landing} does not exist")
         return scan
-    for year_dir in sorted(landing.iterdir()):
+    for year_dir in _entries(landing, scan, landing):
         if year_dir.name.startswith("."):
             continue
         if not year_dir.is_dir():
@@ -50,7 +76,7 @@ def scan_landing(landing: Path, known: dict[str, FileState] | None = None) -> La
                 f"{year_dir.name}/: not a collection year (expected 4 digits, e.g. 2025), ignored"
             )
             continue
-        for la_dir in sorted(year_dir.iterdir()):
+        for la_dir in _entries(year_dir, scan, landing):
             if la_dir.name.startswith("."):
                 continue
             if not la_dir.is_dir() or not is_la_folder(la_dir.name):
@@ -59,17 +85,41 @@ def scan_landing(landing: Path, known: dict[str, FileState] | None = None) -> La
                     "LA code, e.g. 201), ignored"
                 )
                 continue
-            for path in sorted(la_dir.iterdir()):
-                if not path.is_file() or path.name.startswith("."):
-                    continue
-                rel = path.relative_to(landing).as_posix()
-                stat = path.stat()
-                prior = known.get(rel)
-                if prior and prior.size == stat.st_size and prior.mtime_ns == stat.st_mtime_ns:
-                    scan.files[rel] = prior
-                else:
-                    scan.files[rel] = FileState(stat.st_size, stat.st_mtime_ns, file_sha256(path))
+            for path in _entries(la_dir, scan, landing):
+                _look_at(path, landing, known, unsettled, scan)
     return scan
+
+
+def _look_at(
+    path: Path,
+    landing: Path,
+    known: dict[str, FileState],
+    unsettled: dict[str, tuple[int, int]],
+    scan: LandingScan,
+) -> None:
+    name = path.name
+    if name.startswith(".") or name.lower().endswith(IN_PROGRESS_SUFFIXES):
+        return
+    rel = path.relative_to(landing).as_posix()
+    prior = known.get(rel)
+    try:
+        if not path.is_file():
+            return
+        stat = path.stat()
+        seen = (stat.st_size, stat.st_mtime_ns)
+        if prior and (prior.size, prior.mtime_ns) == seen:
+            scan.files[rel] = prior
+        elif unsettled.get(rel) == seen:
+            scan.files[rel] = FileState(*seen, file_sha256(path))
+        else:
+            scan.unsettled[rel] = seen
+            if prior:
+                scan.files[rel] = prior
+    except OSError as err:
+        scan.problems.append(f"{rel}: cannot be read ({err.strerror or err}); skipped")
+        if prior:
+            scan.files[rel] = prior
+        scan.unsettled.pop(rel, None)
 
 
 def changed_files(
