@@ -55,18 +55,20 @@ class Approval:
 
 
 def check_manifest_inputs(paths: ReleasePaths, inventory: pd.DataFrame) -> None:
-    """Refuse if the landing files' hashes differ from the inputs the candidate's manifest
-    records (a second, independent record of what the release was built from)."""
+    """Refuse if the landing files' combined hash differs from the one the candidate's
+    manifest records (a second, independent record of what the release was built from)."""
+    from assets.ingest.inventory import inputs_sha256
+
     manifest = json.loads((paths.candidate / MANIFEST_NAME).read_text(encoding="utf-8"))
-    recorded = manifest.get("inputs")
+    recorded = manifest.get("inputs_sha256")
     if recorded is None:
         return
-    was = sorted(str(f["sha256"]) for f in recorded)
-    now = sorted(inventory["sha256"].astype("string").fillna("").tolist())
-    if was != now:
+    now = inputs_sha256(inventory)
+    if recorded != now:
         raise ApprovalError(
-            f"the landing files differ from the {len(was)} inputs recorded in the candidate's "
-            f"manifest ({len(now)} files now); re-run the pipeline and review the new candidate"
+            f"the landing files (inputs {now[:12]}, {len(inventory)} files now) differ from "
+            f"the inputs recorded in the candidate's manifest ({recorded[:12]}); re-run the "
+            "pipeline and review the new candidate"
         )
 
 
