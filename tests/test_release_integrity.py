@@ -595,3 +595,123 @@ def test_intermediates_are_kept_per_release(tmp_path):
     settings = ReleaseSettings(landing=str(tmp_path), output=str(tmp_path / "out"))
     assert storage_dir(settings.output_path, "2025") != storage_dir(settings.output_path, "2024")
     assert storage_dir(settings.output_path, "2025").parent.name == ".storage"
+
+
+# --- Nothing identifying public -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "07-03-2015",
+        "07.03.2015",
+        "2015/03/07",
+        "7 Mar 2015",
+        "7th March 2015",
+        "March 7, 2015",
+        "07/03/2015",
+        "2015-03-07",
+    ],
+)
+def test_privacy_scan_finds_a_date_of_birth_in_every_common_form(tmp_path, written):
+    from datetime import date
+
+    from assets.publication.privacy import PrivateIdentifiers, scan_for_private_identifiers
+
+    (tmp_path / "page.html").write_text(f"<p>Child born {written} returned home</p>\n")
+    ids = PrivateIdentifiers(dobs=frozenset({date(2015, 3, 7)}))
+    found = scan_for_private_identifiers(tmp_path, ids)
+    assert [(f.file, f.kind) for f in found] == [("page.html", "date_of_birth")], written
+
+
+def test_public_manifest_names_no_input_file(tmp_path, built, inputs):
+    """A landing file named with a child's name and date of birth was published in the
+    manifest; inputs now appear there only as one combined hash."""
+    text = (built / MANIFEST_NAME).read_text()
+    manifest = json.loads(text)
+    assert "inputs" not in manifest
+    assert manifest["inputs_sha256"] == current(inputs)
+    for path in inputs["inventory"]["path"]:
+        assert Path(str(path)).name not in text
+
+
+def test_reviewer_csvs_neutralise_formulas_from_the_inputs(tmp_path):
+    from assets.publication.qa_pack import _csv
+
+    frame = pd.DataFrame(
+        {"path": ['=HYPERLINK("http://x","a")', "2025/201/header.csv"], "rows": [-1, 2]}
+    )
+    _csv(frame, tmp_path / "inventory.csv")
+    lines = (tmp_path / "inventory.csv").read_text().splitlines()
+    assert lines[1].startswith("\"'=HYPERLINK(")
+    assert lines[2] == "2025/201/header.csv,2"
+
+
+def test_validation_failures_csv_neutralises_formulas(tmp_path):
+    from validation.report import _write_csv
+
+    _write_csv(pd.DataFrame({"value": ["@SUM(A1:A2)", "-3", "+44 20"]}), tmp_path / "f.csv")
+    assert (tmp_path / "f.csv").read_text().splitlines() == [
+        "value",
+        "'@SUM(A1:A2)",
+        "-3",
+        "'+44 20",
+    ]
+
+
+# --- Quiet failures made loud -----------------------------------------------------------
+
+
+def _published(output: Path, name: str, release_date: str, approved: str) -> None:
+    folder = output / "publications" / name
+    folder.mkdir(parents=True)
+    (folder / MANIFEST_NAME).write_text(json.dumps({"release": {"release_date": release_date}}))
+    record = output / "restricted" / name / "approval.json"
+    record.parent.mkdir(parents=True)
+    record.write_text(json.dumps({"approved_at_utc": approved}))
+
+
+def test_previous_release_is_the_latest_by_recorded_dates_not_by_name(tmp_path):
+    from pipelines.resources import ReleaseSettings
+
+    _published(tmp_path, "2025-r9", "2025-11-27", "2025-11-20T09:00:00Z")
+    _published(tmp_path, "2025-r10", "2025-12-18", "2025-12-10T09:00:00Z")
+    settings = ReleaseSettings(landing=str(tmp_path), output=str(tmp_path))
+    assert settings.previous_release_path("2025-r11").name == "2025-r10"
+    # Same publication date: the later approval is the later release.
+    _published(tmp_path, "2025-r2", "2025-12-18", "2025-12-11T09:00:00Z")
+    assert settings.previous_release_path("2025-r11").name == "2025-r2"
+
+
+def test_release_name_from_the_environment_is_validated(monkeypatch, tmp_path):
+    from pydantic import ValidationError
+
+    from pipelines.resources import ReleaseSettings
+
+    monkeypatch.setenv("REENTRY_RELEASE", "../../etc")
+    with pytest.raises(ValidationError, match="REENTRY_RELEASE"):
+        ReleaseSettings(landing=str(tmp_path), output=str(tmp_path))
+
+
+def test_bad_schedule_cron_does_not_break_the_code_location():
+    env = {**os.environ, "REENTRY_SCHEDULE_CRON": "every day at six"}
+    code = (
+        "import warnings; warnings.simplefilter('ignore')\n"
+        "from pipelines.definitions import defs\n"
+        "s = defs.resolve_schedule_def('annual_publication_schedule')\n"
+        "print(s.cron_schedule); print(s.description)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    cron, description = done.stdout.strip().splitlines()[-2:]
+    assert cron == "0 6 1 10 *"
+    assert "REENTRY_SCHEDULE_CRON='every day at six' is not a valid cron expression" in description
+
+
+@pytest.mark.parametrize("cron", ["0 6 1 10 *", "*/15 6-18 * * mon-fri", "0 0 1 1,4,7,10 *"])
+def test_valid_cron_expressions_are_accepted(cron):
+    from pipelines.schedules import configured_cron
+
+    assert configured_cron({"REENTRY_SCHEDULE_CRON": cron}) == (cron, None)

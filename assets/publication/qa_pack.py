@@ -8,16 +8,18 @@ from pathlib import Path
 import pandas as pd
 
 from assets.common.contracts import USABLE_STATUSES
+from assets.common.csv_safety import neutralise_formulas
 from assets.publication.candidate_record import write_candidate_record
 from assets.publication.differences import release_differences
 from validation.assessment import ledger_imbalance
 
 
 def _csv(df: pd.DataFrame | None, path: Path) -> None:
+    """A reviewers' CSV; text from the inputs cannot run as a spreadsheet formula."""
     frame = pd.DataFrame() if df is None else df
     if not isinstance(frame, pd.DataFrame):
         frame = pd.DataFrame(frame)
-    frame.to_csv(path, index=False, lineterminator="\n")
+    neutralise_formulas(frame).to_csv(path, index=False, lineterminator="\n")
 
 
 def write_qa_reports(
