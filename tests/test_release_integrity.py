@@ -715,3 +715,32 @@ def test_valid_cron_expressions_are_accepted(cron):
     from pipelines.schedules import configured_cron
 
     assert configured_cron({"REENTRY_SCHEDULE_CRON": cron}) == (cron, None)
+
+
+def test_a_resubmission_that_halves_an_las_children_is_flagged():
+    """The reported quiet failure: a return with half the children passed as accepted."""
+    from validation.plausibility import plausibility_table
+
+    ledger = pd.DataFrame(
+        {
+            "collection_year": [2024, 2025, 2024, 2025],
+            "la_code": ["201", "201", "202", "202"],
+            "table": ["header"] * 4,
+            "rows_read": [190, 96, 300, 290],
+        }
+    )
+    episodes = pd.DataFrame(
+        {
+            "la_code": ["201"] * 30 + ["201"] * 28,
+            "rec": ["E4A"] * 58,
+            "dec": ["2023-06-01"] * 30 + ["2024-06-01"] * 28,
+        }
+    )
+    table = plausibility_table(ledger, episodes)
+    flagged = table[table["flagged"]]
+    assert flagged[["collection_year", "la_code", "measure"]].values.tolist() == [
+        [2025, "201", "children"]
+    ]
+    assert flagged["reason"].iloc[0] == "fell below 0.60 times the previous year"
+    returns = table[(table["measure"] == "returns_home") & (table["la_code"] == "201")]
+    assert returns[["previous", "current"]].values.tolist() == [[30, 28]]

@@ -143,6 +143,13 @@ def candidate_release(
                 f"{'; '.join(changed[:5])}. Nothing was written; run again once uploads "
                 "have finished"
             )
+    plausibility = pd.read_csv(paths.qa / "plausibility.csv")
+    implausible = plausibility[plausibility["flagged"].astype(bool)]
+    for row in implausible.itertuples():
+        context.log.warning(
+            f"LA {row.la_code} {row.collection_year}: {row.measure} {row.current} against "
+            f"{row.previous} the year before ({row.reason}); see qa/plausibility.csv"
+        )
     manifest_sha = file_sha256(paths.candidate / MANIFEST_NAME)
     files = sorted(p for p in paths.candidate.rglob("*") if p.is_file())
     return Output(
@@ -164,6 +171,7 @@ def candidate_release(
             "bytes": sum(p.stat().st_size for p in files),
             "previous_release": str(previous) if previous else "(none)",
             "qa_checks_passed": all(checks.values()),
+            "plausibility_warnings": len(implausible),
             "next_step": f"reentry approve {release} --reviewer NAME",
         },
     )

@@ -33,6 +33,11 @@ def write_qa_reports(
     _csv(history.ledger, qa / "ledger.csv")
     _csv(history.la_year_status, qa / "la_year_status.csv")
     _csv(inventory, qa / "inventory.csv")
+    from validation.plausibility import plausibility_table
+
+    # Each LA-year against its previous year: a return that passes every rule can still
+    # have lost half its children (a warning for the reviewer, not a rejection).
+    _csv(plausibility_table(history.ledger, history.episode_history), qa / "plausibility.csv")
     from assets.disclosure.files import write_published
     from assets.publication.manifest import audit_summary
 
