@@ -41,6 +41,8 @@ def _children(ledger: pd.DataFrame) -> pd.DataFrame:
 
 def _returns_home(episodes: pd.DataFrame) -> pd.DataFrame:
     """Episodes ending in a return home, by the collection year the episode ended in."""
+    if not {"rec", "dec", "la_code"} <= set(episodes.columns):
+        return pd.DataFrame(columns=["collection_year", "la_code", "count", "measure"])
     ended = episodes[episodes["rec"].astype("string").isin(RETURN_HOME_REASONS)]
     dec = pd.to_datetime(ended["dec"])
     year = dec.dt.year + (dec.dt.month >= 4).astype(int)
