@@ -21,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+from assets.common.output_lock import OutputFolderBusy, output_lock
 from assets.common.release_folders import MANIFEST_NAME
 from assets.disclosure.config import DEFAULTS as DISCLOSURE_DEFAULTS
 from assets.publication.release_info import STATUSES
@@ -233,7 +234,9 @@ def _run(args: argparse.Namespace) -> int:
         f"(collection years {years[0]}-{years[-1]})"
     )
     print(f"Run history: DAGSTER_HOME={ensure_dagster_home()}")
-    result = execute_build(settings, years)
+    with output_lock(settings.output_path, f"reentry run (release {release})"):
+        _clean_stale(settings.output_path)
+        result = execute_build(settings, years)
     paths = ReleasePaths(settings.output_path, release)
     if not result.success:
         print(f"\nRun {result.run_id} failed; nothing was published:", file=sys.stderr)
@@ -246,6 +249,16 @@ def _run(args: argparse.Namespace) -> int:
     print(f"QA pack:           {paths.qa}")
     print(f"Review it, then publish with: reentry approve {release} --reviewer NAME")
     return EXIT_OK
+
+
+def _clean_stale(output: Path) -> None:
+    """Remove what killed or disk-full runs left behind (temporary files, staging folders),
+    while holding the lock, so no live writer's files are touched."""
+    from assets.common.atomic import remove_stale_temporary_files
+
+    for root in (output / "restricted", output / "publications"):
+        for path in remove_stale_temporary_files(root):
+            print(f"  removed {path} left by an interrupted run")
 
 
 # --- approve --------------------------------------------------------------------------
@@ -282,7 +295,9 @@ def _approve(args: argparse.Namespace) -> int:
             f"landing folder {settings.landing_path} does not exist; approval re-checks that "
             "the inputs are unchanged, so pass the --landing the candidate was built from"
         )
-    result = execute_publish(settings, args.release, args.reviewer)
+    with output_lock(settings.output_path, f"reentry approve {args.release}"):
+        _clean_stale(settings.output_path)
+        result = execute_publish(settings, args.release, args.reviewer)
     if not result.success:
         print(f"Release {args.release} was NOT published:", file=sys.stderr)
         for message in failure_messages(result):
@@ -535,7 +550,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as err:
         print(f"reentry {args.command}: error: {err}", file=sys.stderr)
         return EXIT_USAGE
-    except FileNotFoundError as err:
+    except (FileNotFoundError, OutputFolderBusy) as err:
         print(f"reentry {args.command}: error: {err}", file=sys.stderr)
         return EXIT_USAGE
 

@@ -16,7 +16,7 @@ from assets.ingest import assets as ingest_assets
 from assets.measures import assets as measures_assets
 from assets.publication import assets as publication_assets
 from pipelines.jobs import build_candidate_job, publish_job
-from pipelines.resources import ReleaseSettings, RestrictedPickleIOManager, storage_dir
+from pipelines.resources import ReleaseSettings, RestrictedIOManager, storage_dir, storage_release
 from pipelines.schedules import annual_publication_schedule
 from pipelines.sensors import landing_folder_sensor
 
@@ -42,8 +42,8 @@ def build_definitions(settings: ReleaseSettings | None = None) -> Definitions:
         sensors=[landing_folder_sensor],
         resources={
             "settings": settings,
-            "io_manager": RestrictedPickleIOManager(
-                base_dir=str(storage_dir(settings.output_path))
+            "io_manager": RestrictedIOManager(
+                base_dir=str(storage_dir(settings.output_path, storage_release(settings)))
             ),
         },
     )

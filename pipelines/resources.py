@@ -8,9 +8,12 @@ under ``<project>/restricted/<release>/``. Environment variables (``REENTRY_LAND
 ``REENTRY_OUTPUT``, ``REENTRY_RELEASE``) override the defaults for the UI and schedule.
 
 Intermediate assets (validated returns, episode history, unsuppressed measures) hold
-child-level data, so the IO manager stores them under ``OUTPUT/restricted/.storage/``,
-beside the other restricted material and never under ``publications/``. DAGSTER_HOME
-holds only run history and event logs, which carry counts, never child rows.
+child-level data, so the IO manager stores them under ``OUTPUT/restricted/.storage/
+<release>/``, beside the other restricted material and never under ``publications/``; each
+release has its own, so one release's run never reads another's intermediates. They are
+stored as Arrow IPC tables and JSON (``assets.common.intermediates``), never pickles: a
+pickle runs code when loaded. ``OUTPUT/restricted`` is readable by its owner only.
+DAGSTER_HOME holds only run history and event logs, which carry counts, never child rows.
 """
 
 from __future__ import annotations
@@ -19,15 +22,28 @@ import contextlib
 import ctypes
 import gc
 import os
-import pickle
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from dagster import ConfigurableIOManager, ConfigurableResource, InputContext, OutputContext
+from dagster import (
+    ConfigurableIOManager,
+    ConfigurableResource,
+    InitResourceContext,
+    InputContext,
+    OutputContext,
+)
 from pydantic import Field, field_validator, model_validator
 
-from assets.common.release_folders import MANIFEST_NAME, ReleaseNameError, check_release_name
+from assets.common.atomic import remove_stale_temporary_files
+from assets.common.intermediates import is_stored, read_intermediate, write_intermediate
+from assets.common.output_lock import restricted_root
+from assets.common.release_folders import (
+    APPROVAL_FILE,
+    MANIFEST_NAME,
+    ReleaseNameError,
+    check_release_name,
+)
 from assets.common.vocabulary import FOLLOW_UP_MONTHS
 from assets.disclosure.config import DEFAULTS as DISCLOSURE_DEFAULTS
 from assets.ingest.layout import landing_years
@@ -51,6 +67,7 @@ class ReleaseSettings(ConfigurableResource):
     )
     release: str = Field(
         default_factory=lambda: os.environ.get("REENTRY_RELEASE", ""),
+        validate_default=True,  # a value from the environment is checked like any other
         description="Release name; empty means the latest collection year in the landing folder",
     )
     title: str = Field(
@@ -109,7 +126,12 @@ class ReleaseSettings(ConfigurableResource):
             try:
                 check_release_name(value)
             except ReleaseNameError as err:
-                raise ValueError(str(err)) from None
+                source = (
+                    " (set by the environment variable REENTRY_RELEASE)"
+                    if os.environ.get("REENTRY_RELEASE") == value
+                    else ""
+                )
+                raise ValueError(f"{err}{source}") from None
         return value
 
     @field_validator("release_date")
@@ -181,26 +203,58 @@ class ReleaseSettings(ConfigurableResource):
         return str(years[-1])
 
     def previous_release_path(self, release: str) -> Path | None:
-        """The release to compare with: configured, else the latest other published one."""
+        """The release to compare with: configured, else the latest other published one.
+
+        "Latest" by the dates each release records (its publication date, then when it
+        was approved), never by its folder name: as text, '2025-r9' sorts after
+        '2025-r10'."""
         if self.previous_release:
             return Path(self.previous_release).expanduser().resolve()
         published = self.output_path / "publications"
         if not published.is_dir():
             return None
-        others = sorted(
+        others = [
             p
             for p in published.iterdir()
             if p.is_dir()
             and p.name != release
             and not p.name.startswith(".")
             and (p / MANIFEST_NAME).is_file()
-        )
-        return others[-1] if others else None
+        ]
+        return max(others, key=release_recorded_order, default=None)
 
 
-def storage_dir(output: Path) -> Path:
-    """Where child-level intermediate assets are kept: restricted, outside publications/."""
-    return output / "restricted" / ".storage"
+def release_recorded_order(published: Path) -> tuple[str, str, str]:
+    """A published release's place in time: (publication date, approval time, name) from
+    its manifest and its approval record; a missing record sorts first."""
+    import json
+
+    try:
+        manifest = json.loads((published / MANIFEST_NAME).read_text(encoding="utf-8"))
+        release_date = str(manifest.get("release", {}).get("release_date") or "")
+    except (OSError, ValueError, AttributeError):
+        release_date = ""
+    approval = published.parent.parent / "restricted" / published.name / APPROVAL_FILE
+    try:
+        approved = str(json.loads(approval.read_text(encoding="utf-8"))["approved_at_utc"])
+    except (OSError, ValueError, KeyError, TypeError):
+        approved = ""
+    return release_date, approved, published.name
+
+
+def storage_dir(output: Path, release: str) -> Path:
+    """Where one release's child-level intermediate assets are kept: restricted, outside
+    publications/, and never shared with another release."""
+    return output / "restricted" / ".storage" / check_release_name(release)
+
+
+def storage_release(settings: ReleaseSettings) -> str:
+    """The release whose intermediates a code location stores: the configured or latest
+    one, or a placeholder while the landing folder has no returns (the UI must still load)."""
+    try:
+        return settings.release_name()
+    except FileNotFoundError:
+        return "no-landing-data"
 
 
 def release_freed_memory() -> None:
@@ -234,8 +288,9 @@ def _release_before_step(context: InputContext) -> None:
     release_freed_memory()
 
 
-class RestrictedPickleIOManager(ConfigurableIOManager):
-    """Pickles asset values under a restricted folder, one file per asset (and partition).
+class RestrictedIOManager(ConfigurableIOManager):
+    """Stores asset values under a restricted folder, one folder per asset (and partition),
+    as Arrow IPC tables and JSON that cannot run code when read back.
 
     Unlike Dagster's filesystem IO manager it accepts a run that covers several
     collection-year partitions at once (a value that is a dict keyed by partition), so
@@ -245,16 +300,18 @@ class RestrictedPickleIOManager(ConfigurableIOManager):
 
     base_dir: str
 
-    def _path(self, key_path: list[str], partition: str | None) -> Path:
-        return Path(self.base_dir, *key_path, f"{partition or 'value'}.pickle")
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        """Before a run writes: restricted/ owner-only, and the temporary files of writers
+        that died (a kill, a full disk) removed so they cannot break this run."""
+        base = Path(self.base_dir)
+        for parent in base.parents:
+            if parent.name == "restricted":
+                restricted_root(parent.parent)
+                break
+        remove_stale_temporary_files(base)
 
-    @staticmethod
-    def _dump(path: Path, obj: Any) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
+    def _path(self, key_path: list[str], partition: str | None) -> Path:
+        return Path(self.base_dir, *key_path, partition or "value")
 
     def handle_output(self, context: OutputContext, obj: Any) -> None:
         if obj is None:
@@ -268,9 +325,9 @@ class RestrictedPickleIOManager(ConfigurableIOManager):
                     f"partitions {keys}"
                 )
             for key in keys:
-                self._dump(self._path(key_path, key), obj[key])
+                write_intermediate(self._path(key_path, key), obj[key])
         else:
-            self._dump(self._path(key_path, None), obj)
+            write_intermediate(self._path(key_path, None), obj)
 
     def load_input(self, context: InputContext) -> Any:
         _release_before_step(context)
@@ -279,15 +336,13 @@ class RestrictedPickleIOManager(ConfigurableIOManager):
             loaded = {}
             for key in context.asset_partition_keys:
                 path = self._path(key_path, key)
-                if path.is_file():
-                    with open(path, "rb") as fh:
-                        loaded[key] = pickle.load(fh)
+                if is_stored(path):
+                    loaded[key] = read_intermediate(path)
             return loaded
         path = self._path(key_path, None)
-        if not path.is_file():
+        if not is_stored(path):
             raise FileNotFoundError(
                 f"{context.asset_key.to_user_string()} has not been materialized yet ({path}); "
                 "run the whole job (`reentry run`)"
             )
-        with open(path, "rb") as fh:
-            return pickle.load(fh)
+        return read_intermediate(path)

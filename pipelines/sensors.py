@@ -1,8 +1,11 @@
 """Sensor on the landing folder: a new or resubmitted return triggers a rebuild.
 
-The cursor stores each file's size, modification time and SHA-256 from the last tick. A
-tick requests one run covering the collection year(s) whose files changed in content, with
-a ``run_key`` derived from those file versions, so the same file never triggers twice.
+The cursor stores each settled file's size, modification time and SHA-256 from the last
+tick, and the size and modification time of files still changing. A file is settled when
+both are unchanged across two ticks, so a run is never requested for an upload still being
+written. A tick requests one run covering the collection year(s) whose files changed in
+content, with a ``run_key`` derived from those file versions, so the same file never
+triggers twice. Entries that cannot be read are skipped with a warning.
 """
 
 import json
@@ -23,15 +26,25 @@ from pipelines.partitions import collection_year_partitions
 from pipelines.resources import ReleaseSettings
 
 
-def _load_cursor(cursor: str | None) -> dict[str, FileState]:
+def _load_cursor(cursor: str | None) -> tuple[dict[str, FileState], dict[str, tuple[int, int]]]:
+    """Settled files and files still changing; a cursor from before settling was tracked
+    (a flat map of files) has none still changing."""
     if not cursor:
-        return {}
-    return {rel: FileState(*state) for rel, state in json.loads(cursor).items()}
+        return {}, {}
+    data = json.loads(cursor)
+    if "files" not in data or not isinstance(data.get("files"), dict):
+        data = {"files": data, "unsettled": {}}
+    files = {rel: FileState(*state) for rel, state in data["files"].items()}
+    unsettled = {rel: (int(a), int(b)) for rel, (a, b) in data.get("unsettled", {}).items()}
+    return files, unsettled
 
 
-def _dump_cursor(files: dict[str, FileState]) -> str:
+def _dump_cursor(files: dict[str, FileState], unsettled: dict[str, tuple[int, int]]) -> str:
     return json.dumps(
-        {rel: [s.size, s.mtime_ns, s.sha256] for rel, s in sorted(files.items())},
+        {
+            "files": {rel: [s.size, s.mtime_ns, s.sha256] for rel, s in sorted(files.items())},
+            "unsettled": {rel: list(v) for rel, v in sorted(unsettled.items())},
+        },
         separators=(",", ":"),
     )
 
@@ -45,8 +58,8 @@ def _dump_cursor(files: dict[str, FileState]) -> str:
     "requests a rebuild for its collection year. Badly named folders are reported.",
 )
 def landing_folder_sensor(context: SensorEvaluationContext, settings: ReleaseSettings):
-    previous = _load_cursor(context.cursor)
-    scan = scan_landing(settings.landing_path, previous)
+    previous, unsettled = _load_cursor(context.cursor)
+    scan = scan_landing(settings.landing_path, previous, unsettled)
     for problem in scan.problems:
         context.log.warning(f"landing folder: {problem}")
     valid_keys = set(collection_year_partitions.get_partition_keys())
@@ -58,9 +71,16 @@ def landing_folder_sensor(context: SensorEvaluationContext, settings: ReleaseSet
             f"{min(valid_keys)}-{max(valid_keys)}; not run"
         )
     changes = {rel: v for rel, v in changes.items() if rel not in outside}
-    cursor = _dump_cursor(scan.files)
+    cursor = _dump_cursor(scan.files, scan.unsettled)
+    if scan.unsettled:
+        context.log.info(
+            f"{len(scan.unsettled)} file(s) still changing; waiting for them to settle: "
+            + ", ".join(sorted(scan.unsettled)[:5])
+        )
     if not changes:
         reason = "no new or changed return files"
+        if scan.unsettled:
+            reason += f"; {len(scan.unsettled)} file(s) still being written"
         if scan.problems:
             reason += f"; {len(scan.problems)} problem(s): " + "; ".join(scan.problems[:3])
         return SensorResult(skip_reason=SkipReason(reason), cursor=cursor)

@@ -21,6 +21,7 @@ from assets.common.release_folders import ReleasePaths
 from assets.ingest.inventory import inputs_sha256
 from assets.publication.candidate_record import write_candidate_record
 from assets.publication.differences import release_differences
+from assets.publication.manifest import file_hashes
 
 
 def _inventory(episodes_sha: str = "b" * 64) -> pd.DataFrame:
@@ -40,9 +41,13 @@ def _candidate(tmp_path: Path, *, audit_passed: bool = True) -> ReleasePaths:
     paths.candidate.mkdir(parents=True)
     (paths.candidate / "data").mkdir()
     (paths.candidate / "data" / "reentry.csv").write_text("time_period,value\n2025,10\n")
-    (paths.candidate / "manifest.json").write_text('{"files": ["data/reentry.csv"]}\n')
+    manifest = {"files": file_hashes(paths.candidate), "inputs_sha256": inputs_sha256(_inventory())}
+    (paths.candidate / "manifest.json").write_text(json.dumps(manifest) + "\n")
     write_candidate_record(
-        paths.qa, inventory=_inventory(), checks={"disclosure_audit": audit_passed}
+        paths.qa,
+        inventory=_inventory(),
+        checks={"disclosure_audit": audit_passed},
+        manifest_sha256=file_sha256(paths.candidate / "manifest.json"),
     )
     return paths
 
@@ -184,11 +189,6 @@ def test_inputs_recorded_in_the_manifest_must_match_the_landing_files(tmp_path):
 
     paths = _candidate(tmp_path)
     inventory = _inventory()
-    recorded = [
-        {"path": p, "sha256": h}
-        for p, h in zip(inventory["path"], inventory["sha256"], strict=True)
-    ]
-    (paths.candidate / "manifest.json").write_text(json.dumps({"inputs": recorded}))
     check_manifest_inputs(paths, inventory)  # unchanged inputs: accepted
-    with pytest.raises(ApprovalError, match="differ from the 2 inputs recorded"):
+    with pytest.raises(ApprovalError, match="differ from the inputs recorded"):
         check_manifest_inputs(paths, _inventory(episodes_sha="c" * 64))

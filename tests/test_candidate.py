@@ -12,6 +12,7 @@ from publication_fixtures import small_inputs
 
 import assets.publication.open_data as publish_csv
 import assets.publication.website as publish_html
+from assets.ingest.inventory import inputs_sha256
 from assets.publication.candidate import build_candidate, spreadsheet_name
 from assets.publication.manifest import verify_manifest
 
@@ -88,10 +89,12 @@ def test_manifest_detects_a_changed_file(tmp_path, built):
 def test_manifest_records_inputs_software_audit_and_release(built, inputs):
     folder, _ = built
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert [i["sha256"] for i in manifest["inputs"]] == sorted(
-        inputs["inventory"]["sha256"],
-        key=lambda h: inputs["inventory"].set_index("sha256")["path"][h],
-    )
+    # Inputs by one combined hash only: their names and sizes stay in the restricted pack.
+    assert manifest["inputs_sha256"] == inputs_sha256(inputs["inventory"])
+    assert "inputs" not in manifest
+    text = (folder / "manifest.json").read_text()
+    for path in inputs["inventory"]["path"]:
+        assert str(path) not in text, f"input file name {path} published in the manifest"
     for name in ("python", "pandas", "pandera", "dagster"):
         assert manifest["software"][name][0].isdigit(), name
     assert manifest["disclosure_audit"] == {

@@ -30,6 +30,7 @@ from assets.approval.gate import publish_approved, record_approval
 from assets.common.release_folders import ReleasePaths
 from assets.ingest.inventory import inputs_sha256
 from assets.publication.candidate_record import write_candidate_record
+from assets.publication.manifest import file_hashes
 
 ROOT = Path(__file__).resolve().parents[1]
 KILLS = 24
@@ -70,9 +71,14 @@ def make_candidate(output: Path, release: str, files: int, seed: int) -> Release
         path.write_text("a,b\n" + body)
         entries[path.relative_to(paths.candidate).as_posix()] = _sha(path)
     (paths.candidate / "manifest.json").write_text(
-        json.dumps({"release": release, "files": entries}, indent=1, sort_keys=True)
+        json.dumps({"release": release, "files": file_hashes(paths.candidate)}, indent=1)
     )
-    write_candidate_record(paths.qa, inventory=INVENTORY, checks={"disclosure_audit": True})
+    write_candidate_record(
+        paths.qa,
+        inventory=INVENTORY,
+        checks={"disclosure_audit": True},
+        manifest_sha256=_sha(paths.candidate / "manifest.json"),
+    )
     record_approval(paths, reviewer="crash test", current_inputs_sha256=inputs_sha256(INVENTORY))
     return paths
 
@@ -187,19 +193,15 @@ def test_disk_full_mid_copy_keeps_previous_release_and_removes_staging(tmp_path,
     candidate = make_candidate(output, "full-disk", files=20, seed=4)
 
     copied = []
-    real_copytree = shutil.copytree
+    real_copyfile = shutil.copyfile
 
-    def copy_until_full(src, dst, symlinks=False, ignore=None, copy_function=None, *a, **kw):
-        def copy2(s, d, *a, **k):
-            if len(copied) >= 7:
-                raise OSError(errno.ENOSPC, "No space left on device")
-            copied.append(s)
-            return shutil.copy2(s, d)
+    def copy_until_full(src, dst, *a, **kw):
+        if len(copied) >= 7:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        copied.append(src)
+        return real_copyfile(src, dst, *a, **kw)
 
-        kw.setdefault("dirs_exist_ok", True)
-        return real_copytree(src, dst, symlinks, ignore, copy2, **kw)
-
-    monkeypatch.setattr(approval.shutil, "copytree", copy_until_full)
+    monkeypatch.setattr(approval.shutil, "copyfile", copy_until_full)
     with pytest.raises((OSError, shutil.Error)):
         publish_approved(candidate, current_inputs_sha256=inputs_sha256(INVENTORY))
     assert len(copied) == 7  # the failure really happened part-way through the copy

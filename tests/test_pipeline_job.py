@@ -103,14 +103,16 @@ def test_full_job_builds_candidate_and_qa_pack_and_publishes_nothing(built):
 
 def test_child_level_intermediates_are_stored_under_restricted(built):
     settings, _ = built
-    storage = settings.output_path / "restricted" / ".storage"
-    stored = {p.relative_to(storage).as_posix() for p in storage.rglob("*.pickle")}
+    storage = settings.output_path / "restricted" / ".storage" / settings.release_name()
+    stored = {p.parent.relative_to(storage).as_posix() for p in storage.rglob("value.json")}
     assert {
-        f"{c.VALIDATED_RETURNS}/2023.pickle",
-        f"{c.VALIDATED_RETURNS}/2024.pickle",
-        f"{c.EPISODE_HISTORY}/value.pickle",
-        f"{c.REENTRY_MEASURES}/value.pickle",
+        f"{c.VALIDATED_RETURNS}/2023",
+        f"{c.VALIDATED_RETURNS}/2024",
+        f"{c.EPISODE_HISTORY}/value",
+        f"{c.REENTRY_MEASURES}/value",
     } <= stored
+    assert not list(storage.rglob("*.pickle")), "intermediates must not be pickles"
+    assert (settings.output_path / "restricted").stat().st_mode & 0o777 == 0o700
 
 
 def test_materializations_carry_counts_for_reviewers(built):
@@ -186,7 +188,7 @@ def test_history_refuses_a_year_whose_returns_changed_after_validation(tmp_path)
     from dagster import materialize
 
     from pipelines.definitions import build_definitions
-    from pipelines.resources import RestrictedPickleIOManager, storage_dir
+    from pipelines.resources import RestrictedIOManager, storage_dir
     from synthetic.generator import generate
 
     landing = tmp_path / "landing"
@@ -195,7 +197,9 @@ def test_history_refuses_a_year_whose_returns_changed_after_validation(tmp_path)
     assets = list(build_definitions(settings).assets)
     resources = {
         "settings": settings,
-        "io_manager": RestrictedPickleIOManager(base_dir=str(storage_dir(settings.output_path))),
+        "io_manager": RestrictedIOManager(
+            base_dir=str(storage_dir(settings.output_path, settings.release_name()))
+        ),
     }
     instance = DagsterInstance.ephemeral()
     first = materialize(

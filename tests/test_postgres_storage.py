@@ -142,7 +142,7 @@ def test_runs_are_stored_in_postgresql_with_the_documented_configuration(
     from dagster import DagsterInstance, materialize
 
     from assets.ingest.assets import landing_inventory
-    from pipelines.resources import ReleaseSettings, RestrictedPickleIOManager
+    from pipelines.resources import ReleaseSettings, RestrictedIOManager
 
     port = postgres_server
     home = tmp_path / "dagster_home"
@@ -163,7 +163,7 @@ def test_runs_are_stored_in_postgresql_with_the_documented_configuration(
             instance=instance,
             resources={
                 "settings": ReleaseSettings(landing=str(landing), output=str(tmp_path / "out")),
-                "io_manager": RestrictedPickleIOManager(base_dir=str(tmp_path / "storage")),
+                "io_manager": RestrictedIOManager(base_dir=str(tmp_path / "storage")),
             },
         )
         assert result.success

@@ -9,7 +9,6 @@ test exercises the real candidate_release and published_release assets quickly.
 from __future__ import annotations
 
 import json
-import pickle
 import sys
 from pathlib import Path
 
@@ -25,21 +24,29 @@ from assets.common.release_folders import ReleasePaths
 from pipelines import constants as c  # noqa: E402
 from pipelines.cli import main  # noqa: E402
 from pipelines.definitions import build_definitions  # noqa: E402
-from pipelines.resources import ReleaseSettings, RestrictedPickleIOManager, storage_dir  # noqa: E402
+from pipelines.resources import ReleaseSettings, RestrictedIOManager, storage_dir  # noqa: E402
 
 RELEASE = "stage-test"
 
 
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory):
+    return _prepare(tmp_path_factory.mktemp("stage"))
+
+
+def _prepare(root: Path, *, before_build=None):
+    """Store the stage's inputs as the pipeline would, then materialize the candidate;
+    ``before_build(landing)`` runs after the inputs were inventoried (mid-run)."""
+    from assets.common.intermediates import write_intermediate
     from assets.disclosure.assets import ControlledTables
+    from assets.disclosure.audit import AuditResult
     from assets.disclosure.config import DisclosureConfig
+    from assets.disclosure.published import PublishedTables
     from assets.history.history import HistoryResult
     from assets.ingest.inventory import inventory_landing
     from validation.ledger import empty_ledger
     from validation.rules import FAILURE_COLUMNS
 
-    root = tmp_path_factory.mktemp("stage")
     landing = root / "landing"
     for la in ("201", "330"):
         for table in ("header", "episodes"):
@@ -58,20 +65,36 @@ def prepared(tmp_path_factory):
         failures=failures,
         ledger=empty_ledger(),
     )
-    controlled = ControlledTables(
-        published=inputs["published"], audit=inputs["audit"], config=DisclosureConfig()
+    # The real audit type: intermediates rebuild only the project's own dataclasses.
+    fake = inputs["audit"]
+    audit = AuditResult(
+        passed=fake.passed,
+        cells_checked=fake.cells_checked,
+        narrowest_width=fake.narrowest_width,
+        cells_by_reason=dict(fake.cells_by_reason),
+        failures=pd.DataFrame(),
+        components=0,
+        seconds=0.0,
     )
+    fixture = inputs["published"]
+    published = PublishedTables(
+        **{f: getattr(fixture, f) for f in ("reentry", "ceased_by_reason", "time_to_reentry")},
+        suppression_log=fixture.suppression_log,
+        information_loss=fixture.information_loss,
+    )
+    controlled = ControlledTables(published=published, audit=audit, config=DisclosureConfig())
     settings = ReleaseSettings(
         landing=str(landing), output=str(root / "out"), release=RELEASE, release_date="2025-11-27"
     )
-    store = storage_dir(settings.output_path)
+    store = storage_dir(settings.output_path, RELEASE)
     for name, value in {
         c.LANDING_INVENTORY: inventory_landing(landing),
         c.EPISODE_HISTORY: history,
         c.DISCLOSURE_CONTROLLED_TABLES: controlled,
     }.items():
-        (store / name).mkdir(parents=True, exist_ok=True)
-        (store / name / "value.pickle").write_bytes(pickle.dumps(value))
+        write_intermediate(store / name / "value", value)
+    if before_build is not None:
+        before_build(landing)
     defs = build_definitions(settings)
     instance = DagsterInstance.ephemeral()
     assets = list(defs.assets)
@@ -81,10 +104,37 @@ def prepared(tmp_path_factory):
         instance=instance,
         resources={
             "settings": settings,
-            "io_manager": RestrictedPickleIOManager(base_dir=str(store)),
+            "io_manager": RestrictedIOManager(base_dir=str(store)),
         },
+        raise_on_error=before_build is None,
     )
     return settings, result, defs, instance
+
+
+def test_a_return_swapped_mid_run_fails_the_run_and_seals_nothing(tmp_path):
+    """The reported failure: figures from one version of a file published under the hash
+    of another. The inputs are re-hashed before sealing; any change fails the run."""
+
+    def swap(landing):
+        (landing / "2025" / "330" / "episodes.csv").write_text("a different return\n")
+
+    settings, result, _, _ = _prepare(tmp_path, before_build=swap)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    message = failure.step_failure_data.user_failure_data.description
+    assert "2025/330/episodes.csv: content changed" in message
+    paths = ReleasePaths(settings.output_path, RELEASE)
+    assert not paths.restricted.exists()
+    assert [p.name for p in paths.restricted.parent.iterdir() if p.name != ".lock"] == [".storage"]
+
+
+def test_qa_pack_pins_the_candidate_manifest_and_the_settings(prepared):
+    settings, _, _, _ = prepared
+    paths = ReleasePaths(settings.output_path, RELEASE)
+    record = json.loads((paths.qa / "inputs.json").read_text())
+    assert record["manifest_sha256"] == file_sha256(paths.candidate / "manifest.json")
+    assert record["settings"]["release"] == RELEASE
+    assert record["settings"]["threshold_high"] == settings.threshold_high
 
 
 def test_candidate_and_qa_pack_are_restricted_and_nothing_is_public(prepared):

@@ -45,8 +45,13 @@ def _env() -> Environment:
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    # lineterminator fixed and no index: same bytes on every platform and run.
-    frame.to_csv(path, index=False, lineterminator="\n", date_format="%Y-%m-%d")
+    # lineterminator fixed and no index: same bytes on every platform and run. Text from
+    # the inputs (file names, CHILD ids) cannot run as a formula in a reviewer's spreadsheet.
+    from assets.common.csv_safety import neutralise_formulas
+
+    neutralise_formulas(frame).to_csv(
+        path, index=False, lineterminator="\n", date_format="%Y-%m-%d"
+    )
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:

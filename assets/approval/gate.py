@@ -13,6 +13,13 @@ The approval pins two hashes, so approving one thing can never publish another:
 * the SHA-256 of the landing inventory the candidate was built from. If an LA resubmits
   after approval, the current inputs no longer match and the old approval is refused:
   the pipeline must be re-run and the new candidate reviewed.
+
+The pin is enforced, not only recorded: approving and publishing both check every file of
+the candidate against its manifest (nothing changed, added or missing; no links, no
+special files), and publishing checks the staged copy once more immediately before the
+rename that makes it public. The QA pack records the manifest hash it was written for, so
+a candidate beside another run's QA pack is refused. Approvals hold the output folder's
+lock (``assets.common.output_lock``), so two cannot interleave.
 """
 
 from __future__ import annotations
@@ -27,7 +34,9 @@ import pandas as pd
 
 from assets.common.atomic import atomic_directory, write_json_atomically
 from assets.common.hashing import file_sha256
+from assets.common.output_lock import output_lock
 from assets.common.release_folders import CHECKS_FILE, INPUTS_FILE, MANIFEST_NAME, ReleasePaths
+from assets.publication.manifest import verify_manifest
 
 
 class ApprovalError(Exception):
@@ -46,18 +55,20 @@ class Approval:
 
 
 def check_manifest_inputs(paths: ReleasePaths, inventory: pd.DataFrame) -> None:
-    """Refuse if the landing files' hashes differ from the inputs the candidate's manifest
-    records (a second, independent record of what the release was built from)."""
+    """Refuse if the landing files' combined hash differs from the one the candidate's
+    manifest records (a second, independent record of what the release was built from)."""
+    from assets.ingest.inventory import inputs_sha256
+
     manifest = json.loads((paths.candidate / MANIFEST_NAME).read_text(encoding="utf-8"))
-    recorded = manifest.get("inputs")
+    recorded = manifest.get("inputs_sha256")
     if recorded is None:
         return
-    was = sorted(str(f["sha256"]) for f in recorded)
-    now = sorted(inventory["sha256"].astype("string").fillna("").tolist())
-    if was != now:
+    now = inputs_sha256(inventory)
+    if recorded != now:
         raise ApprovalError(
-            f"the landing files differ from the {len(was)} inputs recorded in the candidate's "
-            f"manifest ({len(now)} files now); re-run the pipeline and review the new candidate"
+            f"the landing files (inputs {now[:12]}, {len(inventory)} files now) differ from "
+            f"the inputs recorded in the candidate's manifest ({recorded[:12]}); re-run the "
+            "pipeline and review the new candidate"
         )
 
 
@@ -69,6 +80,32 @@ def _require_candidate(paths: ReleasePaths) -> Path:
             f"run `reentry run --release {paths.release}` first"
         )
     return manifest
+
+
+def _require_intact(folder: Path, what: str) -> None:
+    """Refuse unless every file in ``folder`` matches its manifest and nothing else is there."""
+    problems = verify_manifest(folder)
+    if problems:
+        shown = "; ".join(problems[:10])
+        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+        raise ApprovalError(
+            f"{what} {folder} does not match its manifest: {shown}{more}; it cannot be "
+            "approved or published: re-run the pipeline and review the new candidate"
+        )
+
+
+def _require_same_run(paths: ReleasePaths, manifest: Path) -> None:
+    """Refuse a candidate whose QA pack was written for another candidate (for example one
+    left beside a newer candidate by an interrupted run)."""
+    record = paths.qa / INPUTS_FILE
+    recorded = json.loads(record.read_text(encoding="utf-8")).get("manifest_sha256")
+    if recorded != file_sha256(manifest):
+        raise ApprovalError(
+            f"the QA pack in {paths.qa} was not written for this candidate (it records "
+            f"manifest {str(recorded)[:12]}, the candidate's is {file_sha256(manifest)[:12]}); "
+            "the reviewer would be approving figures the QA pack does not describe: re-run "
+            "the pipeline and review the new candidate"
+        )
 
 
 def _failed_checks(paths: ReleasePaths) -> list[str]:
@@ -95,6 +132,13 @@ def record_approval(
     reviewer = reviewer.strip()
     if not reviewer:
         raise ApprovalError("a reviewer name is required (--reviewer NAME)")
+    with output_lock(paths.output, f"approval of release {paths.release}"):
+        return _record_approval(paths, reviewer, current_inputs_sha256, now)
+
+
+def _record_approval(
+    paths: ReleasePaths, reviewer: str, current_inputs_sha256: str, now: datetime | None
+) -> Approval:
     if paths.published.exists():
         raise ApprovalError(
             f"release {paths.release} is already published at {paths.published}; "
@@ -108,6 +152,8 @@ def record_approval(
             "it cannot be approved"
         )
     built_from = candidate_inputs_sha256(paths)
+    _require_same_run(paths, manifest)
+    _require_intact(paths.candidate, "candidate")
     if built_from != current_inputs_sha256:
         raise ApprovalError(
             "the landing files have changed since this candidate was built "
@@ -148,6 +194,7 @@ def verify_approval(paths: ReleasePaths, *, current_inputs_sha256: str) -> Appro
             f"the candidate changed after {approval.reviewer} approved it (manifest hash "
             "differs); the approval no longer applies: review and approve the new candidate"
         )
+    _require_intact(paths.candidate, "candidate")
     if current_inputs_sha256 != approval.inputs_sha256:
         raise ApprovalError(
             f"the landing files changed after {approval.reviewer} approved the candidate; "
@@ -159,18 +206,26 @@ def verify_approval(paths: ReleasePaths, *, current_inputs_sha256: str) -> Appro
 def publish_approved(paths: ReleasePaths, *, current_inputs_sha256: str) -> Path:
     """Copy an approved candidate to ``publications/<release>/`` in one atomic step.
 
-    Never overwrites an existing published release (a correction is a new release).
+    Only the files the approved manifest lists are copied (never a link, never an extra
+    file), and the staged copy is checked against the approved manifest immediately before
+    the rename that makes it public, so a file changed at any moment up to the rename is
+    caught. Never overwrites an existing published release (a correction is a new release).
     """
-    verify_approval(paths, current_inputs_sha256=current_inputs_sha256)
-    if paths.published.exists():
-        raise ApprovalError(
-            f"{paths.published} already exists; published releases are never replaced"
-        )
-    with atomic_directory(paths.published) as staging:
-        shutil.copytree(paths.candidate, staging, dirs_exist_ok=True)
-        copied = file_sha256(staging / MANIFEST_NAME)
-        if copied != file_sha256(paths.candidate / MANIFEST_NAME):
-            raise ApprovalError("the copied manifest does not match the candidate; not published")
+    with output_lock(paths.output, f"publication of release {paths.release}"):
+        approval = verify_approval(paths, current_inputs_sha256=current_inputs_sha256)
+        if paths.published.exists():
+            raise ApprovalError(
+                f"{paths.published} already exists; published releases are never replaced"
+            )
+        with atomic_directory(paths.published) as staging:
+            listed = json.loads((paths.candidate / MANIFEST_NAME).read_text(encoding="utf-8"))
+            for rel in [MANIFEST_NAME, *(str(f["path"]) for f in listed["files"])]:
+                target = staging / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(paths.candidate / rel, target, follow_symlinks=False)
+            _require_intact(staging, "the staged copy of candidate")
+            if file_sha256(staging / MANIFEST_NAME) != approval.manifest_sha256:
+                raise ApprovalError("the copied manifest is not the one approved; not published")
     return paths.published
 
 

@@ -1,9 +1,12 @@
 """Detect new and changed SSDA903 return files in the landing folder (no Dagster here).
 
 A change is a change of content: a file's SHA-256 is recomputed only when its size or
-modification time moved, and a touched-but-identical file is not a change. Folder names
-that are not a collection year and an LA (``assets.ingest.layout``) are reported, never fatal: one badly named upload must not
-stop the sensor from seeing the others.
+modification time moved, and a touched-but-identical file is not a change. A file counts
+only once it has settled (the same size and modification time at two looks in a row), so
+an upload still being written, or one churning under a temporary name, never requests a
+run. Folder names that are not a collection year and an LA (``assets.ingest.layout``) and
+entries that cannot be read are reported, never fatal: one bad upload must not stop the
+sensor from seeing the others.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from assets.ingest.layout import (
     is_year_folder,
 )
 
+# Names that upload tools give a file while it is still being written.
+IN_PROGRESS_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".filepart", ".upload")
+
 
 @dataclass(frozen=True)
 class FileState:
@@ -30,22 +36,43 @@ class FileState:
 
 @dataclass
 class LandingScan:
+    """``files``: every settled file's state (a file still changing keeps its last settled
+    state, if any); ``unsettled``: files seen changing at this look, with their size and
+    modification time, to be compared at the next look."""
+
     files: dict[str, FileState] = field(default_factory=dict)
+    unsettled: dict[str, tuple[int, int]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
 
-def scan_landing(landing: Path, known: dict[str, FileState] | None = None) -> LandingScan:
-    """Every return file under ``landing/<year>/`` (in LA folders or directly in the year
-    folder; layouts as ``assets.ingest.layout``) with its content hash.
+def _entries(folder: Path, scan: LandingScan, landing: Path) -> list[Path]:
+    try:
+        return sorted(folder.iterdir())
+    except OSError as err:
+        rel = folder.relative_to(landing).as_posix() or "."
+        scan.problems.append(f"{rel}: cannot be listed ({err.strerror or err}); skipped")
+        return []
 
-    ``known`` (the previous scan) lets unchanged files skip re-hashing.
+
+def scan_landing(
+    landing: Path,
+    known: dict[str, FileState] | None = None,
+    unsettled: dict[str, tuple[int, int]] | None = None,
+) -> LandingScan:
+    """Every settled return file under ``landing/<year>/`` (in LA folders or directly in the
+    year folder; layouts as ``assets.ingest.layout``) with its content hash.
+
+    ``known`` (the previous scan's settled files) lets unchanged files skip re-hashing;
+    ``unsettled`` (the previous scan's changing files) is what makes a file settled now.
+    An entry that cannot be read keeps its last known state and is reported.
     """
     known = known or {}
+    unsettled = unsettled or {}
     scan = LandingScan()
     if not landing.is_dir():
         scan.problems.append(f"landing folder {landing} does not exist")
         return scan
-    for year_dir in sorted(landing.iterdir()):
+    for year_dir in _entries(landing, scan, landing):
         if year_dir.name.startswith("."):
             continue
         if not year_dir.is_dir():
@@ -57,11 +84,11 @@ def scan_landing(landing: Path, known: dict[str, FileState] | None = None) -> La
                 "2023_24), ignored"
             )
             continue
-        for la_dir in sorted(year_dir.iterdir()):
+        for la_dir in _entries(year_dir, scan, landing):
             if la_dir.name.startswith("."):
                 continue
-            if la_dir.is_file():
-                _add(scan, landing, la_dir, known)
+            if la_dir.is_file():  # several LAs' files directly in the year folder
+                _look_at(la_dir, landing, known, unsettled, scan)
                 continue
             if not la_dir.is_dir() or not is_la_folder(la_dir.name):
                 scan.problems.append(
@@ -69,30 +96,43 @@ def scan_landing(landing: Path, known: dict[str, FileState] | None = None) -> La
                     "LA code, an ONS code or an LA name), ignored"
                 )
                 continue
-            for path in sorted(la_dir.iterdir()):
+            for path in _entries(la_dir, scan, landing):
                 if path.is_dir() and PREVIOUS_YEAR_FOLDER.fullmatch(path.name):
                     continue  # last year's files: read from their own year folder
-                if not path.is_file() or path.name.startswith("."):
-                    continue
-                _add(scan, landing, path, known)
+                _look_at(path, landing, known, unsettled, scan)
     return scan
 
 
-def _add(scan: LandingScan, landing: Path, path: Path, known: dict[str, FileState]) -> None:
+def _look_at(
+    path: Path,
+    landing: Path,
+    known: dict[str, FileState],
+    unsettled: dict[str, tuple[int, int]],
+    scan: LandingScan,
+) -> None:
+    name = path.name
+    if name.startswith(".") or name.lower().endswith(IN_PROGRESS_SUFFIXES):
+        return
     rel = path.relative_to(landing).as_posix()
-    try:
-        stat = path.stat()
-    except OSError as exc:  # one unreadable file must not stop the scan
-        scan.problems.append(f"{rel}: cannot be read ({exc.strerror}), ignored")
-        return
     prior = known.get(rel)
-    if prior and prior.size == stat.st_size and prior.mtime_ns == stat.st_mtime_ns:
-        scan.files[rel] = prior
-        return
     try:
-        scan.files[rel] = FileState(stat.st_size, stat.st_mtime_ns, file_sha256(path))
-    except OSError as exc:
-        scan.problems.append(f"{rel}: cannot be read ({exc.strerror}), ignored")
+        if not path.is_file():
+            return
+        stat = path.stat()
+        seen = (stat.st_size, stat.st_mtime_ns)
+        if prior and (prior.size, prior.mtime_ns) == seen:
+            scan.files[rel] = prior
+        elif unsettled.get(rel) == seen:
+            scan.files[rel] = FileState(*seen, file_sha256(path))
+        else:
+            scan.unsettled[rel] = seen
+            if prior:
+                scan.files[rel] = prior
+    except OSError as err:
+        scan.problems.append(f"{rel}: cannot be read ({err.strerror or err}); skipped")
+        if prior:
+            scan.files[rel] = prior
+        scan.unsettled.pop(rel, None)
 
 
 def changed_files(

@@ -8,10 +8,12 @@ import pandas as pd
 from dagster import AssetExecutionContext, Failure, MetadataValue, Output, asset
 
 from assets.common import background
-from assets.common.atomic import atomic_directory
+from assets.common.atomic import sealed_directory
 from assets.common.hashing import file_sha256
-from assets.common.release_folders import MANIFEST_NAME, ReleasePaths
+from assets.common.output_lock import output_lock, restricted_root
+from assets.common.release_folders import CANDIDATE_DIR, MANIFEST_NAME, QA_DIR, ReleasePaths
 from assets.ingest.inventory import inputs_sha256
+from assets.publication.candidate_record import changed_inputs
 from assets.publication.qa_pack import finish_qa_pack, write_qa_reports
 from assets.publication.release_info import third_thursday_of_november
 from pipelines.constants import CANDIDATE_RELEASE, OWNERS, PUBLICATION
@@ -40,6 +42,11 @@ def release_info(settings: ReleaseSettings, release: str, *, first_year: int, cu
         values["status"] = settings.designation
     accepted = {f.name for f in dataclasses.fields(ReleaseInfo)}
     return ReleaseInfo(**{k: v for k, v in values.items() if k in accepted})
+
+
+def settings_record(settings: ReleaseSettings) -> dict:
+    """The run's settings as recorded in the QA pack (what the reviewer approves under)."""
+    return {k: v for k, v in sorted(settings.model_dump().items())}
 
 
 @asset(
@@ -83,7 +90,16 @@ def candidate_release(
         previous_release_dir=previous,
         release=info,
     )
-    with atomic_directory(paths.qa, replace=True) as qa:
+    restricted_root(settings.output_path)
+    with (
+        output_lock(settings.output_path, f"build of candidate release {release}"),
+        sealed_directory(paths.restricted) as sealed,
+    ):
+        # Candidate and QA pack are written side by side in one staging folder and made
+        # visible together by one atomic rename, replacing the release's previous
+        # candidate, QA pack and approval as a whole: they can never be from two runs.
+        qa, candidate = sealed / QA_DIR, sealed / CANDIDATE_DIR
+        qa.mkdir()
         # The QA reports need only this run's inputs: a second process writes them while
         # this one builds the candidate (both are single-threaded pandas work).
         with background.start(
@@ -95,7 +111,7 @@ def candidate_release(
             release=release,
         ) as reports:
             manifest = build_candidate(
-                paths.candidate,
+                candidate,
                 published=controlled.published,
                 notes=notes,
                 la_year_status=episode_history.la_year_status,
@@ -112,9 +128,27 @@ def candidate_release(
             history=episode_history,
             controlled=controlled,
             inventory=landing_inventory,
-            candidate=paths.candidate,
+            candidate=candidate,
             previous=previous,
             landing=settings.landing_path,
+            settings=settings_record(settings),
+        )
+        # The bytes validated must be the bytes pinned: a return replaced while the run
+        # read it would publish figures from one version under the hash of another.
+        changed = changed_inputs(landing_inventory, settings.landing_path)
+        if changed:
+            raise Failure(
+                description=f"{len(changed)} landing file(s) changed while the run was reading "
+                f"them, so the figures may not match the recorded inputs: "
+                f"{'; '.join(changed[:5])}. Nothing was written; run again once uploads "
+                "have finished"
+            )
+    plausibility = pd.read_csv(paths.qa / "plausibility.csv")
+    implausible = plausibility[plausibility["flagged"].astype(bool)]
+    for row in implausible.itertuples():
+        context.log.warning(
+            f"LA {row.la_code} {row.collection_year}: {row.measure} {row.current} against "
+            f"{row.previous} the year before ({row.reason}); see qa/plausibility.csv"
         )
     manifest_sha = file_sha256(paths.candidate / MANIFEST_NAME)
     files = sorted(p for p in paths.candidate.rglob("*") if p.is_file())
@@ -137,6 +171,7 @@ def candidate_release(
             "bytes": sum(p.stat().st_size for p in files),
             "previous_release": str(previous) if previous else "(none)",
             "qa_checks_passed": all(checks.values()),
+            "plausibility_warnings": len(implausible),
             "next_step": f"reentry approve {release} --reviewer NAME",
         },
     )

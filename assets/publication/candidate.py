@@ -16,6 +16,7 @@ import pandas as pd
 from assets.common import background
 from assets.common.atomic import atomic_directory
 from assets.common.release_folders import MANIFEST_NAME
+from assets.ingest.inventory import inputs_sha256
 from assets.publication.manifest import (
     Manifest,
     audit_summary,
@@ -29,14 +30,6 @@ from assets.publication.privacy import (
     scan_for_private_identifiers,
 )
 from assets.publication.release_info import ReleaseInfo
-
-# --- Privacy guard ---------------------------------------------------------------------
-
-
-# --- Manifest ---------------------------------------------------------------------------
-
-
-# --- Build ------------------------------------------------------------------------------
 
 
 def spreadsheet_name(release: ReleaseInfo) -> str:
@@ -120,11 +113,8 @@ def build_candidate(
         manifest = Manifest(
             release=json_safe(asdict(release)),
             files=file_hashes(staging),
-            inputs=json_safe(
-                inventory[["path", "size_bytes", "sha256"]]
-                .sort_values("path")
-                .to_dict(orient="records")
-            ),
+            # By one combined hash only: input names and sizes are restricted (inputs.json).
+            inputs_sha256=inputs_sha256(inventory),
             software=software_versions(),
             disclosure_audit=audit_summary(audit),
             return_status={

@@ -1,11 +1,17 @@
-"""The release manifest: every public file's size and SHA-256, the inputs, the software and
-the disclosure audit's verdict; and the check of a folder against it.
+"""The release manifest: every public file's size and SHA-256, the inputs' combined hash,
+the software and the disclosure audit's verdict; and the check of a folder against it.
+
+The manifest is public, so it names only published files: the landing files (whose names
+an LA chooses, and whose sizes show how many rows it added) are listed by path and hash in
+the restricted QA pack only (``inputs.json``), and here by one combined SHA-256.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import platform
+import stat
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from importlib import metadata
@@ -70,7 +76,7 @@ def audit_summary(audit) -> dict:
 class Manifest:
     release: dict
     files: list[dict]
-    inputs: list[dict]
+    inputs_sha256: str
     software: dict
     disclosure_audit: dict
     return_status: dict = field(default_factory=dict)
@@ -79,25 +85,59 @@ class Manifest:
         return json.dumps(asdict(self), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+def folder_entries(folder: Path) -> tuple[list[Path], list[str]]:
+    """The regular files under ``folder`` and every entry that is not a regular file or a
+    folder (a symbolic link, a device, a pipe, a socket), found without following links.
+
+    A release is only regular files: a link could point a copy at ``/etc/passwd`` or at
+    restricted data, so links are reported, never followed."""
+    folder = Path(folder)
+    files: list[Path] = []
+    odd: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        for name in sorted(dirnames + filenames):
+            path = Path(dirpath, name)
+            mode = os.lstat(path).st_mode
+            rel = path.relative_to(folder).as_posix()
+            if stat.S_ISLNK(mode):
+                odd.append(f"{rel}: a symbolic link (a release holds only regular files)")
+            elif stat.S_ISREG(mode):
+                files.append(path)
+            elif not stat.S_ISDIR(mode):
+                odd.append(f"{rel}: not a regular file (a release holds only regular files)")
+        dirnames[:] = [d for d in dirnames if not Path(dirpath, d).is_symlink()]
+    return sorted(files), sorted(odd)
+
+
 def file_hashes(folder: Path, *, exclude: tuple[str, ...] = (MANIFEST_NAME,)) -> list[dict]:
+    """Each regular file's path, size and SHA-256, in path order (links are not followed)."""
     folder = Path(folder)
     out = []
-    for p in sorted(folder.rglob("*")):
+    for p in folder_entries(folder)[0]:
         rel = p.relative_to(folder).as_posix()
-        if p.is_file() and rel not in exclude:
+        if rel not in exclude:
             out.append({"path": rel, "bytes": p.stat().st_size, "sha256": file_sha256(p)})
-    return out
+    return sorted(out, key=lambda f: f["path"])
 
 
 def verify_manifest(folder: Path) -> list[str]:
-    """Problems found comparing a release folder with its manifest (empty = all match)."""
+    """Problems found comparing a release folder with its manifest (empty = all match):
+    a file changed, missing or not listed, and anything that is not a regular file."""
     folder = Path(folder)
-    manifest = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
-    listed = {f["path"]: f for f in manifest["files"]}
+    manifest_path = folder / MANIFEST_NAME
+    if manifest_path.is_symlink() or not manifest_path.is_file():
+        return [f"{MANIFEST_NAME}: missing or not a regular file"]
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        listed = {str(f["path"]): f for f in manifest["files"]}
+    except (ValueError, KeyError, TypeError) as err:
+        return [f"{MANIFEST_NAME}: not a release manifest ({err})"]
+    problems = list(folder_entries(folder)[1])
     actual = {f["path"]: f for f in file_hashes(folder)}
-    problems = [f"{p}: not in manifest" for p in sorted(set(actual) - set(listed))]
+    problems += [f"{p}: not in manifest" for p in sorted(set(actual) - set(listed))]
     problems += [f"{p}: listed but missing" for p in sorted(set(listed) - set(actual))]
     for p in sorted(set(listed) & set(actual)):
-        if listed[p] != actual[p]:
+        want = listed[p]
+        if (want.get("bytes"), want.get("sha256")) != (actual[p]["bytes"], actual[p]["sha256"]):
             problems.append(f"{p}: size or SHA-256 differs from manifest")
     return problems

@@ -332,28 +332,8 @@ def ees_time_to_reentry(ttr: pd.DataFrame) -> pd.DataFrame:
     return df[[*GEOGRAPHY_COLUMNS, "time_band", "re_entered"]]
 
 
-FORMULA_START = ("=", "+", "-", "@")
-
-
-def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
-    """Text a spreadsheet could run as a formula gets a leading apostrophe (OWASP "CSV
-    injection" advice, as the spreadsheet writer does); numbers, negative ones included,
-    are left alone."""
-    out = df
-    for col in df.columns:
-        values = df[col]
-        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-            continue
-        text = values.astype("str")
-        risky = (
-            values.notna()
-            & text.str.startswith(FORMULA_START)
-            & ~text.str.fullmatch(r"-?\d+(\.\d+)?")
-        )
-        if risky.any():
-            out = out.copy() if out is df else out
-            out[col] = values.where(~risky, "'" + text)
-    return out
+# Stated once in assets.common.csv_safety (the reviewers' CSVs use it too).
+from assets.common.csv_safety import FORMULA_START, neutralise_formulas  # noqa: E402, F401
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> Path:

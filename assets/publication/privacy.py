@@ -30,17 +30,33 @@ _POSTCODE = re.compile(r"\b([A-Z]{1,2}\d[A-Z\d]?) ?(\d[A-Z]{2})\b")
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 
 
+_MONTHS_SHORT = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec"
+_MONTH = rf"(?:{_MONTHS}|{_MONTHS_SHORT})\.?"
+
+# Every common way of writing a full date: ISO and its variants (yyyy-mm-dd, yyyy/mm/dd,
+# yyyy.mm.dd), day first with any of the three separators (dd/mm/yyyy, dd-mm-yyyy,
+# dd.mm.yyyy, as SSDA903 files and UK spreadsheets write them), and the month named in
+# full or short, day first ("1 April 2024", "1 Apr 2024", "1st April 2024") or month
+# first ("April 1, 2024").
 _DATE_PATTERNS = [
-    (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"), ("y", "m", "d")),
-    (re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b"), ("d", "m", "y")),
-    (re.compile(rf"\b(\d{{1,2}}) ({_MONTHS}) (\d{{4}})\b"), ("d", "M", "y")),
+    (re.compile(r"\b(\d{4})([-/.])(\d{1,2})\2(\d{1,2})\b"), ("y", None, "m", "d")),
+    (re.compile(r"\b(\d{1,2})([-/.])(\d{1,2})\2(\d{4})\b"), ("d", None, "m", "y")),
+    (
+        re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?[ -]({_MONTH})[ -,]*(\d{{4}})\b", re.IGNORECASE),
+        ("d", "M", "y"),
+    ),
+    (
+        re.compile(rf"\b({_MONTH}) (\d{{1,2}})(?:st|nd|rd|th)?,? (\d{{4}})\b", re.IGNORECASE),
+        ("M", "d", "y"),
+    ),
 ]
 
 
-_MONTH_NAME = re.compile(_MONTHS)
+# A segment can hold a written date only if it has a digit-separator-digit or a month.
+_MAYBE_DATE = re.compile(rf"\d[-/.]\d|{_MONTHS}|{_MONTHS_SHORT}", re.IGNORECASE)
 
 
-_MONTH_NUMBER = {m: i for i, m in enumerate(_MONTHS.split("|"), start=1)}
+_MONTH_NUMBER = {m.lower()[:3]: i for i, m in enumerate(_MONTHS.split("|"), start=1)}
 
 
 _XML_TEXT = re.compile(r">([^<]+)<")
@@ -134,15 +150,17 @@ def _dates_in(text: str) -> dict[date, set[str]]:
     """Full dates written in ``text``, each with the ways it was written."""
     out: dict[date, set[str]] = {}
     for pattern, order in _DATE_PATTERNS:
-        for groups in set(pattern.findall(text)):
-            parts = dict(zip(order, groups, strict=True))
-            month = _MONTH_NUMBER[parts["M"]] if "M" in parts else int(parts["m"])
+        for match in pattern.finditer(text):
+            parts = dict(zip(order, match.groups(), strict=True))
             try:
+                if "M" in parts:
+                    month = _MONTH_NUMBER[parts["M"].lower().rstrip(".")[:3]]
+                else:
+                    month = int(parts["m"])
                 d = date(int(parts["y"]), month, int(parts["d"]))
-            except ValueError:
+            except (ValueError, KeyError):
                 continue
-            sep = {"y": "-", "d": "/"}[order[0]] if "M" not in parts else " "
-            out.setdefault(d, set()).add(sep.join(groups))
+            out.setdefault(d, set()).add(match.group(0))
     return out
 
 
@@ -165,8 +183,9 @@ def scan_for_private_identifiers(
     Child IDs (>= 6 characters) and UPNs are matched as whole alphanumeric tokens, so an
     ID 1234567 is not found inside 11234567; any token shaped like a UPN is reported even
     if it is not in the inputs. Postcodes are matched with or without the space. Dates of
-    birth are matched only where a full date is written (ISO, dd/mm/yyyy or "1 April
-    2024"), excluding ``allowed_dates`` (the release date) and the collection-year
+    birth are matched only where a full date is written (in any common form: ISO,
+    dd/mm/yyyy, dd-mm-yyyy, dd.mm.yyyy, "1 April 2024", "1 Apr 2024", "April 1, 2024"),
+    excluding ``allowed_dates`` (the release date) and the collection-year
     boundaries 31 March / 1 April, which the release states as definitions and which are
     inevitably also some children's birthdays.
 
@@ -201,7 +220,7 @@ def scan_for_private_identifiers(
     if ids.dobs:
         # Only segments that can hold a written date: the three patterns over 14 MB of
         # mostly numbers took over a second, the same patterns over these few a tenth.
-        dated = "\n".join(s for s in seen if "-" in s or "/" in s or _MONTH_NAME.search(s))
+        dated = "\n".join(s for s in seen if _MAYBE_DATE.search(s))
         for d, forms in sorted(_dates_in(dated).items()):
             structural = (d.month, d.day) in ((3, 31), (4, 1))
             if d in ids.dobs and d not in allowed_dates and not structural:

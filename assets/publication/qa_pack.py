@@ -9,16 +9,18 @@ from pathlib import Path
 import pandas as pd
 
 from assets.common.contracts import USABLE_STATUSES
+from assets.common.csv_safety import neutralise_formulas
 from assets.publication.candidate_record import write_candidate_record
 from assets.publication.differences import release_differences
 from validation.assessment import ledger_imbalance
 
 
 def _csv(df: pd.DataFrame | None, path: Path) -> None:
+    """A reviewers' CSV; text from the inputs cannot run as a spreadsheet formula."""
     frame = pd.DataFrame() if df is None else df
     if not isinstance(frame, pd.DataFrame):
         frame = pd.DataFrame(frame)
-    frame.to_csv(path, index=False, lineterminator="\n")
+    neutralise_formulas(frame).to_csv(path, index=False, lineterminator="\n")
 
 
 def write_qa_reports(
@@ -32,6 +34,11 @@ def write_qa_reports(
     _csv(history.ledger, qa / "ledger.csv")
     _csv(history.la_year_status, qa / "la_year_status.csv")
     _csv(inventory, qa / "inventory.csv")
+    from validation.plausibility import plausibility_table
+
+    # Each LA-year against its previous year: a return that passes every rule can still
+    # have lost half its children (a warning for the reviewer, not a rejection).
+    _csv(plausibility_table(history.ledger, history.episode_history), qa / "plausibility.csv")
     from assets.disclosure.files import write_published
     from assets.publication.manifest import audit_summary
 
@@ -69,9 +76,15 @@ def finish_qa_pack(
     candidate: Path,
     previous: Path | None,
     landing: Path | None = None,
+    settings: dict | None = None,
 ) -> dict[str, bool]:
     """The parts of the QA pack that compare the built candidate: differences from the
-    previous release, the QA checks and the candidate record. Returns the checks."""
+    previous release, the QA checks and the candidate record (which pins the candidate's
+    manifest hash and the run's settings, tying the pack to this candidate). Returns the
+    checks."""
+    from assets.common.hashing import file_sha256
+    from assets.common.release_folders import MANIFEST_NAME
+
     differences = release_differences(candidate, previous)
     _csv(differences, qa / "differences_from_previous_release.csv")
     status = history.la_year_status
@@ -84,5 +97,12 @@ def finish_qa_pack(
     from assets.publication.qa_summary import write_qa_summary
 
     write_qa_summary(qa, candidate, status, checks)
-    write_candidate_record(qa, inventory=inventory, checks=checks, landing=landing)
+    write_candidate_record(
+        qa,
+        inventory=inventory,
+        checks=checks,
+        landing=landing,
+        manifest_sha256=file_sha256(candidate / MANIFEST_NAME),
+        settings=settings,
+    )
     return checks
