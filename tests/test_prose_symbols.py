@@ -145,7 +145,9 @@ def test_risk_adjusted_comparison_in_plain_words():
         "given its children."
     )
     high = {**row, "standardised_ratio": "1.60", "standardised_ratio_lower_ci": "1.20"}
-    assert risk_adjusted_sentence("Kent", high, "2022 to 2024").endswith("higher than expected given its children.")
+    assert risk_adjusted_sentence("Kent", high, "2022 to 2024").endswith(
+        "higher than expected given its children."
+    )
     withheld = risk_adjusted_sentence("Rutland", {"standardised_ratio": "c"}, "2022 to 2024")
     assert "not published to protect confidentiality" in withheld
     assert not symbols_in_text(withheld)
