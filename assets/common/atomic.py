@@ -148,29 +148,8 @@ def sealed_directory(final: Path) -> Iterator[Path]:
     ``final`` is absent (the old folder then survives, hidden, as ``.staging-retired-*``).
     On any exception the staging folder is deleted and ``final`` is untouched.
     """
-    final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    _remove_dead_staging(final)
-    staging = final.parent / f".staging-{final.name}-{os.getpid()}"
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir()
-    try:
+    with atomic_directory(final, replace=True) as staging:
         yield staging
-        _fsync_tree(staging)
-        if not final.exists():
-            os.rename(staging, final)
-        elif _exchange(staging, final):
-            shutil.rmtree(staging, ignore_errors=True)  # now holds the old folder
-        else:
-            retired = final.parent / f".staging-retired-{final.name}-{os.getpid()}"
-            os.rename(final, retired)
-            os.rename(staging, final)
-            shutil.rmtree(retired, ignore_errors=True)
-        _fsync_dir(final.parent)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def remove_stale_temporary_files(root: Path) -> list[Path]:
