@@ -103,6 +103,14 @@ def normalise(ledger: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(keys, kind="mergesort").reset_index(drop=True)
 
 
+def add_file_counts(ledger: pd.DataFrame, column: str, counts: pd.Series) -> pd.DataFrame:
+    """``ledger`` with a per-file count column (``counts``: file -> n; 0 for other files),
+    e.g. rows superseded by a later return, or header records starting a new identity."""
+    out = ledger.copy()
+    out[column] = out["file"].map(counts).fillna(0).astype("int64")
+    return out
+
+
 def unbalanced(ledger: pd.DataFrame) -> pd.DataFrame:
     """Ledger lines that do not balance (read vs accepted + quarantined + rejected, and
     quarantined vs the sum of its reasons). Empty when every row is accounted for."""

@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from assets.history.identity import MAX_SEGMENT, SEGMENT_BITS, child_label, resolve_identities
 from validation.collection_year import ValidatedYear, child_keys, factorize_sorted, keys_from_codes
-from validation.ledger import format_reasons, normalise, parse_reasons
+from validation.ledger import add_file_counts, format_reasons, normalise, parse_reasons
 from validation.rules import empty_failures, finalise_failures, sort_failures
 
 HISTORY_COLUMNS = [
@@ -44,7 +45,16 @@ HISTORY_COLUMNS = [
 ]
 _THREADS = max(1, min(4, os.cpu_count() or 1))
 EPISODE_KEEP = [c for c in HISTORY_COLUMNS if c not in ("sex", "dob", "upn")]
-HEADER_KEEP = ["la_code", "child", "collection_year", "sex", "dob", "upn", "source_file"]
+HEADER_KEEP = [
+    "la_code",
+    "child",
+    "collection_year",
+    "sex",
+    "dob",
+    "upn",
+    "source_file",
+    "source_row",
+]
 # 503 family: the field of last year's open episode that must equal this year's first
 # episode (DfE rules 503A-503F; 503G-J need PL_DISTANCE/PL_LA/PL_LOCATION, not collected
 # in this pipeline's landing layout).
@@ -294,8 +304,20 @@ def build_episode_history(years: Sequence[ValidatedYear]) -> HistoryResult:
     ep_frames = [y.episodes[EPISODE_KEEP] for y in years]
     hd_frames = [y.header[HEADER_KEEP] for y in years]
     keys, children = _child_keys([*ep_frames, *hd_frames])
-    ep_frames = [f.assign(KEY=k) for f, k in zip(ep_frames, keys[: len(years)], strict=True)]
     hd_frames = [f.assign(KEY=k) for f, k in zip(hd_frames, keys[len(years) :], strict=True)]
+    # Which records are the same child (assets/history/identity.py): from here on KEY is
+    # the history key (LA, CHILD after any leading-zeros join, identity segment).
+    identities = resolve_identities(hd_frames, children)
+
+    def history_key(key: pd.Series | np.ndarray, year) -> pd.Series:
+        index = key.index if isinstance(key, pd.Series) else None
+        return pd.Series(identities.history_key(np.asarray(key), np.asarray(year)), index=index)
+
+    ep_frames = [
+        f.assign(KEY=history_key(k, f["collection_year"]))
+        for f, k in zip(ep_frames, keys[: len(years)], strict=True)
+    ]
+    hd_frames = [f.assign(KEY=history_key(f["KEY"], f["collection_year"])) for f in hd_frames]
 
     # Cross-year rules between each pair of consecutive loaded years.
     cross = []
@@ -305,7 +327,10 @@ def build_episode_history(years: Sequence[ValidatedYear]) -> HistoryResult:
             continue  # a gap: no pair of consecutive returns to compare
         f = this.failures
         quarantined = f.loc[f["severity"].eq("child") & f["child"].notna()]
-        q_keys_this = child_keys(quarantined["la_code"], quarantined["child"], children)
+        q_keys_this = history_key(
+            child_keys(quarantined["la_code"], quarantined["child"], children),
+            np.full(len(quarantined), this.year),
+        )
         cross.append(cross_year_failures(ep_frames[i - 1], ep_frames[i], q_keys_this))
     cross = [c for c in cross if not c.empty]
     cross_failures = pd.concat(cross, ignore_index=True) if cross else empty_failures()
@@ -329,7 +354,10 @@ def build_episode_history(years: Sequence[ValidatedYear]) -> HistoryResult:
     )
     q_keys = q_keys.astype({"collection_year": "int64"})
     q_key = _year_key(
-        child_keys(q_keys["la_code"], q_keys["child"], children), q_keys["collection_year"]
+        history_key(
+            child_keys(q_keys["la_code"], q_keys["child"], children), q_keys["collection_year"]
+        ).set_axis(q_keys.index),
+        q_keys["collection_year"],
     )
     ep_q = _isin_sorted(_year_key_np(ep_key, ep_year), q_key.to_numpy())
     hd_q = _isin_sorted(_year_key_np(hd_key, hd_year), q_key.to_numpy())
@@ -374,6 +402,7 @@ def build_episode_history(years: Sequence[ValidatedYear]) -> HistoryResult:
     hd_yk, hd_pos = hd_yk[first_row], hd_kept[by_yk[first_row]]
     del hd_kept, by_yk, first_row, hd_key, hd_year
     wanted = _year_key_np(ep_key[winners], ep_year[winners])
+    winner_key = ep_key[winners]
     del ep_key, ep_year
     at = np.minimum(np.searchsorted(hd_yk, wanted), max(len(hd_yk) - 1, 0))
     found = hd_yk[at] == wanted if len(hd_yk) else np.zeros(len(wanted), dtype=bool)
@@ -395,14 +424,25 @@ def build_episode_history(years: Sequence[ValidatedYear]) -> HistoryResult:
         dict(zip(HISTORY_COLUMNS, columns, strict=True)), index=pd.RangeIndex(len(winners))
     )
     history["collection_year"] = history["collection_year"].astype("int64")
+    if identities.changed:
+        history["child"] = _relabel(history["child"], winner_key, identities, children)
+    del winner_key
     history, overlapping = resolve_overlaps(history)
     superseded = superseded.add(overlapping["source_file"].value_counts(), fill_value=0)
 
     ledger = _apply_cross_year_to_ledger(ledger, dropped)
-    ledger["rows_superseded"] = ledger["file"].map(superseded).fillna(0).astype("int64")
+    ledger = add_file_counts(ledger, "rows_superseded", superseded)
+    ledger = add_file_counts(ledger, "identity_conflicts", identities.conflicts_by_file)
+    ledger = add_file_counts(ledger, "child_ids_joined", identities.joins_by_file)
     status = _apply_cross_year_to_status(status, q_keys)
 
-    all_failures = [*year_failures, cross_failures, conflicts, _overlap_failures(overlapping)]
+    all_failures = [
+        *year_failures,
+        identities.failures,
+        cross_failures,
+        conflicts,
+        _overlap_failures(overlapping),
+    ]
     all_failures = [f for f in all_failures if not f.empty]
     failures = (
         sort_failures(pd.concat(all_failures, ignore_index=True))
@@ -416,7 +456,7 @@ def build_episode_history(years: Sequence[ValidatedYear]) -> HistoryResult:
         la_year_status=status.reset_index(drop=True),
         failures=failures,
         ledger=ledger,
-        quarantined=quarantined_children(failures),
+        quarantined=_quarantined_in_history(failures, identities, children),
         overlaps_resolved=_overlap_counts(overlapping),
     )
 
@@ -439,6 +479,35 @@ def quarantined_children(failures: pd.DataFrame | None) -> pd.DataFrame:
     ]
     q = q.drop_duplicates().astype({"collection_year": "int64"})
     return q.sort_values(columns, kind="mergesort").reset_index(drop=True)
+
+
+def _relabel(child: pd.Series, history_key: np.ndarray, identities, children) -> pd.Series:
+    """The history's CHILD labels where the identity checks changed them: a joined id
+    under its longest form, a later identity as ``CHILD#n``."""
+    later = (history_key & MAX_SEGMENT) > 0
+    if len(identities.joined_to):
+        plain = history_key >> SEGMENT_BITS
+        later |= _isin_sorted(plain, identities.joined_to)
+    out = child.copy()
+    if later.any():
+        out[later] = child_label(children, history_key[later]).to_numpy()
+    return out
+
+
+def _quarantined_in_history(failures: pd.DataFrame, identities, children) -> pd.DataFrame:
+    """quarantined_children with each CHILD as the history labels it (the identity in
+    force in the quarantined year), so the measures find the right history."""
+    q = quarantined_children(failures)
+    if q.empty or not identities.changed:
+        return q
+    key = child_keys(q["la_code"], q["child"], children).to_numpy()
+    hk = identities.history_key(key, q["collection_year"].to_numpy())
+    q["child"] = _relabel(q["child"], np.where(hk < 0, 0, hk), identities, children).where(
+        hk >= 0, q["child"]
+    )
+    columns = ["la_code", "collection_year", "child"]
+    q = q.drop_duplicates().sort_values(columns, kind="mergesort")
+    return q.reset_index(drop=True)
 
 
 # At most this many passes of the adjacent-pair sweep; each pass removes at least one

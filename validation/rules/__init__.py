@@ -81,6 +81,14 @@ OWN_MESSAGES = {
         "Last year's return ended with an open episode but this year's return has no "
         "episodes for the child."
     ),
+    "identity_conflict": (
+        "The same CHILD in the same LA has a different date of birth, sex or UPN from an "
+        "earlier return; from this return on its records are kept as another child's history."
+    ),
+    "child_id_leading_zeros": (
+        "CHILD differs from the LA's id in another return only by leading zeros, with the "
+        "same date of birth and sex; the records were joined under the longer id."
+    ),
     "history_overlap": (
         "A closed episode in this return overlaps a later return's episode for the same "
         "child (re-listed with corrected dates); the later return's version is used."
@@ -132,6 +140,8 @@ SEVERITY: dict[str, str] = {
     "child_without_episodes": "warning",
     "history_conflict": "warning",
     "open_episode_not_continued": "warning",
+    "identity_conflict": "warning",
+    "child_id_leading_zeros": "warning",
     "103": "warning",
     "178": "warning",
     "355": "warning",
