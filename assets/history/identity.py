@@ -31,8 +31,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from validation.collection_year import factorize_sorted
 from validation.rules import empty_failures, finalise_failures
 
 # Segment numbers live in the low bits of the history key: (LA, CHILD) key << 4 | segment.
@@ -138,13 +139,21 @@ def resolve_identities(headers: list[pd.DataFrame], children: pd.Index) -> Ident
     year = _stack(headers, "collection_year", np.int64)
     dob = _stack(headers, "dob", "datetime64[ns]").view("int64")
     male = np.concatenate([f["sex"].eq("M").to_numpy(dtype=bool) for f in headers])
-    upn = np.concatenate(factorize_sorted([f["upn"] for f in headers])[0]) if headers else key
+    upn = np.concatenate([upn_numbers(f["upn"]) for f in headers]) if headers else key
     joined_from, joined_to, join_rows = _leading_zero_joins(key, year, dob, male, upn, children)
     key = _remap(key, joined_from, joined_to)
 
-    # One record per child and year (the first by file row), in (key, year) order.
+    # One record per child and year (the first by file row), in (key, year) order. Each
+    # year's header is already in (key, row) order and the years are stacked in order, so
+    # a stable sort on the key alone merges them (checked; else a full sort).
     row = _stack(headers, "source_row", np.int64)
-    order = np.lexsort((row, year, key))
+    order = np.argsort(key, kind="stable")
+    k, y, r = key[order], year[order], row[order]
+    same_key = k[1:] == k[:-1]
+    unsorted = same_key & ((y[1:] < y[:-1]) | ((y[1:] == y[:-1]) & (r[1:] < r[:-1])))
+    if unsorted.any():
+        order = np.lexsort((row, year, key))
+    del k, y, r, same_key, unsorted
     k, y = key[order], year[order]
     first = np.ones(len(k), dtype=bool)
     first[1:] = (k[1:] != k[:-1]) | (y[1:] != y[:-1])
@@ -196,6 +205,32 @@ def resolve_identities(headers: list[pd.DataFrame], children: pd.Index) -> Ident
     )
 
 
+_UPN_LENGTH = 13
+
+
+def upn_numbers(upn: pd.Series) -> np.ndarray:
+    """Each valid UPN (a letter, 11 digits, a digit or letter: 13 ASCII characters) as
+    one int64, -1 where null: equal numbers for equal UPNs, compared without hashing or
+    sorting strings."""
+    present = upn.notna().to_numpy()
+    if not present.any():
+        return np.full(len(upn), -1, dtype=np.int64)
+    arr = pa.chunked_array([pa.array(upn, type=pa.large_string())]).combine_chunks()
+    arr = pc.fill_null(arr, "A" + "0" * (_UPN_LENGTH - 1))
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[
+        arr.offset : arr.offset + len(arr) + 1
+    ]
+    if np.any(np.diff(offsets) != _UPN_LENGTH):
+        raise ValueError("upn_numbers expects valid 13-character UPNs (validation.valid_upn)")
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    first = data[0::_UPN_LENGTH].astype(np.int64) - ord("A")
+    end = data[_UPN_LENGTH - 1 :: _UPN_LENGTH].astype(np.int64)
+    last = np.where(end <= ord("9"), end - ord("0"), end - ord("A") + 10)
+    digits = pc.cast(pc.utf8_slice_codeunits(arr, 1, _UPN_LENGTH - 1), pa.int64()).to_numpy()
+    number = (first * 36 + last) * 10**11 + digits
+    return np.where(present, number, -1)
+
+
 def _leading_zero_joins(
     key: np.ndarray,
     year: np.ndarray,
@@ -209,12 +244,12 @@ def _leading_zero_joins(
     none = np.empty(0, np.int64)
     if len(children) == 0 or len(key) == 0:
         return none, none, none
-    text = pd.Series(children, dtype="str")
-    stripped = text.str.lstrip("0")
-    stripped = stripped.where(stripped.ne(""), "0")
-    norm, _ = pd.factorize(stripped)
+    text = pa.array(pd.Series(children, dtype="str"), type=pa.large_string())
+    stripped = pc.utf8_ltrim(text, "0")
+    stripped = pc.if_else(pc.equal(stripped, ""), "0", stripped)
+    norm = pc.dictionary_encode(stripped).indices.to_numpy(zero_copy_only=False).astype(np.int64)
     # Only CHILD values that share their stripped form with another value can join.
-    shared = pd.Series(norm).duplicated(keep=False).to_numpy()
+    shared = np.bincount(norm)[norm] > 1
     if not shared.any():
         return none, none, none
     code = key & _CHILD_CODE
@@ -229,7 +264,7 @@ def _leading_zero_joins(
             "la": la,
             "norm": norm[c],
             "code": c,
-            "length": text.str.len().to_numpy()[c],
+            "length": pc.utf8_length(text).to_numpy(zero_copy_only=False)[c],
             "year": year[rows],
             "dob": dob[rows],
             "male": male[rows],
