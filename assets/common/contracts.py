@@ -30,7 +30,10 @@ class EpisodeHistory(pa.DataFrameModel):
     """
 
     la_code: Series[str] = pa.Field(str_matches=r"^\d{3}$", description="DfE old LA code")
-    child: Series[str] = pa.Field(description="CHILD as supplied (string; leading zeros kept)")
+    child: Series[str] = pa.Field(
+        description="CHILD as supplied (string; leading zeros kept); a later identity of the "
+        "same CHILD is CHILD#2, ... (assets/history/identity.py)"
+    )
     collection_year: Series[int] = pa.Field(
         ge=2000, description="Collection year (ending 31 March) of the return this row came from"
     )
