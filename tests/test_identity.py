@@ -220,3 +220,29 @@ def test_no_identity_change_leaves_every_key_and_label_as_supplied():
     assert np.array_equal(
         result.episode_history["child"].unique(), ["0101", "0102", "0103", "0104", "0201"]
     )
+
+
+def test_a_quarantined_year_belongs_to_the_identity_in_force_before_it(tmp_path):
+    landing = tmp_path / "landing"
+    for year in (2022, 2023, 2024):
+        shutil.copytree(FIXTURE / "2024", landing / str(year))
+    _add_child(landing, 2022, "0301", "1", "01/01/2012", "", "01/06/2021,01/07/2021,E4A")
+    _add_child(landing, 2023, "0301", "1", "03/03/2014", "", "01/06/2022,01/07/2022,E4A")
+    _add_child(landing, 2024, "0301", "1", "03/03/2014", "", "01/06/2023,01/07/2023,E4A")
+    _edit_last_episode_ls(landing / "2024/201/episodes.csv", "ZZ")  # rule 144: quarantined
+    result = build_episode_history(
+        [validate_collection_year(landing, y) for y in (2022, 2023, 2024)]
+    )
+    q = result.quarantined
+    assert q.loc[q["child"].str.startswith("0301")].values.tolist() == [["201", 2024, "0301#2"]]
+    h = result.episode_history
+    kids = h.loc[h["child"].str.startswith("0301"), ["child", "collection_year"]]
+    assert kids.values.tolist() == [["0301", 2022], ["0301#2", 2023]]
+
+
+def _edit_last_episode_ls(path: Path, ls: str) -> None:
+    lines = path.read_text().splitlines()
+    fields = lines[-1].split(",")
+    fields[3] = ls
+    lines[-1] = ",".join(fields)
+    path.write_text("\n".join(lines) + "\n")

@@ -138,8 +138,8 @@ def resolve_identities(headers: list[pd.DataFrame], children: pd.Index) -> Ident
     key = _stack(headers, "KEY", np.int64)
     year = _stack(headers, "collection_year", np.int64)
     dob = _stack(headers, "dob", "datetime64[ns]").view("int64")
-    male = np.concatenate([f["sex"].eq("M").to_numpy(dtype=bool) for f in headers])
-    upn = np.concatenate([upn_numbers(f["upn"]) for f in headers]) if headers else key
+    male = np.concatenate([np.empty(0, bool), *(f["sex"].eq("M").to_numpy(bool) for f in headers)])
+    upn = np.concatenate([np.empty(0, np.int64), *(upn_numbers(f["upn"]) for f in headers)])
     joined_from, joined_to, join_rows = _leading_zero_joins(key, year, dob, male, upn, children)
     key = _remap(key, joined_from, joined_to)
 
