@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from assets.ingest.dates import blank_or_ddmmyyyy
 from assets.ingest.layout import DEFAULT_MAX_BYTES
 
 # SSDA903 CSV columns (DfE "Children looked after return: technical specification").
@@ -122,34 +123,51 @@ def header_line_of(text: str) -> tuple[int, list[str]] | None:
     return None
 
 
+# How much of a file's start is searched for its header line (title rows may come first).
+HEAD_BYTES = 64 * 1024
+
+
+def columns_of_head(head: bytes) -> list[str] | None:
+    """The header-line columns in the first bytes of a CSV (None if not found).
+
+    The header line is nearly always the first, so the first 8 KB (cut at a line end)
+    are decoded first and the rest only if no header line is found there."""
+    cut = head.rfind(b"\n", 0, 8 * 1024)
+    windows = (head[: cut + 1], head) if 0 < cut < len(head) - 1 else (head,)
+    for window in windows:
+        for encoding in ("utf-8-sig", "cp1252"):
+            try:
+                text = window.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            return None
+        found = header_line_of(text.replace("\r\n", "\n"))
+        if found is not None:
+            return found[1]
+    return None
+
+
 def sniff_columns(path: Path) -> list[str] | None:
     """The header-line columns of a CSV, from its first 64 KB (None if not found)."""
     try:
         with open(path, "rb") as fh:
-            head = fh.read(8 * 1024)
-            if b"CHILD" not in head.upper():  # title rows: look further down
-                head += fh.read(56 * 1024)
+            head = fh.read(HEAD_BYTES)
     except OSError:
         return None
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            text = head.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        return None
-    found = header_line_of(text.replace("\r\n", "\n"))
-    return None if found is None else found[1]
+    return columns_of_head(head)
 
 
-def identify_file(path: Path) -> tuple[str, bool]:
+def identify_file(path: Path, head: bytes | None = None) -> tuple[str, bool]:
     """(table, pooled) for a landing file, by its columns first and its name second.
 
     ``table`` is ``header``, ``episodes``, ``workbook`` (an .xlsx, read sheet by sheet),
     ``xml`` (the DfE XML return), ``other:<table>`` or ``unknown``. A name saying header
     or episodes wins over the columns, so a file whose content is the other table is
-    reported as the wrong table rather than silently swapped.
+    reported as the wrong table rather than silently swapped. ``head``: the file's first
+    bytes when the caller has already read them (the inventory reads each file once, for
+    its hash and this), so the file is not opened again.
     """
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
@@ -158,7 +176,10 @@ def identify_file(path: Path) -> tuple[str, bool]:
         return "xml", False
     if suffix not in (".csv", ".txt"):
         return "unknown", False
-    columns = sniff_columns(path) if path.is_file() and not path.is_symlink() else None
+    if head is not None:
+        columns = columns_of_head(head)
+    else:
+        columns = sniff_columns(path) if path.is_file() and not path.is_symlink() else None
     by_columns = table_of_columns(columns) if columns else None
     by_name = table_of_name(path.name)
     pooled = bool(columns) and "LA" in columns
@@ -462,21 +483,16 @@ _FLOAT_ID = r"^\d+\.0+$"
 def _is_plain(tbl: pa.Table) -> bool:
     """Every date is blank or dd/mm/yyyy-shaped and no CHILD looks like ``123.0``: then
     :func:`_normalise_forms` would change nothing (strict date checks come later)."""
+    # Checked on the columns' bytes (assets.ingest.dates), not by a regex per value.
     for name in DATE_COLUMNS:
-        if name in tbl.column_names:
-            col = tbl.column(name)
-            ok = pc.or_(
-                pc.fill_null(pc.equal(col, ""), True),
-                pc.fill_null(pc.match_substring_regex(col, _DDMMYYYY), False),
-            )
-            if not pc.all(ok).as_py():
-                return False
-    return not (
-        "CHILD" in tbl.column_names
-        and pc.any(
-            pc.fill_null(pc.match_substring_regex(tbl.column("CHILD"), _FLOAT_ID), False)
-        ).as_py()
-    )
+        if name in tbl.column_names and not blank_or_ddmmyyyy(tbl.column(name)):
+            return False
+    if "CHILD" not in tbl.column_names:
+        return True
+    child = tbl.column("CHILD")
+    if not pc.any(pc.fill_null(pc.match_substring(child, "."), False)).as_py():
+        return True  # no value holds a dot, so none is written as 123.0
+    return not pc.any(pc.fill_null(pc.match_substring_regex(child, _FLOAT_ID), False)).as_py()
 
 
 def _all_match(col: pa.ChunkedArray | pa.Array, pattern: str) -> bool:
