@@ -26,9 +26,9 @@ def _string_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     return values
 
 
-def _blocks(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(lengths in bytes, positions of the 10-byte values, their bytes as an (m, 10) array).
-    Null values have length -1."""
+def _columns(values: pa.Array) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """(lengths in bytes, positions of the 10-byte values, their k-th bytes for k in
+    0..9). Null values have length -1."""
     n = len(values)
     offset_type = np.int64 if pa.types.is_large_string(values.type) else np.int32
     _, offsets_buf, data_buf = values.buffers()
@@ -38,28 +38,26 @@ def _blocks(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         lengths[~np.asarray(values.is_valid().to_numpy(zero_copy_only=False), dtype=bool)] = -1
     where = np.flatnonzero(lengths == _WIDTH)
     if data_buf is None or not len(where):
-        return lengths, where, np.zeros((0, _WIDTH), dtype=np.uint8)
+        return lengths, where, [np.zeros(0, dtype=np.uint8)] * _WIDTH
     data = np.frombuffer(data_buf, dtype=np.uint8)
-    block = data[offsets[where].astype(np.int64)[:, None] + np.arange(_WIDTH)]
-    return lengths, where, block
+    starts = offsets[where].astype(np.int64)
+    return lengths, where, [data[starts + k] for k in range(_WIDTH)]
 
 
-def _shaped_rows(block: np.ndarray) -> np.ndarray:
-    # uint8 arithmetic wraps, so any byte below '0' becomes > 9 as well.
-    return (
-        ((block[:, _DIGITS] - _ZERO) <= 9).all(axis=1)
-        & (block[:, 2] == _SLASH)
-        & (block[:, 5] == _SLASH)
-    )
+def _shaped(byte: list[np.ndarray]) -> np.ndarray:
+    ok = (byte[2] == _SLASH) & (byte[5] == _SLASH)
+    for k in _DIGITS:
+        ok &= (byte[k] - np.uint8(_ZERO)) <= 9  # uint8 wraps: bytes below '0' fail too
+    return ok
 
 
 def blank_or_ddmmyyyy(values: pa.Array | pa.ChunkedArray) -> bool:
     """Whether every value is null, empty or shaped as ``dd/mm/yyyy`` (two digits, slash,
     two digits, slash, four ASCII digits: the regex ``^\\d{2}/\\d{2}/\\d{4}$``)."""
-    lengths, where, block = _blocks(_string_array(values))
+    lengths, where, byte = _columns(_string_array(values))
     if np.count_nonzero(lengths > 0) != len(where):
         return False
-    return bool(_shaped_rows(block).all())
+    return bool(_shaped(byte).all())
 
 
 def ddmmyyyy_parts(
@@ -70,15 +68,22 @@ def ddmmyyyy_parts(
     not shaped)."""
     values = _string_array(values)
     n = len(values)
-    _, where, block = _blocks(values)
-    ok = _shaped_rows(block)
-    rows, digits = where[ok], block[ok].astype(np.int64) - _ZERO
+    _, where, byte = _columns(values)
+    ok = _shaped(byte)
+    rows = where[ok]
+
+    def number(*positions: int) -> np.ndarray:
+        value = np.zeros(len(rows), dtype=np.int64)
+        for k in positions:
+            value = value * 10 + (byte[k][ok] - np.uint8(_ZERO))
+        return value
+
     shaped = np.zeros(n, dtype=bool)
     shaped[rows] = True
     day, month, year = (np.zeros(n, dtype=np.int64) for _ in range(3))
-    day[rows] = digits[:, 0] * 10 + digits[:, 1]
-    month[rows] = digits[:, 3] * 10 + digits[:, 4]
-    year[rows] = digits[:, 6] * 1000 + digits[:, 7] * 100 + digits[:, 8] * 10 + digits[:, 9]
+    day[rows] = number(0, 1)
+    month[rows] = number(3, 4)
+    year[rows] = number(6, 7, 8, 9)
     return shaped, day, month, year
 
 
@@ -94,13 +99,24 @@ def calendar_dates(
     else NaT. ``in_range`` marks the values this settles; shaped values outside it are
     for the caller to decide."""
     in_range = shaped & (year >= NS_SAFE_YEARS[0]) & (year <= NS_SAFE_YEARS[1])
-    out = np.full(len(shaped), np.datetime64("NaT", "ns"))
-    real = in_range & (month >= 1) & (month <= 12) & (day >= 1)
-    months = ((year[real] - 1970) * 12 + month[real] - 1).astype("datetime64[M]")
-    first = months.astype("datetime64[D]")
-    days_in_month = ((months + 1).astype("datetime64[D]") - first).astype(np.int64)
-    fits = day[real] <= days_in_month
-    dates = first + (day[real] - 1).astype("timedelta64[D]")
-    idx = np.flatnonzero(real)[fits]
-    out[idx] = dates[fits].astype("datetime64[ns]")
-    return out, in_range
+    y, m, d = year[in_range], month[in_range], day[in_range]
+    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+    good_month = (m >= 1) & (m <= 12)
+    last_day = _DAYS_IN_MONTH[np.where(good_month, m, 1) - 1] + (leap & (m == 2))
+    real = good_month & (d >= 1) & (d <= last_day)
+    # Days since 1970-01-01 of a proleptic Gregorian date (the civil-from-days method).
+    shifted = y - (m <= 2)
+    era = shifted // 400
+    year_of_era = shifted - era * 400
+    day_of_year = (153 * np.where(m > 2, m - 3, m + 9) + 2) // 5 + d - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    days = era * 146_097 + day_of_era - 719_468
+    nat = np.iinfo(np.int64).min
+    settled = np.where(real, days * _NS_PER_DAY, nat)
+    out = np.full(len(shaped), nat, dtype=np.int64)
+    out[in_range] = settled
+    return out.view("datetime64[ns]"), in_range
+
+
+_DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+_NS_PER_DAY = 86_400 * 10**9
