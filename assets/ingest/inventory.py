@@ -175,7 +175,16 @@ def _inventory_row(root: Path, path: Path, known_las: set[str], max_bytes: int) 
     year, la_code, problems = _place(parts, pooled)
     if la_code is not None and la_code not in known_las:
         la_code = None
-    if table == "unknown":
+    if table == "xls":
+        problems.append(
+            (
+                "file_unreadable",
+                f"file '{path.name}' is a legacy Excel 97-2003 workbook (.xls), which is not "
+                "read; open it in Excel and save it as an Excel Workbook (.xlsx) or as "
+                "CSV UTF-8 (one file per table), then re-run",
+            )
+        )
+    elif table == "unknown":
         problems.append(
             (
                 "unexpected_file",

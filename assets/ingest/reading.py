@@ -123,6 +123,10 @@ def header_line_of(text: str) -> tuple[int, list[str]] | None:
     return None
 
 
+# The first bytes of a Compound File Binary file ([MS-CFB] section 2.2), the container of
+# legacy Excel 97-2003 .xls workbooks: those are not read (no reader for them is added),
+# and are told apart from a CSV or .xlsx whatever their name.
+OLE2_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")
 # How much of a file's start is searched for its header line (title rows may come first).
 HEAD_BYTES = 64 * 1024
 
@@ -163,13 +167,16 @@ def identify_file(path: Path, head: bytes | None = None) -> tuple[str, bool]:
     """(table, pooled) for a landing file, by its columns first and its name second.
 
     ``table`` is ``header``, ``episodes``, ``workbook`` (an .xlsx, read sheet by sheet),
-    ``xml`` (the DfE XML return), ``other:<table>`` or ``unknown``. A name saying header
+    ``xml`` (the DfE XML return), ``xls`` (a legacy Excel workbook, not read),
+    ``other:<table>`` or ``unknown``. A name saying header
     or episodes wins over the columns, so a file whose content is the other table is
     reported as the wrong table rather than silently swapped. ``head``: the file's first
     bytes when the caller has already read them (the inventory reads each file once, for
     its hash and this), so the file is not opened again.
     """
     suffix = path.suffix.lower()
+    if suffix == ".xls" or (head or b"").startswith(OLE2_SIGNATURE):
+        return "xls", False
     if suffix == ".xlsx":
         return "workbook", False
     if suffix == ".xml":
@@ -845,7 +852,8 @@ def read_workbook(path: Path) -> list[TablePart]:
     if expanded > MAX_XLSX_UNCOMPRESSED_BYTES:
         return _xlsx_problem(
             f"Excel file expands to {expanded:,} bytes, over the limit of "
-            f"{MAX_XLSX_UNCOMPRESSED_BYTES:,}; not read",
+            f"{MAX_XLSX_UNCOMPRESSED_BYTES:,} (REENTRY_MAX_XLSX_UNCOMPRESSED_BYTES); not read: "
+            "send the tables as CSV",
             "file_too_large",
         )
     try:
@@ -864,7 +872,11 @@ def read_workbook(path: Path) -> list[TablePart]:
                         break
                     lines.append(["" if v is None else _xlsx_value(v) for v in row])
                     if len(lines) > MAX_SHEET_ROWS:
-                        problem = f"sheet '{sheet}' has over {MAX_SHEET_ROWS:,} rows"
+                        problem = (
+                            f"sheet '{sheet}' has more than {MAX_SHEET_ROWS:,} rows, the "
+                            "sheet-row limit (REENTRY_MAX_SHEET_ROWS); not read: send the "
+                            "table as CSV"
+                        )
                         break
             except Exception as exc:  # a corrupt sheet is that sheet's problem only
                 problem = f"sheet '{sheet}' cannot be read ({type(exc).__name__})"
