@@ -280,3 +280,23 @@ def test_903_dates_are_read_from_the_bytes_exactly_as_the_date_rule_says():
     assert blank_or_ddmmyyyy(pa.array(["01/02/2020", "", None, "31/02/2020"]))
     for odd in ("1/2/2020", "2020-01-02", "01/02/2020 ", "\u0660\u0661/02/2020", "01-02-2020"):
         assert not blank_or_ddmmyyyy(pa.array(["01/02/2020", odd]))
+
+
+def test_a_file_replaced_after_the_inventory_is_rejected_not_validated(landing):
+    """The bytes validated are the bytes the inventory hashed: a return overwritten
+    between the two is a file-level rejection of its LA-year, naming the file; the other
+    LA beside it is read as usual."""
+    from validation.collection_year import validate_collection_year
+
+    inventory = inventory_landing(landing)
+    path = landing / "2024" / "201" / "episodes.csv"
+    path.write_text(path.read_text().replace("E4B", "E4A", 1))
+    result = validate_collection_year(landing, 2024, inventory=inventory)
+    hit = result.failures[result.failures["rule_code"].eq("file_changed")]
+    assert hit["file"].tolist() == ["2024/201/episodes.csv"]
+    assert hit["severity"].eq("file").all() and "SHA-256" in hit["message"].iloc[0]
+    status = result.la_year_status.set_index("la_code")["status"]
+    assert (status["201"], status["202"]) == ("rejected", "accepted")
+    # With a fresh inventory the same bytes are read as usual.
+    fresh = validate_collection_year(landing, 2024)
+    assert fresh.failures["rule_code"].ne("file_changed").all()

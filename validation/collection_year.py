@@ -252,6 +252,7 @@ def validate_collection_year(
     _split_pooled(inventory, landing, year, expected, max_bytes, groups, pre, file_rows, unusable)
     # Files are decoded in threads and parsed in batches (assets.ingest.reading.read_return_tables);
     # results are used in the same sorted (LA, table) order as a sequential loop.
+    sha_of = {p: h for p, h in zip(inv["path"], inv["sha256"], strict=True) if isinstance(h, str)}
     singles = [
         (key, paths[0])
         for key, paths in sorted(groups.items())
@@ -264,6 +265,7 @@ def validate_collection_year(
                 [(landing / path, table) for (_, table), path in singles],
                 max_bytes=max_bytes,
                 threads=_READ_THREADS,
+                sha256=[sha_of.get(path) for _, path in singles],
             ),
             strict=True,
         )

@@ -11,6 +11,7 @@ file-level problem with a plain-English message, never a traceback and never a g
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -286,7 +287,10 @@ _BATCH_CHARS = 32 * 1024 * 1024
 
 
 def read_return_tables(
-    items: list[tuple[Path, str]], max_bytes: int = DEFAULT_MAX_BYTES, threads: int = 1
+    items: list[tuple[Path, str]],
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    threads: int = 1,
+    sha256: list[str | None] | None = None,
 ) -> list[ReadResult]:
     """:func:`read_return_table` for many files at once, with identical results.
 
@@ -296,10 +300,20 @@ def read_return_tables(
     set-up of the Arrow reader cost more than parsing. Without quotes a row is exactly a
     line, so the split is exact; if a batch does not parse (a ragged row somewhere), each
     of its files is parsed on its own as :func:`read_return_table` does.
+
+    ``sha256``: each file's hash in the landing inventory. The bytes read are hashed and
+    a file whose bytes differ (replaced since the inventory) is rejected, so the bytes
+    validated are always the bytes the release's inputs hash pins.
     """
+    hashes = sha256 if sha256 is not None else [None] * len(items)
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         prepared = list(
-            pool.map(lambda item: _read_return_table(item[0], item[1], max_bytes, True), items)
+            pool.map(
+                lambda item: _read_return_table(
+                    item[0][0], item[0][1], max_bytes, True, (), item[1]
+                ),
+                zip(items, hashes, strict=True),
+            )
         )
     results: list[ReadResult | None] = [p if isinstance(p, ReadResult) else None for p in prepared]
     groups: dict[tuple[str, tuple[str, ...]], list[int]] = {}
@@ -327,7 +341,12 @@ def read_return_tables(
 
 
 def _read_return_table(
-    path: Path, table: str, max_bytes: int, defer: bool, keep: tuple[str, ...] = ()
+    path: Path,
+    table: str,
+    max_bytes: int,
+    defer: bool,
+    keep: tuple[str, ...] = (),
+    sha256: str | None = None,
 ) -> ReadResult | _Pending:
     path = Path(path)
     if table not in TABLE_COLUMNS:
@@ -356,6 +375,13 @@ def _read_return_table(
     except OSError as exc:
         return ReadResult(
             None, problem=f"file cannot be read: {exc.strerror}", problem_rule="file_unreadable"
+        )
+    if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+        return ReadResult(
+            None,
+            problem="file changed after the landing inventory was taken (its SHA-256 is "
+            "no longer the one recorded); not read: re-run once the landing folder is settled",
+            problem_rule="file_changed",
         )
     try:
         text, encoding = _decode(data, notes)
