@@ -927,6 +927,19 @@ def read_workbook(path: Path) -> list[TablePart]:
             if table.startswith("other:"):
                 parts.append(TablePart(where, table, ReadResult(None)))
                 continue
+            if "LA" in found[1]:
+                # A pooled (multi-LA) sheet is split by LA only when it comes as CSV; read
+                # here it would all be credited to the folder's LA, so it is refused.
+                pooled = ReadResult(
+                    None,
+                    problem=f"sheet '{sheet}' is a pooled table of several LAs (it has an LA "
+                    "column); pooled returns are read from CSV only, so it was not read: "
+                    "save the sheet as CSV UTF-8",
+                    problem_rule="file_unreadable",
+                    rows_seen=sum(1 for line in lines[found[0] + 1 :] if any(line)),
+                )
+                parts.append(TablePart(where, None, pooled))
+                continue
             notes = [f"read from sheet '{sheet}' of an Excel workbook"]
             parts.append(TablePart(where, table, _parse_csv_text(text, table, "xlsx", notes)))
     finally:

@@ -273,6 +273,23 @@ def _pooled(landing: Path, where: str) -> None:
     _write(folder / "episodes.csv", to_csv(eps, ["LA", "YEAR", *EPISODE_COLUMNS]))
 
 
+def _pooled_workbook(landing: Path) -> None:
+    """A regional workbook (LA and YEAR columns, LA 202's and 203's rows) in LA 202's
+    folder: pooled files are split by LA from CSV only, so it must be refused rather
+    than credited to LA 202."""
+    _clean(landing)
+    sheets = {}
+    for table, rows_of, columns in (
+        ("Header", header_rows, HEADER_COLUMNS),
+        ("Episodes", episode_rows, EPISODE_COLUMNS),
+    ):
+        rows = [["LA", "YEAR", *columns]]
+        for la in (LA, OTHER_LA):
+            rows += [[la, "2023-24", *[r[c] for c in columns]] for r in rows_of(la)]
+        sheets[table] = rows
+    _workbook(landing / str(YEAR) / LA / "regional 903 2023-24.xlsx", sheets)
+
+
 def _previous_year(landing: Path) -> None:
     _clean(landing)
     folder = landing / str(YEAR) / LA
@@ -400,6 +417,9 @@ CASES = [
          also={OTHER_LA: "accepted"}),
     Case("pooled_at_root", "a regional file (LA, YEAR columns) at the landing root",
          lambda landing: _pooled(landing, ""), "accepted", also={OTHER_LA: "accepted"}),
+    Case("pooled_workbook", "a regional workbook (LA, YEAR columns) in LA 202's folder",
+         _pooled_workbook, "rejected", rule="file_unreadable",
+         file_part="regional 903 2023-24.xlsx", cause="pooled table of several LAs"),
     Case("previous_year_subfolder", "a previous_year/ sub-folder beside this year's files",
          _previous_year, "accepted", warnings=("previous_year_skipped",)),
     Case("iso_dates", "every date written yyyy-mm-dd",
