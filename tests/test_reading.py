@@ -228,3 +228,75 @@ def test_reading_many_files_together_gives_each_file_its_own_result(tmp_path):
     only_fast = [i for i in items if i[0].stem in ("plain", "ragged", "no_final_newline")]
     for (path, table), result in zip(only_fast, read_return_tables(only_fast), strict=True):
         _same_result(result, read_return_table(path, table))
+
+
+def _dates_by_python(values: list[str | None]) -> list[pd.Timestamp | None]:
+    """The SSDA903 date rule stated plainly: exactly dd/mm/yyyy, and a real calendar day."""
+    import re
+    from datetime import datetime
+
+    out = []
+    for v in values:
+        if v is None or not re.fullmatch(r"[0-9]{2}/[0-9]{2}/[0-9]{4}", v):
+            out.append(None)
+            continue
+        try:
+            day = datetime.strptime(v, "%d/%m/%Y")
+        except ValueError:
+            out.append(None)
+            continue
+        # datetime64[ns] holds 1677-09-21 00:12 to 2262-04-11 23:47.
+        fits = datetime(1677, 9, 22) <= day <= datetime(2262, 4, 11)
+        out.append(pd.Timestamp(day) if fits else None)
+    return out
+
+
+def test_903_dates_are_read_from_the_bytes_exactly_as_the_date_rule_says():
+    """The byte-level date reader (assets/ingest/dates.py) against Python's own strptime:
+    impossible days, leap years, other layouts, non-ASCII digits, padding, nulls and years
+    datetime64[ns] cannot hold."""
+    import random
+
+    from assets.ingest.dates import blank_or_ddmmyyyy
+    from validation.schemas import parse_903_dates
+
+    rng = random.Random(7)
+    values: list[str | None] = [
+        f"{rng.randint(0, 35):02d}/{rng.randint(0, 14):02d}/"
+        f"{rng.choice([rng.randint(0, 9999), rng.randint(1670, 2270)]):04d}"
+        for _ in range(20_000)
+    ]
+    values += ["29/02/2000", "29/02/1900", "29/02/2024", "31/04/2020", "01/01/0001"]
+    values += ["12/04/2262", "22/09/1677", "1/2/2020", "2020-01-02", " 01/02/2020"]
+    values += ["01/02/2020 ", "01-02-2020", "0a/02/2020", "\u0660\u0661/02/2020", "", None]
+    got = parse_903_dates(pd.Series(values, dtype="str"))
+    expected = pd.Series(_dates_by_python(values), dtype="datetime64[ns]")
+    assert got.dtype == "datetime64[ns]"
+    pd.testing.assert_series_equal(got, expected, check_names=False)
+    assert got.notna().sum() > 5_000  # the sample holds real dates as well as bad ones
+
+    import pyarrow as pa
+
+    assert blank_or_ddmmyyyy(pa.array(["01/02/2020", "", None, "31/02/2020"]))
+    for odd in ("1/2/2020", "2020-01-02", "01/02/2020 ", "\u0660\u0661/02/2020", "01-02-2020"):
+        assert not blank_or_ddmmyyyy(pa.array(["01/02/2020", odd]))
+
+
+def test_a_file_replaced_after_the_inventory_is_rejected_not_validated(landing):
+    """The bytes validated are the bytes the inventory hashed: a return overwritten
+    between the two is a file-level rejection of its LA-year, naming the file; the other
+    LA beside it is read as usual."""
+    from validation.collection_year import validate_collection_year
+
+    inventory = inventory_landing(landing)
+    path = landing / "2024" / "201" / "episodes.csv"
+    path.write_text(path.read_text().replace("E4B", "E4A", 1))
+    result = validate_collection_year(landing, 2024, inventory=inventory)
+    hit = result.failures[result.failures["rule_code"].eq("file_changed")]
+    assert hit["file"].tolist() == ["2024/201/episodes.csv"]
+    assert hit["severity"].eq("file").all() and "SHA-256" in hit["message"].iloc[0]
+    status = result.la_year_status.set_index("la_code")["status"]
+    assert (status["201"], status["202"]) == ("rejected", "accepted")
+    # With a fresh inventory the same bytes are read as usual.
+    fresh = validate_collection_year(landing, 2024)
+    assert fresh.failures["rule_code"].ne("file_changed").all()

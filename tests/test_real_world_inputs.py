@@ -48,7 +48,11 @@ def test_catalogue_lists_every_case():
 
 
 @pytest.mark.parametrize("case", corpus.CASES, ids=lambda c: c.id)
-def test_real_world_shape(case, reference, tmp_path):
+def test_real_world_shape(case, reference, tmp_path, monkeypatch):
+    import assets.ingest.layout
+
+    for name, value in case.limits.items():  # as REENTRY_MAX_* would set them
+        monkeypatch.setattr(assets.ingest.layout, name, value)
     landing = corpus.build_case(case, tmp_path)
     inventory = inventory_landing(landing)
     result = validate_collection_year(landing, case.year, inventory=inventory)
@@ -96,7 +100,9 @@ def test_real_world_shape(case, reference, tmp_path):
             assert hit["column"].str.contains(case.column).any(), where
         if case.file_part:
             assert hit["file"].str.contains(case.file_part, regex=False).all(), where
-        assert hit["message"].str.contains(hit["file"].iloc[0], regex=False).all()
+        assert all(f in m for f, m in zip(hit["file"], hit["message"], strict=True)), where
+        if case.cause:
+            assert hit["message"].str.contains(case.cause, regex=False).all(), where
     for rule in case.warnings:
         hit = failures[failures["rule_code"].eq(rule)]
         assert not hit.empty and hit["severity"].eq("warning").all(), where
@@ -109,6 +115,52 @@ def test_rejected_file_rows_are_counted(tmp_path):
     ledger = validate_collection_year(landing, corpus.YEAR).ledger.set_index("file")
     line = ledger.loc["2024/202/episodes.csv"]
     assert (line["rows_read"], line["rows_rejected"]) == (8, 8)
+
+
+def test_a_column_mixing_date_forms_is_one_message_and_the_ledger_stays_exact(tmp_path):
+    """Three DECOMs written yyyy-mm-dd and one as an Excel serial among dd/mm/yyyy ones:
+    one failure for the file's DECOM column (count, forms, rows, example), none per row;
+    the children are still quarantined, the ledger counts every one of their rows, and
+    an impossible dd/mm/yyyy date stays a failure of its own row."""
+    landing = tmp_path / "mixed"
+    corpus.base.build_clean(landing, (corpus.CLEAN_LA,))
+    folder = landing / str(corpus.YEAR) / corpus.LA
+    episodes = corpus.episode_rows()
+    odd = {1: corpus._iso, 3: corpus._iso, 5: corpus._iso, 6: corpus._serial}
+    for i, convert in odd.items():
+        episodes[i] = {**episodes[i], "DECOM": convert(episodes[i]["DECOM"])}
+    episodes[7] = {**episodes[7], "DEC": "31/02/2024"}
+    corpus._write(folder / "header.csv", corpus.to_csv(corpus.header_rows(), corpus.HEADER_COLUMNS))
+    corpus._write(folder / "episodes.csv", corpus.to_csv(episodes, corpus.EPISODE_COLUMNS))
+
+    result = validate_collection_year(landing, corpus.YEAR)
+    failures = result.failures
+    decom = failures[failures["column"].eq("DECOM") & failures["la_code"].eq(corpus.LA)]
+    assert len(decom) == 1, decom
+    message = decom["message"].iloc[0]
+    assert decom["rule_code"].iloc[0] == "141" and decom["severity"].iloc[0] == "child"
+    assert "2024/202/episodes.csv" in message and "4 DECOM value(s)" in message
+    assert "ISO yyyy-mm-dd (3)" in message and "Excel serial numbers (1)" in message
+    assert "rows 2, 4, 6, 7" in message  # data rows are numbered from 1
+    assert "impossible" not in message
+    dec = failures[failures["rule_code"].eq("147") & failures["la_code"].eq(corpus.LA)]
+    assert dec[["row", "value"]].values.tolist() == [[8, "31/02/2024"]]
+
+    # Every record of each affected child is quarantined and counted, row for row.
+    affected = {episodes[i]["CHILD"] for i in [*odd, 7]}
+    ledger = result.ledger.set_index("file")
+    expected = sum(e["CHILD"] in affected for e in episodes)
+    assert ledger.loc["2024/202/episodes.csv", "rows_quarantined"] == expected
+    heads = corpus.header_rows()
+    assert ledger.loc["2024/202/header.csv", "rows_quarantined"] == sum(
+        h["CHILD"] in affected for h in heads
+    )
+    assert unbalanced(result.ledger).empty
+    assert set(result.episodes.loc[result.episodes["la_code"].eq("202"), "child"]).isdisjoint(
+        affected
+    )
+    status = result.la_year_status.set_index("la_code")["status"]
+    assert status["201"] == "accepted"
 
 
 def test_pooled_file_is_not_credited_to_its_folder(tmp_path):

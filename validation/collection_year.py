@@ -50,6 +50,7 @@ from validation.rules import (
 from validation.rules.episodes import episode_frame, take_rows
 from validation.rules.year import year_rule_failures
 from validation.schemas import (
+    DATE_PATTERN,
     SEX_NORMALISED,
     code_list_years,
     parse_903_dates,
@@ -251,6 +252,7 @@ def validate_collection_year(
     _split_pooled(inventory, landing, year, expected, max_bytes, groups, pre, file_rows, unusable)
     # Files are decoded in threads and parsed in batches (assets.ingest.reading.read_return_tables);
     # results are used in the same sorted (LA, table) order as a sequential loop.
+    sha_of = {p: h for p, h in zip(inv["path"], inv["sha256"], strict=True) if isinstance(h, str)}
     singles = [
         (key, paths[0])
         for key, paths in sorted(groups.items())
@@ -263,6 +265,7 @@ def validate_collection_year(
                 [(landing / path, table) for (_, table), path in singles],
                 max_bytes=max_bytes,
                 threads=_READ_THREADS,
+                sha256=[sha_of.get(path) for _, path in singles],
             ),
             strict=True,
         )
@@ -450,10 +453,93 @@ def validate_collection_year(
         year=year,
         header=accepted_header,
         episodes=accepted_episodes,
-        failures=all_failures,
+        failures=collapse_date_forms(all_failures),
         ledger=ledger,
         la_year_status=status,
     )
+
+
+# The DfE date rules by column (header DOB; episode DECOM and DEC).
+DATE_RULES = {("DOB", "102"), ("DECOM", "141"), ("DEC", "147")}
+_DATE_FORMS = [
+    ("ISO yyyy-mm-dd", re.compile(r"\d{4}-\d{2}-\d{2}([ T].*)?")),
+    ("Excel serial numbers", re.compile(r"\d{5}(\.\d+)?")),
+    ("dd/mm/yyyy with a time", re.compile(r"\d{2}/\d{2}/\d{4}[ T].+")),
+    ("d/m/yyyy without leading zeros", re.compile(r"\d{1,2}/\d{1,2}/\d{4}")),
+    ("a two-digit year", re.compile(r"\d{1,2}/\d{1,2}/\d{2}")),
+]
+_SHOWN_ROWS = 5
+
+
+def collapse_date_forms(failures: pd.DataFrame) -> pd.DataFrame:
+    """One message per file and date column whose values are written in more than one
+    form, instead of one per row.
+
+    A column with no dd/mm/yyyy value at all is already one file-level message
+    (file_date_format); a column that mixes forms fails the DfE date rule row by row.
+    Where two or more of a file's values in one column are not in dd/mm/yyyy form, their
+    rows become one failure naming the count, the forms, the first rows and an example.
+    It is called after quarantine and the ledger are settled, so every such row's child
+    is still quarantined and counted: only the report is shorter. Impossible dates
+    written dd/mm/yyyy (31/02/2024) stay one failure per row: they are data errors.
+    """
+    if failures.empty:
+        return failures
+    rule_column = list(zip(failures["column"], failures["rule_code"], strict=True))
+    is_date = np.fromiter((rc in DATE_RULES for rc in rule_column), bool, len(failures))
+    if not is_date.any():
+        return failures
+    value = failures["value"]
+    off_form = is_date & ~value.fillna("").str.fullmatch(DATE_PATTERN).to_numpy(dtype=bool)
+    off_form &= value.notna().to_numpy(dtype=bool)
+    if not off_form.any():
+        return failures
+    groups = (
+        failures[off_form]
+        .assign(_pos=np.flatnonzero(off_form))
+        .groupby(["file", "column"], sort=False)
+    )
+    collapse = np.zeros(len(failures), dtype=bool)
+    summaries = []
+    for (file, column), group in groups:
+        if len(group) < 2:
+            continue
+        collapse[group["_pos"].to_numpy()] = True
+        rows = sorted(group["row"].dropna().astype(int).tolist())
+        forms: dict[str, int] = {}
+        for v in group["value"]:
+            form = next((name for name, rx in _DATE_FORMS if rx.fullmatch(v.strip())), "other")
+            forms[form] = forms.get(form, 0) + 1
+        described = ", ".join(f"{name} ({n:,})" for name, n in sorted(forms.items()))
+        shown = ", ".join(map(str, rows[:_SHOWN_ROWS])) + (
+            " ..." if len(rows) > _SHOWN_ROWS else ""
+        )
+        first = group.iloc[0]
+        summaries.append(
+            {
+                "rule_code": first["rule_code"],
+                "la_code": first["la_code"],
+                "collection_year": first["collection_year"],
+                "file": file,
+                "row": None,
+                "child": None,
+                "column": column,
+                "value": group["value"].iloc[0],
+                "message": (
+                    f"{file}: {len(group):,} {column} value(s) are not written dd/mm/yyyy as "
+                    f"the rest of the column is: {described}; rows {shown}, e.g. "
+                    f"'{group['value'].iloc[0]}'. Their children are quarantined (rule "
+                    f"{first['rule_code']}); re-export the column with every date as dd/mm/yyyy"
+                ),
+            }
+        )
+    if not summaries:
+        return failures
+    frame = pd.DataFrame(summaries)
+    specific = frame.pop("message")
+    summary = finalise_failures(frame)
+    summary["message"] = specific.to_numpy()
+    return sort_failures(pd.concat([failures[~collapse], summary], ignore_index=True))
 
 
 def _split_pooled(

@@ -24,6 +24,7 @@ import pyarrow as pa_arrow
 import pyarrow.compute as pc
 
 from assets.common.reference import read_reference_csv
+from assets.ingest.dates import calendar_dates, ddmmyyyy_parts
 
 # SEX was collected as 1 (male) / 2 (female) up to the 2023-24 return; from 2024-25 the
 # return records M / F / U (DfE "Children looked after return 2024 to 2025: guide", "Sex"
@@ -110,21 +111,30 @@ def place_codes(year: int) -> list[str]:
 def parse_903_dates(values: pd.Series) -> pd.Series:
     """Strict ``dd/mm/yyyy`` to datetime64[ns]; anything else (31/02, ISO, 1/2/2020) is NaT.
 
-    The regex rejects other layouts; Arrow's strptime parses the rest, and because it
-    rolls impossible days over (31/02 -> 02/03) the parsed day and month must equal the
-    digits written. Years outside datetime64[ns] (e.g. 0001) are NaT. Nothing is guessed.
+    Shape and digits come from the column's bytes (assets.ingest.dates): a value is a
+    date exactly when its day and month name a real day of that month. Years outside
+    the whole years datetime64[ns] holds (e.g. 0001) are left to Arrow's strptime,
+    which makes them NaT. Nothing is guessed.
     """
     # The column's own Arrow strings (large_string), not a converted copy.
     arr = pa_arrow.array(values.astype("str"), from_pandas=True)
-    shaped = pc.fill_null(pc.match_substring_regex(arr, DATE_PATTERN), False)
-    text = pc.if_else(shaped, arr, pa_arrow.scalar(None, arr.type))
-    parsed = pc.strptime(text, format="%d/%m/%Y", unit="ns", error_is_null=True)
-    day = pc.cast(pc.utf8_slice_codeunits(text, 0, 2), pa_arrow.int64())
-    month = pc.cast(pc.utf8_slice_codeunits(text, 3, 5), pa_arrow.int64())
+    shaped, day, month, year = ddmmyyyy_parts(arr)
+    out, settled = calendar_dates(shaped, day, month, year)
+    rest = np.flatnonzero(shaped & ~settled)
+    if len(rest):
+        out[rest] = _strptime_exact(arr.take(pa_arrow.array(rest)))
+    return pd.Series(out, index=values.index, name=values.name).astype("datetime64[ns]")
+
+
+def _strptime_exact(arr: pa_arrow.Array) -> np.ndarray:
+    """Arrow's strptime of dd/mm/yyyy values, NaT where it rolled an impossible day over
+    (31/02 -> 02/03) or the date does not fit datetime64[ns]."""
+    parsed = pc.strptime(arr, format="%d/%m/%Y", unit="ns", error_is_null=True)
+    day = pc.cast(pc.utf8_slice_codeunits(arr, 0, 2), pa_arrow.int64())
+    month = pc.cast(pc.utf8_slice_codeunits(arr, 3, 5), pa_arrow.int64())
     same = pc.and_(pc.equal(pc.day(parsed), day), pc.equal(pc.month(parsed), month))
     exact = pc.if_else(pc.fill_null(same, False), parsed, pa_arrow.scalar(None, parsed.type))
-    out = pd.Series(exact.to_numpy(zero_copy_only=False), index=values.index, name=values.name)
-    return out.astype("datetime64[ns]")
+    return exact.to_numpy(zero_copy_only=False).astype("datetime64[ns]")
 
 
 def _valid_date(values: pd.Series) -> pd.Series:

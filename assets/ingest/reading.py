@@ -11,6 +11,7 @@ file-level problem with a plain-English message, never a traceback and never a g
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from assets.ingest.dates import blank_or_ddmmyyyy
 from assets.ingest.layout import DEFAULT_MAX_BYTES
 
 # SSDA903 CSV columns (DfE "Children looked after return: technical specification").
@@ -122,43 +124,70 @@ def header_line_of(text: str) -> tuple[int, list[str]] | None:
     return None
 
 
+# The first bytes of a Compound File Binary file ([MS-CFB] section 2.2), the container of
+# legacy Excel 97-2003 .xls workbooks: those are not read (no reader for them is added),
+# and are told apart from a CSV or .xlsx whatever their name.
+OLE2_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")
+# How much of a file's start is searched for its header line (title rows may come first).
+HEAD_BYTES = 64 * 1024
+
+
+def columns_of_head(head: bytes) -> list[str] | None:
+    """The header-line columns in the first bytes of a CSV (None if not found).
+
+    The header line is nearly always the first, so the first 8 KB (cut at a line end)
+    are decoded first and the rest only if no header line is found there."""
+    cut = head.rfind(b"\n", 0, 8 * 1024)
+    windows = (head[: cut + 1], head) if 0 < cut < len(head) - 1 else (head,)
+    for window in windows:
+        for encoding in ("utf-8-sig", "cp1252"):
+            try:
+                text = window.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            return None
+        found = header_line_of(text.replace("\r\n", "\n"))
+        if found is not None:
+            return found[1]
+    return None
+
+
 def sniff_columns(path: Path) -> list[str] | None:
     """The header-line columns of a CSV, from its first 64 KB (None if not found)."""
     try:
         with open(path, "rb") as fh:
-            head = fh.read(8 * 1024)
-            if b"CHILD" not in head.upper():  # title rows: look further down
-                head += fh.read(56 * 1024)
+            head = fh.read(HEAD_BYTES)
     except OSError:
         return None
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            text = head.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        return None
-    found = header_line_of(text.replace("\r\n", "\n"))
-    return None if found is None else found[1]
+    return columns_of_head(head)
 
 
-def identify_file(path: Path) -> tuple[str, bool]:
+def identify_file(path: Path, head: bytes | None = None) -> tuple[str, bool]:
     """(table, pooled) for a landing file, by its columns first and its name second.
 
     ``table`` is ``header``, ``episodes``, ``workbook`` (an .xlsx, read sheet by sheet),
-    ``xml`` (the DfE XML return), ``other:<table>`` or ``unknown``. A name saying header
+    ``xml`` (the DfE XML return), ``xls`` (a legacy Excel workbook, not read),
+    ``other:<table>`` or ``unknown``. A name saying header
     or episodes wins over the columns, so a file whose content is the other table is
-    reported as the wrong table rather than silently swapped.
+    reported as the wrong table rather than silently swapped. ``head``: the file's first
+    bytes when the caller has already read them (the inventory reads each file once, for
+    its hash and this), so the file is not opened again.
     """
     suffix = path.suffix.lower()
+    if suffix == ".xls" or (head or b"").startswith(OLE2_SIGNATURE):
+        return "xls", False
     if suffix == ".xlsx":
         return "workbook", False
     if suffix == ".xml":
         return "xml", False
     if suffix not in (".csv", ".txt"):
         return "unknown", False
-    columns = sniff_columns(path) if path.is_file() and not path.is_symlink() else None
+    if head is not None:
+        columns = columns_of_head(head)
+    else:
+        columns = sniff_columns(path) if path.is_file() and not path.is_symlink() else None
     by_columns = table_of_columns(columns) if columns else None
     by_name = table_of_name(path.name)
     pooled = bool(columns) and "LA" in columns
@@ -258,7 +287,10 @@ _BATCH_CHARS = 32 * 1024 * 1024
 
 
 def read_return_tables(
-    items: list[tuple[Path, str]], max_bytes: int = DEFAULT_MAX_BYTES, threads: int = 1
+    items: list[tuple[Path, str]],
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    threads: int = 1,
+    sha256: list[str | None] | None = None,
 ) -> list[ReadResult]:
     """:func:`read_return_table` for many files at once, with identical results.
 
@@ -268,10 +300,20 @@ def read_return_tables(
     set-up of the Arrow reader cost more than parsing. Without quotes a row is exactly a
     line, so the split is exact; if a batch does not parse (a ragged row somewhere), each
     of its files is parsed on its own as :func:`read_return_table` does.
+
+    ``sha256``: each file's hash in the landing inventory. The bytes read are hashed and
+    a file whose bytes differ (replaced since the inventory) is rejected, so the bytes
+    validated are always the bytes the release's inputs hash pins.
     """
+    hashes = sha256 if sha256 is not None else [None] * len(items)
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         prepared = list(
-            pool.map(lambda item: _read_return_table(item[0], item[1], max_bytes, True), items)
+            pool.map(
+                lambda item: _read_return_table(
+                    item[0][0], item[0][1], max_bytes, True, (), item[1]
+                ),
+                zip(items, hashes, strict=True),
+            )
         )
     results: list[ReadResult | None] = [p if isinstance(p, ReadResult) else None for p in prepared]
     groups: dict[tuple[str, tuple[str, ...]], list[int]] = {}
@@ -299,7 +341,12 @@ def read_return_tables(
 
 
 def _read_return_table(
-    path: Path, table: str, max_bytes: int, defer: bool, keep: tuple[str, ...] = ()
+    path: Path,
+    table: str,
+    max_bytes: int,
+    defer: bool,
+    keep: tuple[str, ...] = (),
+    sha256: str | None = None,
 ) -> ReadResult | _Pending:
     path = Path(path)
     if table not in TABLE_COLUMNS:
@@ -328,6 +375,13 @@ def _read_return_table(
     except OSError as exc:
         return ReadResult(
             None, problem=f"file cannot be read: {exc.strerror}", problem_rule="file_unreadable"
+        )
+    if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+        return ReadResult(
+            None,
+            problem="file changed after the landing inventory was taken (its SHA-256 is "
+            "no longer the one recorded); not read: re-run once the landing folder is settled",
+            problem_rule="file_changed",
         )
     try:
         text, encoding = _decode(data, notes)
@@ -462,21 +516,16 @@ _FLOAT_ID = r"^\d+\.0+$"
 def _is_plain(tbl: pa.Table) -> bool:
     """Every date is blank or dd/mm/yyyy-shaped and no CHILD looks like ``123.0``: then
     :func:`_normalise_forms` would change nothing (strict date checks come later)."""
+    # Checked on the columns' bytes (assets.ingest.dates), not by a regex per value.
     for name in DATE_COLUMNS:
-        if name in tbl.column_names:
-            col = tbl.column(name)
-            ok = pc.or_(
-                pc.fill_null(pc.equal(col, ""), True),
-                pc.fill_null(pc.match_substring_regex(col, _DDMMYYYY), False),
-            )
-            if not pc.all(ok).as_py():
-                return False
-    return not (
-        "CHILD" in tbl.column_names
-        and pc.any(
-            pc.fill_null(pc.match_substring_regex(tbl.column("CHILD"), _FLOAT_ID), False)
-        ).as_py()
-    )
+        if name in tbl.column_names and not blank_or_ddmmyyyy(tbl.column(name)):
+            return False
+    if "CHILD" not in tbl.column_names:
+        return True
+    child = tbl.column("CHILD")
+    if not pc.any(pc.fill_null(pc.match_substring(child, "."), False)).as_py():
+        return True  # no value holds a dot, so none is written as 123.0
+    return not pc.any(pc.fill_null(pc.match_substring_regex(child, _FLOAT_ID), False)).as_py()
 
 
 def _all_match(col: pa.ChunkedArray | pa.Array, pattern: str) -> bool:
@@ -829,7 +878,8 @@ def read_workbook(path: Path) -> list[TablePart]:
     if expanded > MAX_XLSX_UNCOMPRESSED_BYTES:
         return _xlsx_problem(
             f"Excel file expands to {expanded:,} bytes, over the limit of "
-            f"{MAX_XLSX_UNCOMPRESSED_BYTES:,}; not read",
+            f"{MAX_XLSX_UNCOMPRESSED_BYTES:,} (REENTRY_MAX_XLSX_UNCOMPRESSED_BYTES); not read: "
+            "send the tables as CSV",
             "file_too_large",
         )
     try:
@@ -848,7 +898,11 @@ def read_workbook(path: Path) -> list[TablePart]:
                         break
                     lines.append(["" if v is None else _xlsx_value(v) for v in row])
                     if len(lines) > MAX_SHEET_ROWS:
-                        problem = f"sheet '{sheet}' has over {MAX_SHEET_ROWS:,} rows"
+                        problem = (
+                            f"sheet '{sheet}' has more than {MAX_SHEET_ROWS:,} rows, the "
+                            "sheet-row limit (REENTRY_MAX_SHEET_ROWS); not read: send the "
+                            "table as CSV"
+                        )
                         break
             except Exception as exc:  # a corrupt sheet is that sheet's problem only
                 problem = f"sheet '{sheet}' cannot be read ({type(exc).__name__})"
@@ -872,6 +926,19 @@ def read_workbook(path: Path) -> list[TablePart]:
                 continue
             if table.startswith("other:"):
                 parts.append(TablePart(where, table, ReadResult(None)))
+                continue
+            if "LA" in found[1]:
+                # A pooled (multi-LA) sheet is split by LA only when it comes as CSV; read
+                # here it would all be credited to the folder's LA, so it is refused.
+                pooled = ReadResult(
+                    None,
+                    problem=f"sheet '{sheet}' is a pooled table of several LAs (it has an LA "
+                    "column); pooled returns are read from CSV only, so it was not read: "
+                    "save the sheet as CSV UTF-8",
+                    problem_rule="file_unreadable",
+                    rows_seen=sum(1 for line in lines[found[0] + 1 :] if any(line)),
+                )
+                parts.append(TablePart(where, None, pooled))
                 continue
             notes = [f"read from sheet '{sheet}' of an Excel workbook"]
             parts.append(TablePart(where, table, _parse_csv_text(text, table, "xlsx", notes)))

@@ -36,6 +36,10 @@ FAILURE_COLUMNS = [
 OWN_MESSAGES = {
     "file_missing": "The return for this LA and year is incomplete: a required file is missing.",
     "file_unreadable": "The file cannot be read as an SSDA903 table.",
+    "file_changed": (
+        "The file changed after the landing inventory was taken, so it is not the file "
+        "the release's inputs are pinned to; it was not read."
+    ),
     "file_empty": "The file contains no data rows.",
     "file_missing_column": "A column the SSDA903 table must have is missing.",
     "file_wrong_table": "The file holds the wrong SSDA903 table.",

@@ -64,6 +64,9 @@ class Case:
     file_part: str = ""
     warnings: tuple[str, ...] = ()
     also: dict = field(default_factory=dict)  # LA -> outcome for a second LA
+    cause: str = ""  # words the rejection message must contain (what went wrong, what to do)
+    # Reading limits (assets.ingest.layout, set by REENTRY_MAX_* variables) for this case.
+    limits: dict = field(default_factory=dict)
 
 
 def header_rows(la: str = LA) -> list[dict[str, str]]:
@@ -270,6 +273,23 @@ def _pooled(landing: Path, where: str) -> None:
     _write(folder / "episodes.csv", to_csv(eps, ["LA", "YEAR", *EPISODE_COLUMNS]))
 
 
+def _pooled_workbook(landing: Path) -> None:
+    """A regional workbook (LA and YEAR columns, LA 202's and 203's rows) in LA 202's
+    folder: pooled files are split by LA from CSV only, so it must be refused rather
+    than credited to LA 202."""
+    _clean(landing)
+    sheets = {}
+    for table, rows_of, columns in (
+        ("Header", header_rows, HEADER_COLUMNS),
+        ("Episodes", episode_rows, EPISODE_COLUMNS),
+    ):
+        rows = [["LA", "YEAR", *columns]]
+        for la in (LA, OTHER_LA):
+            rows += [[la, "2023-24", *[r[c] for c in columns]] for r in rows_of(la)]
+        sheets[table] = rows
+    _workbook(landing / str(YEAR) / LA / "regional 903 2023-24.xlsx", sheets)
+
+
 def _previous_year(landing: Path) -> None:
     _clean(landing)
     folder = landing / str(YEAR) / LA
@@ -299,6 +319,68 @@ def _broken_beside(landing: Path) -> None:
     _clean(landing)
     _pair(landing / str(YEAR) / LA, "header.csv", "episodes.csv")
     _write(landing / str(YEAR) / OTHER_LA / "903.xlsx", b"PK\x03\x04 not really a workbook")
+
+
+def _workbook_bomb(landing: Path) -> None:
+    """LA 202's return as a small .xlsx (about 0.5 MB) whose sheet expands to 520 MB of
+    XML, over the 500 MB uncompressed-size limit: it must be refused unopened."""
+    import zipfile
+
+    _clean(landing)
+    path = landing / str(YEAR) / LA / "903 return.xlsx"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        zf.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        with zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            block = b" " * (4 * 1024 * 1024)
+            for _ in range(130):
+                sheet.write(block)
+
+
+SHEET_ROW_LIMIT = 40  # the case below sets REENTRY_MAX_SHEET_ROWS to this
+
+
+def _sheet_over_row_limit(landing: Path) -> None:
+    """LA 202's episodes as a workbook sheet with more rows than the configured limit
+    (REENTRY_MAX_SHEET_ROWS; 1,000,000 by default, 40 for this case)."""
+    _clean(landing)
+    folder = landing / str(YEAR) / LA
+    _write(folder / "header.csv", to_csv(header_rows(), HEADER_COLUMNS))
+    rows = _sheet(episode_rows(), EPISODE_COLUMNS)
+    padding = [[f"note {i}"] for i in range(SHEET_ROW_LIMIT)]
+    _workbook(folder / "903 episodes.xlsx", {"Episodes": [*rows, *padding]})
+
+
+def _legacy_xls(landing: Path) -> None:
+    """LA 202's return saved from Excel as a legacy 97-2003 workbook (.xls): a Compound
+    File Binary container, whose 512-byte header ([MS-CFB] section 2.2) is written here."""
+    import struct
+
+    _clean(landing)
+    header = struct.pack(
+        "<8s16sHHHHH6sIIIIIIIII",
+        bytes.fromhex("D0CF11E0A1B11AE1"),  # signature
+        b"\0" * 16,  # CLSID
+        0x003E,
+        0x0003,
+        0xFFFE,  # minor version, major version 3, little-endian
+        0x0009,
+        0x0006,  # 512-byte sectors, 64-byte mini sectors
+        b"\0" * 6,
+        0,
+        1,
+        0xFFFFFFFE,
+        0,  # directory sectors, FAT sectors, first directory sector
+        0x1000,
+        0xFFFFFFFE,
+        0,
+        0xFFFFFFFE,
+        0,  # mini stream cut-off, mini FAT, DIFAT
+    )
+    body = header + b"\xff" * (512 - len(header)) + b"\0" * 1536
+    _write(landing / str(YEAR) / LA / "SSDA903 2023-24.xls", body)
+    # The same container renamed .xlsx (as users do) must be told apart as well.
+    _write(landing / str(YEAR) / LA / "SSDA903 episodes 2023-24.xlsx", body)
 
 
 CASES = [
@@ -335,6 +417,9 @@ CASES = [
          also={OTHER_LA: "accepted"}),
     Case("pooled_at_root", "a regional file (LA, YEAR columns) at the landing root",
          lambda landing: _pooled(landing, ""), "accepted", also={OTHER_LA: "accepted"}),
+    Case("pooled_workbook", "a regional workbook (LA, YEAR columns) in LA 202's folder",
+         _pooled_workbook, "rejected", rule="file_unreadable",
+         file_part="regional 903 2023-24.xlsx", cause="pooled table of several LAs"),
     Case("previous_year_subfolder", "a previous_year/ sub-folder beside this year's files",
          _previous_year, "accepted", warnings=("previous_year_skipped",)),
     Case("iso_dates", "every date written yyyy-mm-dd",
@@ -352,6 +437,15 @@ CASES = [
          _missing_column, "rejected", rule="file_missing_column", column="DECOM"),
     Case("other_903_tables", "UASC, reviews and missing tables beside the return",
          _other_tables, "accepted", warnings=("table_ignored",)),
+    Case("workbook_expansion_limit", "a 0.5 MB .xlsx that expands to 520 MB (zip bomb)",
+         _workbook_bomb, "rejected", rule="file_too_large", file_part="903 return.xlsx",
+         cause="expands to"),
+    Case("sheet_row_limit", "an episodes sheet with more rows than the sheet-row limit",
+         _sheet_over_row_limit, "rejected", rule="file_too_large",
+         file_part="903 episodes.xlsx", cause="rows", limits={"MAX_SHEET_ROWS": SHEET_ROW_LIMIT}),
+    Case("legacy_xls", "a legacy Excel 97-2003 .xls return (and one renamed .xlsx)",
+         _legacy_xls, "rejected", rule="file_unreadable", file_part="SSDA903 ",
+         cause="save it as an Excel Workbook (.xlsx)"),
     Case("broken_la_beside_clean", "LA 203's unreadable workbook beside LA 202's clean return",
          _broken_beside, "accepted", also={OTHER_LA: "rejected"}),
 ]  # fmt: skip
