@@ -36,6 +36,7 @@ PUBLISHED_LABELS = {("Previous returns home", "None"): "No previous returns"}
 REENTRY_FILE = "la_reentry_to_care"
 CEASED_FILE = "children_ceasing_care_by_reason"
 TIME_TO_REENTRY_FILE = "time_to_reentry"
+SENSITIVITY_FILE = "reentry_sensitivity"
 FUNNEL_LABELS = {
     "c": "Not published to protect confidentiality",
     "x": "Not available",
@@ -190,6 +191,32 @@ TIME_TO_REENTRY_META = _meta(
 )
 
 
+SENSITIVITY_META = _meta(
+    [
+        (
+            "definition",
+            "Definition of a return home",
+            "Headline: reasons E4A and E4B; E13 and E41 added; children in care under 8 "
+            "days before the return left out (docs/methodology.md, sensitivity)",
+            "",
+        ),
+        ("follow_up", "Follow-up window", "Months after the return home", ""),
+    ],
+    [
+        ("returned_home", "Children who returned home from care", "Number of children", "", "0"),
+        ("re_entered", "Re-entered care, same local authority", "Number of children", "", "0"),
+        ("re_entry_rate", "Re-entry rate", "Rates (%)", "%", "0"),
+        (
+            "las_excluded",
+            "Local authorities not included (return not usable)",
+            "Number of local authorities",
+            "",
+            "0",
+        ),
+    ],
+)
+
+
 def la_names(keys: pd.DataFrame) -> pd.DataFrame:
     """new_la_code and la_name for each (old_la_code, time_period), as on 31 March of that
     year: a DfE old code can carry several ONS codes over time (e.g. Northumberland 929,
@@ -332,6 +359,19 @@ def ees_time_to_reentry(ttr: pd.DataFrame) -> pd.DataFrame:
     return df[[*GEOGRAPHY_COLUMNS, "time_band", "re_entered"]]
 
 
+def ees_sensitivity(sens: pd.DataFrame) -> pd.DataFrame:
+    """England and regional re-entry under each definition of a return home (the
+    headline first), single-year cohorts with complete follow-up only."""
+    if sens is None or len(sens) == 0:
+        return pd.DataFrame(columns=[*GEOGRAPHY_COLUMNS, "definition", "follow_up"])
+    df = add_geography(sens)
+    df["follow_up"] = df["follow_up_months"].astype(int).astype(str) + " months"
+    df["_months"] = df["follow_up_months"].astype(int)
+    df = _order(df.sort_values("_months", kind="stable"), ["_months", "definition"])
+    cols = [*GEOGRAPHY_COLUMNS, "definition", "follow_up"]
+    return df[[*cols, "returned_home", "re_entered", "re_entry_rate", "las_excluded"]]
+
+
 # Stated once in assets.common.csv_safety (the reviewers' CSVs use it too).
 from assets.common.csv_safety import FORMULA_START, neutralise_formulas  # noqa: E402, F401
 
@@ -413,6 +453,12 @@ OPEN_DATA_FILES = (
         TIME_TO_REENTRY_FILE,
         "Open data: time from return home to re-entry",
         "Metadata for the time to re-entry file",
+    ),
+    (
+        "sensitivity",
+        SENSITIVITY_FILE,
+        "Open data: re-entry under other definitions of a return home (England and regions)",
+        "Metadata for the sensitivity file",
     ),
 )
 
@@ -498,13 +544,16 @@ def write_open_data(published, notes: pd.DataFrame, folder: Path) -> dict[str, o
         "reentry": ees_reentry(published.reentry),
         "ceased": ees_ceased(published.ceased_by_reason),
         "time_to_reentry": ees_time_to_reentry(published.time_to_reentry),
+        "sensitivity": ees_sensitivity(getattr(published, "sensitivity", None)),
     }
     metas = {
         "reentry": reentry_meta(list(frames["reentry"].columns)),
         "ceased": CEASED_META,
         "time_to_reentry": TIME_TO_REENTRY_META,
+        "sensitivity": SENSITIVITY_META,
     }
-    non_additive = {"reentry": NON_ADDITIVE_FILTERS}
+    # Definitions are alternatives, like follow-up windows: no Total.
+    non_additive = {"reentry": NON_ADDITIVE_FILTERS, "sensitivity": ("definition", "follow_up")}
     paths: list[Path] = []
     downloads: list[tuple[str, str]] = []
     written: dict[str, list[Path]] = {}
