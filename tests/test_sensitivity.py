@@ -155,6 +155,9 @@ def test_sensitivity_open_data_file_and_spreadsheet_table(tmp_path):
     assert len(df) == len(published.sensitivity)
     assert set(df["geographic_level"]) == {"National", "Regional"}
     assert set(df["definition"]) == set(SENSITIVITY)
+    # Within each area, year and window the headline comes first, then the alternatives.
+    first = df.groupby(["time_period", "geographic_level", "region_code", "follow_up"], sort=False)
+    assert first["definition"].agg(list).map(lambda d: d == list(SENSITIVITY)).all()
     assert df["follow_up"].str.fullmatch(r"\d+ months").all()
     guidance = (tmp_path / "data" / "data_guidance.txt").read_text()
     assert f"{SENSITIVITY_FILE}.csv" in guidance

@@ -26,6 +26,7 @@ from assets.common.vocabulary import (
 )
 from assets.disclosure.redesign import REDESIGN_REASONS
 from assets.measures.breakdowns import GROUPS
+from assets.measures.tables import SENSITIVITY
 from assets.publication.ees_rules import validate_ees_extracts, validate_ees_file
 from assets.publication.lookups import NEIGHBOURS_LABEL, write_neighbours_lookup
 
@@ -367,7 +368,8 @@ def ees_sensitivity(sens: pd.DataFrame) -> pd.DataFrame:
     df = add_geography(sens)
     df["follow_up"] = df["follow_up_months"].astype(int).astype(str) + " months"
     df["_months"] = df["follow_up_months"].astype(int)
-    df = _order(df.sort_values("_months", kind="stable"), ["_months", "definition"])
+    df["_def"] = df["definition"].map({d: i for i, d in enumerate(SENSITIVITY)})
+    df = _order(df.sort_values(["_months", "_def"], kind="stable"), ["_months", "_def"])
     cols = [*GEOGRAPHY_COLUMNS, "definition", "follow_up"]
     return df[[*cols, "returned_home", "re_entered", "re_entry_rate", "las_excluded"]]
 
