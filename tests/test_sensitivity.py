@@ -161,6 +161,7 @@ def test_sensitivity_open_data_file_and_spreadsheet_table(tmp_path):
     assert df["follow_up"].str.fullmatch(r"\d+ months").all()
     guidance = (tmp_path / "data" / "data_guidance.txt").read_text()
     assert f"{SENSITIVITY_FILE}.csv" in guidance
+    assert all(f"  {d}" in guidance for d in SENSITIVITY)  # each definition stated
     assert any(f"data/{SENSITIVITY_FILE}.csv" == path for path, _ in data["downloads"])
 
     book = tmp_path / "book.xlsx"

@@ -197,8 +197,8 @@ SENSITIVITY_META = _meta(
         (
             "definition",
             "Definition of a return home",
-            "Headline: reasons E4A and E4B; E13 and E41 added; children in care under 8 "
-            "days before the return left out (docs/methodology.md, sensitivity)",
+            "Headline: care ended with reason E4A or E4B. The others add reasons E13 and "
+            "E41, or leave out children in care for under 8 days before the return",
             "",
         ),
         ("follow_up", "Follow-up window", "Months after the return home", ""),
@@ -489,6 +489,21 @@ def write_zip(folder: Path, path: Path) -> Path:
     return path
 
 
+SENSITIVITY_GUIDANCE = [
+    f"{SENSITIVITY_FILE}.csv definitions (single-year cohorts with complete follow-up,",
+    "England and regions only, over the same local authorities as the headline):",
+    "  Headline: returned home (E4A, E4B): the published definition; these rows equal",
+    "    the England and regional Total rows of la_reentry_to_care.csv.",
+    "  Returns home including E13 and E41: care ending with reason E13 (left care to",
+    "    live with parents, relatives or other persons with no parental responsibility)",
+    "    or E41 (residence or child arrangement order) counts as a return home too, as",
+    "    before the return-home reason was split into E4A and E4B.",
+    "  Excluding stays in care under 8 days: headline returns home after fewer than 8",
+    "    days in care are left out, as in the US federal re-entry indicator.",
+    "",
+]
+
+
 def data_guidance(metas: dict[str, pd.DataFrame], frames: dict[str, pd.DataFrame]) -> str:
     """Plain-text data guidance in the EES style: each file, its coverage and columns,
     the symbols, the order of categories and how to read the files in one step."""
@@ -523,6 +538,8 @@ def data_guidance(metas: dict[str, pd.DataFrame], frames: dict[str, pd.DataFrame
         for r in metas[key].itertuples():
             lines.append(f"    {r.col_name} ({r.col_type.lower()}): {r.label}")
         lines.append("")
+    if frames.get("sensitivity") is not None and not frames["sensitivity"].empty:
+        lines += SENSITIVITY_GUIDANCE
     lines += [
         "Answering 'what is an LA's 12-month re-entry rate, against its neighbours,",
         "region and England?' in one read of la_reentry_to_care.csv: keep",
