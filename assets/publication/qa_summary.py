@@ -155,6 +155,14 @@ def measures_sections(qa: Path) -> list[str]:
             phi=pd.to_numeric(headline["phi"]).round(2).astype(str),
             p_value=pd.to_numeric(headline["p_value"]).map("{:.3g}".format),
         )
+        # The pooled plots (the LA headline) first, then single years, latest first.
+        pooled = headline["cohort_span"].ne("Single year").map({True: 0, False: 1})
+        headline = headline.assign(_p=pooled).sort_values(
+            ["_p", "time_period", "follow_up_months"],
+            ascending=[True, False, True],
+            kind="stable",
+        )
+        headline = headline.drop(columns="_p")
     return [
         '<h2 id="follow-up">Children left out for a quarantined follow-up year</h2>',
         excl,
