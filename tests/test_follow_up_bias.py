@@ -178,3 +178,59 @@ def test_a_short_break_that_becomes_full_time_care_is_a_re_entry(tmp_path):
     figure = la_total(tables, 2022, 6)
     assert (figure["returned_home"], figure["re_entered"]) == (1, 1)
     assert tables.index_returns["reentry_date"].iloc[0] == pd.Timestamp("2021-11-15")
+
+
+def test_qa_pack_shows_the_children_left_out_and_the_funnel_dispersion(tmp_path):
+    """The reviewer reads the exclusions (by LA and for England) and each funnel plot's
+    over-dispersion in the restricted QA pack, as files and as sections of summary.html."""
+    from assets.measures.tables import follow_up_exclusions_by_window
+    from assets.publication.qa_pack import (
+        FOLLOW_UP_EXCLUSIONS,
+        FOLLOW_UP_EXCLUSIONS_ENGLAND,
+        FUNNEL_DISPERSION,
+        MEASURES_DIR,
+        write_measures_reports,
+    )
+    from assets.publication.qa_summary import measures_sections
+
+    landing = tmp_path / "landing"
+    children = [f"C{i:02d}" for i in range(15)]
+    write_return(landing, 2022, {c: [RETURNED] for c in children})
+    write_return(
+        landing,
+        2023,
+        {
+            c: [("01/06/2022", "S", "C2", "N9" if i < 8 else "N1", "U1", "PR1", "", "")]
+            for i, c in enumerate(children)
+        },
+    )
+    _, tables = run(landing, range(2022, 2024))
+    england = follow_up_exclusions_by_window(tables.follow_up_exclusions)
+    row = england[england["cohort_year"].eq(2022) & england["follow_up_months"].eq(12)]
+    assert row[["children_excluded", "las_affected"]].values.tolist() == [[8, 1]]
+
+    qa = tmp_path / "qa"
+    write_measures_reports(qa, tables)
+    folder = qa / MEASURES_DIR
+    by_la = pd.read_csv(folder / FOLLOW_UP_EXCLUSIONS, dtype={"la_code": str})
+    expected = tables.follow_up_exclusions
+    assert by_la.astype(str).values.tolist() == expected.astype(str).values.tolist()
+    written = pd.read_csv(folder / FOLLOW_UP_EXCLUSIONS_ENGLAND)
+    assert written.values.tolist() == england.values.tolist() == [[2022, 12, 8, 1]]
+    funnels = pd.read_csv(folder / FUNNEL_DISPERSION)
+    assert len(funnels) == len(tables.funnel_dispersion)
+    html = "\n".join(measures_sections(qa))
+    assert "Children and LAs left out, England" in html
+    assert "<td>8</td>" in html  # the 8 children of the 2022 cohort at 12 months
+    assert 'href="measures/funnel_dispersion.csv"' in html
+
+    # No quarantine: the pack says so in words, and the England table has no rows.
+    clean = tmp_path / "clean"
+    write_return(clean, 2022, {c: [RETURNED] for c in children})
+    write_return(
+        clean, 2023, {c: [("01/06/2022", "S", "C2", "N1", "U1", "PR1", "", "")] for c in children}
+    )
+    _, tables = run(clean, range(2022, 2024))
+    assert follow_up_exclusions_by_window(tables.follow_up_exclusions).empty
+    write_measures_reports(tmp_path / "qa_clean", tables)
+    assert "No child was left out" in "\n".join(measures_sections(tmp_path / "qa_clean"))

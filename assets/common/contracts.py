@@ -111,7 +111,7 @@ class ReentryMeasures(pa.DataFrameModel):
         coerce = False
 
 
-# Keys and counts of the three tables that disclosure control protects and publication
+# Keys and counts of the tables that disclosure control protects and publication
 # writes. Measures produce them, disclosure and the audit read them by these names.
 TABLE_KEYS: dict[str, list[str]] = {
     "reentry": [
@@ -132,6 +132,14 @@ TABLE_KEYS: dict[str, list[str]] = {
         "reason_group",
     ],
     "time_to_reentry": ["time_period", "geographic_level", "region_code", "time_band"],
+    # England and regional re-entry under the sensitivity definitions (no LA rows).
+    "sensitivity": [
+        "time_period",
+        "geographic_level",
+        "region_code",
+        "follow_up_months",
+        "definition",
+    ],
 }
 TABLE_COUNTS: dict[str, list[str]] = {
     "reentry": [
@@ -143,6 +151,7 @@ TABLE_COUNTS: dict[str, list[str]] = {
     ],
     "ceased_by_reason": ["ceased"],
     "time_to_reentry": ["re_entered"],
+    "sensitivity": ["returned_home", "re_entered"],
 }
 
 # Every key column of any published table, in first-seen order: the long cell layout of

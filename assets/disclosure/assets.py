@@ -67,6 +67,7 @@ def load_previous_published(qa_disclosure: Path):
         reentry=tables["reentry"],
         ceased_by_reason=tables["ceased_by_reason"],
         time_to_reentry=tables["time_to_reentry"],
+        sensitivity=tables.get("sensitivity", pd.DataFrame()),
         suppression_log=read_log(log),
         information_loss=pd.read_csv(loss) if loss.is_file() else pd.DataFrame(),
     )
@@ -122,6 +123,7 @@ def disclosure_controlled_tables(
         reentry_measures.reentry,
         reentry_measures.ceased_by_reason,
         reentry_measures.time_to_reentry,
+        sensitivity=reentry_measures.sensitivity,
         config=config,
         previous=previous,
     )

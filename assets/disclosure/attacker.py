@@ -409,6 +409,48 @@ def _time_to_reentry_relations(rel: _Relations, t: pd.DataFrame, r: pd.DataFrame
     rel.pairs(a, b, "time_band_total_is_60_month", equal=True)
 
 
+def _sensitivity_relations(rel: _Relations, s: pd.DataFrame, r: pd.DataFrame) -> None:
+    """The England and regional sensitivity table: its headline rows are the main
+    table's single-year Totals, regions sum to England, re-entered is within returned
+    home, and the wider definition counts at least, the short-stay one at most, the
+    headline's children. Every cell is an England or regional count (known exactly to
+    this attacker), so these relations tie known cells to known cells."""
+    from assets.measures.tables import HEADLINE_DEFINITION, SENSITIVITY
+
+    broad, short = (d for d in SENSITIVITY if d != HEADLINE_DEFINITION)
+    keys = ["release", *TABLE_KEYS["sensitivity"]]
+    sub = s[s["geographic_level"].isin([REGIONAL, NATIONAL])]
+    rel.sum_to_total(
+        sub,
+        ["release", "time_period", "follow_up_months", "definition", "column"],
+        sub["geographic_level"].eq(NATIONAL).to_numpy(),
+        "sensitivity_region_to_england",
+        drop_parts=True,
+    )
+    av = s[s["avail"]]
+    home = av[av["column"].eq("returned_home")]
+    back = av[av["column"].eq("re_entered")]
+    a, b = _pair_frame(back, home, keys)
+    rel.pairs(a, b, "sensitivity_re_entered_within_returned", equal=False)
+    on = [k for k in keys if k != "definition"]
+    head = home[home["definition"].eq(HEADLINE_DEFINITION)]
+    a, b = _pair_frame(head, home[home["definition"].eq(broad)], on)
+    rel.pairs(a, b, "sensitivity_wider_definition_at_least_headline", equal=False)
+    a, b = _pair_frame(home[home["definition"].eq(short)], head, on)
+    rel.pairs(a, b, "sensitivity_short_stays_out_at_most_headline", equal=False)
+    main = r[
+        r["avail"]
+        & r["cohort_span"].eq(SINGLE_YEAR)
+        & r["characteristic_group"].eq(TOTAL)
+        & r["characteristic"].eq(TOTAL)
+        & r["geographic_level"].isin([REGIONAL, NATIONAL])
+    ]
+    headline = av[av["definition"].eq(HEADLINE_DEFINITION)]
+    on = ["release", "time_period", "geographic_level", "region_code", "follow_up_months"]
+    a, b = _pair_frame(headline, main, [*on, "column"])
+    rel.pairs(a, b, "sensitivity_headline_is_main_total", equal=True)
+
+
 def _build_relations(cells: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     rel = _Relations()
     r = cells[cells["table"].eq("reentry")]
@@ -420,6 +462,9 @@ def _build_relations(cells: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     t = cells[cells["table"].eq("time_to_reentry")]
     if len(t):
         _time_to_reentry_relations(rel, t, r)
+    sens = cells[cells["table"].eq("sensitivity")]
+    if len(sens):
+        _sensitivity_relations(rel, sens, r)
     # Across releases: an unchanged cell is the same number in both.
     if cells["release"].nunique() > 1:
         on = ["table", *ALL_TABLE_KEYS, "column"]
@@ -573,8 +618,8 @@ def build_attacker_system(
 ) -> AttackerSystem:
     """Everything the attacker knows, as cells with bounds and linear relations.
 
-    ``tables``: the published ``reentry``, ``ceased_by_reason`` and ``time_to_reentry``
-    (strings). ``log``: the suppression log (true values and reasons).
+    ``tables``: the published ``reentry``, ``ceased_by_reason``, ``time_to_reentry``
+    and (when built) ``sensitivity`` (strings). ``log``: the suppression log (true values and reasons).
     """
     parts = [_attach_log(_long_cells(tables, "current"), log)]
     releases = {"current": tables}

@@ -57,11 +57,15 @@ class AuditResult:
 
 
 def _tables_of(published) -> dict[str, pd.DataFrame]:
-    return {
+    tables = {
         "reentry": published.reentry,
         "ceased_by_reason": published.ceased_by_reason,
         "time_to_reentry": published.time_to_reentry,
     }
+    sensitivity = getattr(published, "sensitivity", None)
+    if sensitivity is not None and len(sensitivity):
+        tables["sensitivity"] = sensitivity
+    return tables
 
 
 def audit_release(

@@ -38,6 +38,7 @@ from assets.disclosure.published import (
     PublishedTables,
     information_loss,
     publish_reentry,
+    publish_sensitivity,
     suppression_log,
 )
 from assets.disclosure.redesign import redesign_la_breakdowns
@@ -80,6 +81,7 @@ def apply_disclosure_control(
     ceased_by_reason: pd.DataFrame,
     time_to_reentry: pd.DataFrame,
     *,
+    sensitivity: pd.DataFrame | None = None,
     config: DisclosureConfig | None = None,
     previous: PublishedTables | None = None,
 ) -> PublishedTables:
@@ -88,6 +90,9 @@ def apply_disclosure_control(
     ``previous``: the last release's PublishedTables (with its suppression_log); cells
     whose true value did not change are linked to it so the two releases cannot be
     differenced.
+
+    ``sensitivity``: the England and regional sensitivity table (no LA rows), rounded as
+    every England and regional count is; its rate is from the unrounded counts.
     """
     config = config or DisclosureConfig()
     tables = {
@@ -95,6 +100,8 @@ def apply_disclosure_control(
         "ceased_by_reason": _sorted_input(ceased_by_reason, TABLE_KEYS["ceased_by_reason"]),
         "time_to_reentry": _sorted_input(time_to_reentry, TABLE_KEYS["time_to_reentry"]),
     }
+    if sensitivity is not None and len(sensitivity):
+        tables["sensitivity"] = _sorted_input(sensitivity, TABLE_KEYS["sensitivity"])
     _validate_inputs(tables)
     design_cells = suppression_cells(tables)
     tables["reentry"], _ = redesign_la_breakdowns(tables["reentry"], config)
@@ -112,16 +119,23 @@ def apply_disclosure_control(
             cs[col] = strings[sel]
         strings_by_table[name] = cs
     published["reentry"] = publish_reentry(tables["reentry"], strings_by_table["reentry"], config)
-    for name in ("ceased_by_reason", "time_to_reentry"):
+    for name in ("ceased_by_reason", "time_to_reentry", "sensitivity"):
+        if name not in tables:
+            continue
         t = tables[name][TABLE_KEYS[name]].copy()
         for col, s in strings_by_table[name].items():
             t[col] = s
         published[name] = t
+    if "sensitivity" in published:
+        published["sensitivity"] = publish_sensitivity(
+            tables["sensitivity"], published["sensitivity"], config
+        )
     log = suppression_log(cells, reason, strings, tables["reentry"], published["reentry"])
     return PublishedTables(
         reentry=published["reentry"],
         ceased_by_reason=published["ceased_by_reason"],
         time_to_reentry=published["time_to_reentry"],
+        sensitivity=published.get("sensitivity", pd.DataFrame()),
         suppression_log=log,
         information_loss=information_loss(design_cells, reason, cells["value"].isna()),
         certificates=certificates[0] if certificates else pd.DataFrame(),

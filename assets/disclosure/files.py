@@ -16,17 +16,22 @@ PUBLISHED_FILES = {
     "reentry": "reentry.csv",
     "ceased_by_reason": "ceased_by_reason.csv",
     "time_to_reentry": "time_to_reentry.csv",
+    "sensitivity": "sensitivity.csv",
 }
+# Tables a release made before they existed lacks (read as absent, not an error).
+OPTIONAL_FILES = ("sensitivity",)
 LOG_FILE = "suppression_log.csv"
 
 
 def read_published_dir(folder: Path) -> dict[str, pd.DataFrame]:
-    """The three published tables as written by ``assets.disclosure.files.write_published``
+    """The published tables as written by ``assets.disclosure.files.write_published``
     (every column read as text, so symbols and numbers come back exactly)."""
     folder = Path(folder)
     out = {}
     for name, fname in PUBLISHED_FILES.items():
         path = folder / fname
+        if not path.exists() and name in OPTIONAL_FILES:
+            continue
         if not path.exists():
             raise FileNotFoundError(f"{path}: published table '{name}' is missing")
         df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
@@ -65,5 +70,7 @@ def write_published(published: PublishedTables, folder: Path) -> None:
     published.reentry.to_csv(folder / "reentry.csv", index=False)
     published.ceased_by_reason.to_csv(folder / "ceased_by_reason.csv", index=False)
     published.time_to_reentry.to_csv(folder / "time_to_reentry.csv", index=False)
+    if len(published.sensitivity):
+        published.sensitivity.to_csv(folder / "sensitivity.csv", index=False)
     published.suppression_log.to_csv(folder / "suppression_log.csv", index=False)
     published.information_loss.to_csv(folder / "information_loss.csv", index=False)

@@ -68,6 +68,8 @@ class PublishedTables:
     # range (release, table, row, column, point, value). The audit checks each point
     # against its own relations before it trusts it, so these only save it LP solves.
     certificates: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    # England and regional re-entry under the sensitivity definitions (empty if not built).
+    sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _rate_strings(num, den, withheld, unavailable, min_den) -> np.ndarray:
@@ -99,6 +101,25 @@ def _float_strings(x, show, fallback, unavailable, decimals: int | None = None) 
         s = np.array([f"{v:.{decimals}f}" for v in x[ok]], dtype=object)
     out[ok] = s
     out[~show & ~np.isnan(x) & ~unavailable] = fallback
+    return out
+
+
+def publish_sensitivity(
+    raw: pd.DataFrame, published: pd.DataFrame, config: DisclosureConfig
+) -> pd.DataFrame:
+    """The sensitivity table as published: rounded counts (already in ``published``), the
+    rate from the unrounded counts as on every England and regional row, and the number
+    of LAs left out (an LA count, not a count of children)."""
+    out = published.copy()
+    n = len(raw)
+    out["re_entry_rate"] = _rate_strings(
+        raw["re_entered"],
+        raw["returned_home"],
+        np.zeros(n, dtype=bool),
+        np.zeros(n, dtype=bool),
+        config.min_rate_denominator,
+    )
+    out["las_excluded"] = raw["las_excluded"].astype("int64").astype(str).to_numpy()
     return out
 
 

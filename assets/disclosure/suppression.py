@@ -497,6 +497,8 @@ def suppress_secondary(
             "ceased_by_reason": previous.ceased_by_reason,
             "time_to_reentry": previous.time_to_reentry,
         }
+        if len(getattr(previous, "sensitivity", ())):
+            prev_tables["sensitivity"] = previous.sensitivity
         prev_log = previous.suppression_log
     system = build_attacker_system(
         pseudo,

@@ -662,11 +662,6 @@ SENSITIVITY = {
     "Returns home including E13 and E41": (BROAD_RETURN_HOME_RECS, 0),
     f"Excluding stays in care under {SHORT_STAY_DAYS} days": (RETURN_HOME_RECS, SHORT_STAY_DAYS),
 }
-# For disclosure control (to be registered in assets.common.contracts TABLE_KEYS /
-# TABLE_COUNTS when the table is published): England and regional figures only.
-SENSITIVITY_KEYS = ["time_period", "geographic_level", "region_code", "follow_up_months"]
-SENSITIVITY_KEYS += ["definition"]
-SENSITIVITY_COUNTS = ["returned_home", "re_entered"]
 SENSITIVITY_COLUMNS = [
     "time_period",
     "geographic_level",
@@ -768,6 +763,20 @@ def _follow_up_exclusions(flagged: pd.DataFrame, windows) -> pd.DataFrame:
         {"cohort_year": "int64", "follow_up_months": "int64", "children_excluded": "int64"}
     )
     return out.sort_values(columns[:3], kind="mergesort").reset_index(drop=True)
+
+
+def follow_up_exclusions_by_window(exclusions: pd.DataFrame | None) -> pd.DataFrame:
+    """England totals of ``follow_up_exclusions``: per cohort year and window, the
+    children left out and the LAs they are in. Sums over LAs of a count published for no
+    LA, so it reveals no LA's figure; zero rows mean no child was left out."""
+    columns = ["cohort_year", "follow_up_months", "children_excluded", "las_affected"]
+    if exclusions is None or exclusions.empty:
+        return pd.DataFrame({c: pd.Series(dtype="int64") for c in columns})
+    g = exclusions.groupby(["cohort_year", "follow_up_months"], sort=True)
+    out = g.agg(
+        children_excluded=("children_excluded", "sum"), las_affected=("la_code", "nunique")
+    ).reset_index()
+    return out[columns].astype("int64")
 
 
 def build_measures(

@@ -82,6 +82,7 @@ def build_candidate(
             reentry_ees=data["reentry"],
             ceased_ees=data["ceased"],
             ttr_ees=data["time_to_reentry"],
+            sensitivity_ees=data["sensitivity"],
             notes=notes,
         ) as book:
 

@@ -26,6 +26,7 @@ from assets.common.vocabulary import (
 )
 from assets.disclosure.redesign import REDESIGN_REASONS
 from assets.measures.breakdowns import GROUPS
+from assets.measures.tables import SENSITIVITY
 from assets.publication.ees_rules import validate_ees_extracts, validate_ees_file
 from assets.publication.lookups import NEIGHBOURS_LABEL, write_neighbours_lookup
 
@@ -36,6 +37,7 @@ PUBLISHED_LABELS = {("Previous returns home", "None"): "No previous returns"}
 REENTRY_FILE = "la_reentry_to_care"
 CEASED_FILE = "children_ceasing_care_by_reason"
 TIME_TO_REENTRY_FILE = "time_to_reentry"
+SENSITIVITY_FILE = "reentry_sensitivity"
 FUNNEL_LABELS = {
     "c": "Not published to protect confidentiality",
     "x": "Not available",
@@ -190,6 +192,32 @@ TIME_TO_REENTRY_META = _meta(
 )
 
 
+SENSITIVITY_META = _meta(
+    [
+        (
+            "definition",
+            "Definition of a return home",
+            "Headline: care ended with reason E4A or E4B. The others add reasons E13 and "
+            "E41, or leave out children in care for under 8 days before the return",
+            "",
+        ),
+        ("follow_up", "Follow-up window", "Months after the return home", ""),
+    ],
+    [
+        ("returned_home", "Children who returned home from care", "Number of children", "", "0"),
+        ("re_entered", "Re-entered care, same local authority", "Number of children", "", "0"),
+        ("re_entry_rate", "Re-entry rate", "Rates (%)", "%", "0"),
+        (
+            "las_excluded",
+            "Local authorities not included (return not usable)",
+            "Number of local authorities",
+            "",
+            "0",
+        ),
+    ],
+)
+
+
 def la_names(keys: pd.DataFrame) -> pd.DataFrame:
     """new_la_code and la_name for each (old_la_code, time_period), as on 31 March of that
     year: a DfE old code can carry several ONS codes over time (e.g. Northumberland 929,
@@ -332,6 +360,20 @@ def ees_time_to_reentry(ttr: pd.DataFrame) -> pd.DataFrame:
     return df[[*GEOGRAPHY_COLUMNS, "time_band", "re_entered"]]
 
 
+def ees_sensitivity(sens: pd.DataFrame) -> pd.DataFrame:
+    """England and regional re-entry under each definition of a return home (the
+    headline first), single-year cohorts with complete follow-up only."""
+    if sens is None or len(sens) == 0:
+        return pd.DataFrame(columns=[*GEOGRAPHY_COLUMNS, "definition", "follow_up"])
+    df = add_geography(sens)
+    df["follow_up"] = df["follow_up_months"].astype(int).astype(str) + " months"
+    df["_months"] = df["follow_up_months"].astype(int)
+    df["_def"] = df["definition"].map({d: i for i, d in enumerate(SENSITIVITY)})
+    df = _order(df.sort_values(["_months", "_def"], kind="stable"), ["_months", "_def"])
+    cols = [*GEOGRAPHY_COLUMNS, "definition", "follow_up"]
+    return df[[*cols, "returned_home", "re_entered", "re_entry_rate", "las_excluded"]]
+
+
 # Stated once in assets.common.csv_safety (the reviewers' CSVs use it too).
 from assets.common.csv_safety import FORMULA_START, neutralise_formulas  # noqa: E402, F401
 
@@ -414,6 +456,12 @@ OPEN_DATA_FILES = (
         "Open data: time from return home to re-entry",
         "Metadata for the time to re-entry file",
     ),
+    (
+        "sensitivity",
+        SENSITIVITY_FILE,
+        "Open data: re-entry under other definitions of a return home (England and regions)",
+        "Metadata for the sensitivity file",
+    ),
 )
 
 
@@ -439,6 +487,21 @@ def write_zip(folder: Path, path: Path) -> Path:
             info.external_attr = 0o644 << 16
             zf.writestr(info, f.read_bytes())
     return path
+
+
+SENSITIVITY_GUIDANCE = [
+    f"{SENSITIVITY_FILE}.csv definitions (single-year cohorts with complete follow-up,",
+    "England and regions only, over the same local authorities as the headline):",
+    "  Headline: returned home (E4A, E4B): the published definition; these rows equal",
+    "    the England and regional Total rows of la_reentry_to_care.csv.",
+    "  Returns home including E13 and E41: care ending with reason E13 (left care to",
+    "    live with parents, relatives or other persons with no parental responsibility)",
+    "    or E41 (residence or child arrangement order) counts as a return home too, as",
+    "    before the return-home reason was split into E4A and E4B.",
+    "  Excluding stays in care under 8 days: headline returns home after fewer than 8",
+    "    days in care are left out, as in the US federal re-entry indicator.",
+    "",
+]
 
 
 def data_guidance(metas: dict[str, pd.DataFrame], frames: dict[str, pd.DataFrame]) -> str:
@@ -475,6 +538,8 @@ def data_guidance(metas: dict[str, pd.DataFrame], frames: dict[str, pd.DataFrame
         for r in metas[key].itertuples():
             lines.append(f"    {r.col_name} ({r.col_type.lower()}): {r.label}")
         lines.append("")
+    if frames.get("sensitivity") is not None and not frames["sensitivity"].empty:
+        lines += SENSITIVITY_GUIDANCE
     lines += [
         "Answering 'what is an LA's 12-month re-entry rate, against its neighbours,",
         "region and England?' in one read of la_reentry_to_care.csv: keep",
@@ -498,13 +563,16 @@ def write_open_data(published, notes: pd.DataFrame, folder: Path) -> dict[str, o
         "reentry": ees_reentry(published.reentry),
         "ceased": ees_ceased(published.ceased_by_reason),
         "time_to_reentry": ees_time_to_reentry(published.time_to_reentry),
+        "sensitivity": ees_sensitivity(getattr(published, "sensitivity", None)),
     }
     metas = {
         "reentry": reentry_meta(list(frames["reentry"].columns)),
         "ceased": CEASED_META,
         "time_to_reentry": TIME_TO_REENTRY_META,
+        "sensitivity": SENSITIVITY_META,
     }
-    non_additive = {"reentry": NON_ADDITIVE_FILTERS}
+    # Definitions are alternatives, like follow-up windows: no Total.
+    non_additive = {"reentry": NON_ADDITIVE_FILTERS, "sensitivity": ("definition", "follow_up")}
     paths: list[Path] = []
     downloads: list[tuple[str, str]] = []
     written: dict[str, list[Path]] = {}

@@ -23,12 +23,38 @@ def _csv(df: pd.DataFrame | None, path: Path) -> None:
     neutralise_formulas(frame).to_csv(path, index=False, lineterminator="\n")
 
 
+# The measures' restricted QA tables, by file name under qa/measures/.
+MEASURES_DIR = "measures"
+FOLLOW_UP_EXCLUSIONS = "follow_up_exclusions.csv"
+FOLLOW_UP_EXCLUSIONS_ENGLAND = "follow_up_exclusions_england.csv"
+FUNNEL_DISPERSION = "funnel_dispersion.csv"
+
+
+def write_measures_reports(qa: Path, measures) -> None:
+    """The reviewers' view of what the measures left out and how noisy the LA
+    comparisons are: children excluded from a window because a follow-up year was
+    quarantined (by LA, and summed for England), and each funnel plot's over-dispersion
+    with the LAs outside its limits before and after the adjustment."""
+    from assets.measures.tables import follow_up_exclusions_by_window
+
+    folder = Path(qa) / MEASURES_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    exclusions = getattr(measures, "follow_up_exclusions", None)
+    _csv(exclusions, folder / FOLLOW_UP_EXCLUSIONS)
+    _csv(follow_up_exclusions_by_window(exclusions), folder / FOLLOW_UP_EXCLUSIONS_ENGLAND)
+    _csv(getattr(measures, "funnel_dispersion", None), folder / FUNNEL_DISPERSION)
+
+
 def write_qa_reports(
-    qa: Path, *, history, controlled, inventory: pd.DataFrame, release: str
+    qa: Path, *, history, controlled, inventory: pd.DataFrame, release: str, measures=None
 ) -> None:
     """The parts of the QA pack that need only the run's inputs (not the candidate): the
-    validation report, ledger, LA-year status, inventory, controlled tables and audit."""
+    validation report, ledger, LA-year status, inventory, controlled tables and audit,
+    and (given ``measures``) the measures' exclusions and funnel dispersion."""
     from validation.report import write_validation_report
+
+    if measures is not None:
+        write_measures_reports(qa, measures)
 
     write_validation_report(qa / "validation", history, inventory, release)
     _csv(history.ledger, qa / "ledger.csv")

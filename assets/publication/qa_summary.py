@@ -116,6 +116,72 @@ def _result(n: int, ok: str, bad: str) -> str:
     )
 
 
+def measures_sections(qa: Path) -> list[str]:
+    """Follow-up exclusions and funnel over-dispersion, from qa/measures/ (written by
+    ``qa_pack.write_measures_reports``): what a reviewer needs to judge whether the
+    figures lost children and how far the LA comparisons can be read."""
+    folder = Path(qa) / "measures"
+    if not folder.is_dir():
+        return []
+    england = _read(folder / "follow_up_exclusions_england.csv")
+    funnels = _read(folder / "funnel_dispersion.csv")
+    n = int(pd.to_numeric(england.get("children_excluded", pd.Series())).sum())
+    excl = (
+        "<p>No child was left out of any window for a quarantined follow-up year.</p>"
+        if n == 0
+        else f"<p>{n:,} child-window figures left out because a year the window needs "
+        "was quarantined for the child (numerator and denominator), by cohort and window "
+        "below; by LA in the linked file. Each child is still in every window that "
+        "needs no quarantined year.</p>"
+    )
+    headline = funnels
+    if len(funnels):
+        headline = funnels[funnels["characteristic"].eq("Total")][
+            [
+                "time_period",
+                "cohort_span",
+                "follow_up_months",
+                "las",
+                "phi",
+                "p_value",
+                "overdispersed",
+                "outside_998_binomial",
+                "outside_998_adjusted",
+                "outside_95_binomial",
+                "outside_95_adjusted",
+            ]
+        ]
+        headline = headline.assign(
+            phi=pd.to_numeric(headline["phi"]).round(2).astype(str),
+            p_value=pd.to_numeric(headline["p_value"]).map("{:.3g}".format),
+        )
+        # The pooled plots (the LA headline) first, then single years, latest first.
+        pooled = headline["cohort_span"].ne("Single year").map({True: 0, False: 1})
+        headline = headline.assign(_p=pooled).sort_values(
+            ["_p", "time_period", "follow_up_months"],
+            ascending=[True, False, True],
+            kind="stable",
+        )
+        headline = headline.drop(columns="_p")
+    return [
+        '<h2 id="follow-up">Children left out for a quarantined follow-up year</h2>',
+        excl,
+        _table(
+            england[england["children_excluded"].ne("0")] if len(england) else england,
+            "Children and LAs left out, England, by cohort and window",
+        ),  # fmt: skip
+        '<p>Evidence: <a href="measures/follow_up_exclusions.csv">by LA</a>, '
+        '<a href="measures/follow_up_exclusions_england.csv">England</a>.</p>',
+        '<h2 id="funnels">Funnel plots: over-dispersion</h2>',
+        "<p>Each LA funnel plot's over-dispersion factor (phi), the test of no "
+        "over-dispersion, and the LAs outside the limits with plain binomial limits and "
+        "with the random-effects adjustment used when the test rejects at 5% "
+        "(docs/methodology.md). Total rows shown; every breakdown in the linked file.</p>",
+        _table(headline, "Funnel plots (Total), LAs outside the limits"),
+        '<p>Evidence: <a href="measures/funnel_dispersion.csv">funnel_dispersion.csv</a>.</p>',
+    ]
+
+
 def write_qa_summary(qa: Path, candidate: Path, la_year_status: pd.DataFrame,
                      checks: dict[str, bool]) -> dict[str, int]:  # fmt: skip
     """Write qa/summary.html and the evidence files under qa/checks/; return the number
@@ -217,6 +283,7 @@ def write_qa_summary(qa: Path, candidate: Path, la_year_status: pd.DataFrame,
         ),  # fmt: skip
         _table(recon, "Pipeline and published counts, England"),
         '<p>Evidence: <a href="checks/reconciliation.csv">reconciliation.csv</a>.</p>',
+        *measures_sections(qa),
         '<h2 id="validation">Warnings from validation</h2>',
         "<p>Returns rejected or not received, and returns with more than 5% of children "
         "held back.</p>",

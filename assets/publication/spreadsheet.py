@@ -386,6 +386,52 @@ def context_tables(
     return [t for t in tables if len(t.frame) > 0]
 
 
+def sensitivity_table(
+    sensitivity_ees: pd.DataFrame | None, notes: pd.DataFrame
+) -> list[SheetTable]:
+    """England and regional re-entry under each definition of a return home: every row
+    of the EES sensitivity file (none when the table was not built)."""
+    if sensitivity_ees is None or len(sensitivity_ees) == 0:
+        return []
+    whole = ", ".join(f"[note {n}]" for n in global_notes(notes))
+    df = _area_columns(sensitivity_ees)
+    return [
+        SheetTable(
+            "Table_7",
+            "Re_entry_under_other_definitions",
+            "Re-entry to care under other definitions of a return home: England and regions",
+            [
+                "This worksheet contains one table.",
+                "Headline: children whose care ended with reason E4A or E4B (the "
+                "published definition). Returns home including E13 and E41: reasons E13 "
+                "(left care to live with parents, relatives or other person with no "
+                "parental responsibility) and E41 (residence order or child arrangement "
+                "order granted) counted as well, as before reason E4 was split. Excluding "
+                "stays in care under 8 days: headline returns after a period of care of "
+                "7 days or fewer left out.",
+                SHORTHAND_TEXT,
+                ROUNDING_TEXT.split(". ")[0] + ".",
+                f"Notes that apply to the whole table: {whole}.",
+                "Source: SSDA903 children looked after returns made by local authorities.",
+            ],
+            [
+                Column("time_period", "Cohort year (ending 31 March)", "number", 12),
+                *AREA_COLUMNS,
+                Column("definition", "Definition of a return home", "text", 36),
+                Column("follow_up", "Follow-up window", "text", 12),
+                Column("returned_home", "Children who returned home (number)", "number", 16),
+                Column(
+                    "re_entered", "Re-entered care, same local authority (number)", "number", 16
+                ),
+                Column("re_entry_rate", "Re-entry rate (%)", "number", 12),
+                Column("las_excluded", "Local authorities not included (number)", "number", 14),
+            ],
+            df,
+            np.arange(len(df)),
+        )
+    ]
+
+
 def _cover(ws, release, notes: pd.DataFrame) -> None:
     caveats = notes_sheet(notes)
     lines = [
@@ -466,9 +512,11 @@ def write_workbook(
     ceased_ees: pd.DataFrame,
     ttr_ees: pd.DataFrame,
     notes: pd.DataFrame,
+    sensitivity_ees: pd.DataFrame | None = None,
 ) -> list[SheetTable]:
     """Write the spreadsheet to ``path``; returns the tables (for the agreement tests)."""
     tables = reentry_tables(reentry_ees, notes) + context_tables(ceased_ees, ttr_ees, notes)
+    tables += sensitivity_table(sensitivity_ees, notes)
     wb = Workbook()
     cover = wb.active
     cover.title = "Cover_sheet"
