@@ -152,9 +152,9 @@ def test_the_second_release_is_protected_against_the_first(releases):
     changed = sel[sel["true_value_2"] != sel["true_value_1"]]
     assert set(changed["geographic_level"]) == {"Local authority", "Regional", "National"}
     assert (changed["true_value_2"] - changed["true_value_1"]).eq(1).all()
-    assert changed.loc[changed["geographic_level"].eq("Local authority"), "old_la_code"].eq(
-        LA
-    ).all()
+    assert (
+        changed.loc[changed["geographic_level"].eq("Local authority"), "old_la_code"].eq(LA).all()
+    )
     # Both releases together, from their files, as a reader holding both sees them.
     joint = audit_release_dir(_qa(root, "r2"), previous_folder=_qa(root, "r1"))
     assert joint.passed, joint.failures
