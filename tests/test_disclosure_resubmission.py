@@ -29,6 +29,7 @@ from assets.common.release_folders import ReleasePaths
 from assets.disclosure.audit import audit_release_dir
 from assets.disclosure.files import LOG_FILE, PUBLISHED_FILES, read_log, read_published_dir
 from assets.ingest.inventory import inputs_sha256, inventory_landing
+from assets.publication.qa_disclosure import WITHHELD_PAGE
 from pipelines import constants as c
 from pipelines.resources import ReleaseSettings
 from pipelines.runner import execute_build, execute_publish
@@ -143,15 +144,17 @@ def test_the_second_release_is_protected_against_the_first(releases):
     both = a.merge(b, on=[*key, "region_code"], suffixes=("_1", "_2"))
     sel = both[
         both["table"].eq("reentry")
-        & both["time_period"].eq(2023)
+        & both["time_period"].astype(str).eq("2023")
         & both["cohort_span"].eq("Single year")
-        & both["follow_up_months"].eq(12)
+        & both["follow_up_months"].astype(str).eq("12")
         & both["characteristic"].eq("Total")
         & both["column"].eq("returned_home")
     ]
-    changed = sel[sel["true_value_2"] != sel["true_value_1"]]
+    before = pd.to_numeric(sel["true_value_1"], errors="coerce")
+    after = pd.to_numeric(sel["true_value_2"], errors="coerce")
+    changed = sel[after != before]
     assert set(changed["geographic_level"]) == {"Local authority", "Regional", "National"}
-    assert (changed["true_value_2"] - changed["true_value_1"]).eq(1).all()
+    assert (after - before)[changed.index].eq(1).all()
     assert (
         changed.loc[changed["geographic_level"].eq("Local authority"), "old_la_code"].eq(LA).all()
     )
@@ -161,6 +164,12 @@ def test_the_second_release_is_protected_against_the_first(releases):
     assert joint.relations_not_holding == 0
     assert joint.narrowest_width >= 4
     assert b["reason"].eq("primary").any()
+    # The reviewers' page compares r2 with r1; r1 had nothing to compare with.
+    page = (ReleasePaths(root / "out", "r2").qa / WITHHELD_PAGE).read_text()
+    section = page.split("## Against the previous release", 1)[1]
+    assert "| figure | previous release | this release |" in section
+    first = (ReleasePaths(root / "out", "r1").qa / WITHHELD_PAGE).read_text()
+    assert "No previous approved release." in first
 
 
 def _previous_that_published_the_complements(root: Path, folder: Path) -> int:
@@ -177,11 +186,13 @@ def _previous_that_published_the_complements(root: Path, folder: Path) -> int:
     key += ["old_la_code", "follow_up_months", "characteristic_group", "characteristic"]
     key += ["reason_group", "time_band", "column"]
     m = log1.reset_index(names="_i").merge(log2, on=key, suffixes=("", "_2"))
+    value = pd.to_numeric(m["true_value"], errors="coerce")
     opened = m[
         m["reason_2"].eq("secondary")
         & m["reason"].eq("secondary")
-        & m["true_value"].eq(m["true_value_2"])
+        & value.eq(pd.to_numeric(m["true_value_2"], errors="coerce"))
     ]
+    values = pd.to_numeric(opened["true_value"]).astype("int64").astype(str)
     for _, cell in opened.iterrows():
         table = tables[cell["table"]]
         match = pd.Series(True, index=table.index)
@@ -189,10 +200,10 @@ def _previous_that_published_the_complements(root: Path, folder: Path) -> int:
             if k in table:
                 v = cell[k]
                 match &= table[k].isna() if pd.isna(v) else table[k].astype(str).eq(str(v))
-        table.loc[match, cell["column"]] = str(int(cell["true_value"]))
+        table.loc[match, cell["column"]] = values[cell.name]
     for name, fname in PUBLISHED_FILES.items():
         tables[name].to_csv(folder / fname, index=False)
-    log1.loc[opened["_i"], "published"] = opened["true_value"].astype(int).astype(str).to_numpy()
+    log1.loc[opened["_i"], "published"] = values.to_numpy()
     log1.loc[opened["_i"], "reason"] = "published"
     log1.to_csv(folder / LOG_FILE, index=False)
     return len(opened)
