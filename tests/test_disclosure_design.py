@@ -255,3 +255,43 @@ def test_withheld_page_compares_with_the_previous_release():
         str(int(total["primary"])),
         str(int(total["secondary"])),
     ]
+
+
+def test_rounded_aggregates_need_rates_from_the_rounded_counts():
+    """Frontier option ``aggregates_exact=False``: the attacker gets only the rounding
+    interval of England and regional counts, which is sound only if their rates and
+    Wilson bounds are computed from the rounded counts. Bounds from the unrounded counts
+    are caught as exposing them; recomputed from the published counts they are not."""
+    from assets.disclosure.attacker import build_attacker_system
+    from assets.disclosure.published import aggregate_figures_from_published
+
+    pub = _tiny_release()
+    tables = {
+        "reentry": pub.reentry,
+        "ceased_by_reason": pub.ceased_by_reason,
+        "time_to_reentry": pub.time_to_reentry,
+    }
+
+    def exposed(reentry):
+        system = build_attacker_system(
+            {**tables, "reentry": reentry}, pub.suppression_log, exact_aggregates=False
+        )
+        cells = system.cells.iloc[system.nonlinear["cid"].to_numpy()]
+        return cells[cells["geographic_level"].ne("Local authority")]
+
+    unrounded = exposed(pub.reentry)
+    assert len(unrounded) > 0
+    assert set(unrounded["column"]) <= {"re_entered", "returned_home"}
+    r = pub.reentry.copy()
+    agg = r["geographic_level"].ne("Local authority").to_numpy()
+    for col, figure in aggregate_figures_from_published(r, 10).items():
+        r.loc[agg, col] = figure[agg]
+    assert exposed(r).empty
+    # Each rate is now the published rounded counts' rate, e.g. 30 of 240 -> 13%.
+    rh = pd.to_numeric(r["returned_home"], errors="coerce")
+    re = pd.to_numeric(r["re_entered"], errors="coerce")
+    shown = agg & (rh >= 10).to_numpy() & re.notna().to_numpy()
+    assert shown.any()
+    n, d = re[shown].astype("int64"), rh[shown].astype("int64")
+    expected = ((200 * n + d) // (2 * d)).astype(str)
+    assert (r.loc[shown, "re_entry_rate"] == expected).all()
