@@ -152,7 +152,7 @@ def test_the_second_release_is_protected_against_the_first(releases):
     ]
     before = pd.to_numeric(sel["true_value_1"], errors="coerce")
     after = pd.to_numeric(sel["true_value_2"], errors="coerce")
-    changed = sel[after != before]
+    changed = sel[(after != before) & after.notna() & before.notna()]
     assert set(changed["geographic_level"]) == {"Local authority", "Regional", "National"}
     assert (after - before)[changed.index].eq(1).all()
     assert (
