@@ -12,6 +12,8 @@ Because the tables are aggregated from children, every relation holds exactly.
     .venv/bin/python benchmarks/bench_disclosure.py --real /work/national/landing \
         --save-measures /tmp/m   # then --measures /tmp/m to skip ingest next time
     .venv/bin/python benchmarks/bench_disclosure.py --release OUTPUT/restricted/2025/qa
+    .venv/bin/python benchmarks/bench_disclosure.py --measures /tmp/m --aggregates-rounded
+        # frontier option: England/regional figures known only to their rounding interval
 
 Besides time and the audit's verdict it prints the headline figures users came for
 (``assets.disclosure.coverage``): England and regional Total figures published, current
