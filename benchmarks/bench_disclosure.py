@@ -12,6 +12,8 @@ Because the tables are aggregated from children, every relation holds exactly.
     .venv/bin/python benchmarks/bench_disclosure.py --real /work/national/landing \
         --save-measures /tmp/m   # then --measures /tmp/m to skip ingest next time
     .venv/bin/python benchmarks/bench_disclosure.py --release OUTPUT/restricted/2025/qa
+    .venv/bin/python benchmarks/bench_disclosure.py --measures /tmp/m --aggregates-rounded
+        # frontier option: England/regional figures known only to their rounding interval
 
 Besides time and the audit's verdict it prints the headline figures users came for
 (``assets.disclosure.coverage``): England and regional Total figures published, current
@@ -411,6 +413,7 @@ def print_coverage(reentry: pd.DataFrame) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     from assets.disclosure.audit import audit_release
+    from assets.disclosure.config import DisclosureConfig
     from assets.disclosure.control import apply_disclosure_control
 
     ap = argparse.ArgumentParser(description=__doc__)
@@ -433,6 +436,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         metavar="QA",
         help="print the headline figures of a built release (its restricted qa folder)",
+    )
+    ap.add_argument(
+        "--aggregates-rounded",
+        action="store_true",
+        help="frontier option: England/regional rates from rounded counts, and the attacker "
+        "given only their rounding intervals (DisclosureConfig.aggregates_exact=False)",
     )
     args = ap.parse_args(argv)
     if args.release is not None:
@@ -459,10 +468,12 @@ def main(argv: list[str] | None = None) -> int:
             df.to_pickle(args.save_measures / f"{n}.pkl")
     t1 = time.perf_counter()
     c1 = time.process_time()
-    published = apply_disclosure_control(reentry, ceased, ttr)
+    config = DisclosureConfig(aggregates_exact=not args.aggregates_rounded)
+    print(f"England/regional figures known to the attacker exactly: {config.aggregates_exact}")
+    published = apply_disclosure_control(reentry, ceased, ttr, config=config)
     t2 = time.perf_counter()
     c2 = time.process_time()
-    audit = audit_release(published)
+    audit = audit_release(published, config=config)
     t3 = time.perf_counter()
     c3 = time.process_time()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

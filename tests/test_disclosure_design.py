@@ -213,3 +213,85 @@ def test_withheld_page_names_each_headline_la_withheld_and_why():
     ]
     for la in head["old_la_code"].astype(str):
         assert f"| {la} |" in page
+
+
+def test_withheld_page_compares_with_the_previous_release():
+    from assets.disclosure.coverage import headline_coverage
+    from assets.publication.qa_disclosure import withheld_page
+
+    pub = _tiny_release()
+    assert "No previous approved release." in withheld_page(pub)
+    # The previous release withheld three more LAs' pooled 12-month rates, and twice
+    # the secondary cells.
+    previous = pub.reentry.copy()
+    r = previous
+    head = (
+        r["geographic_level"].eq("Local authority")
+        & r["cohort_span"].eq("2022 to 2024")
+        & r["follow_up_months"].astype(int).eq(12)
+        & r["characteristic_group"].eq("Total")
+        & r["characteristic"].eq("Total")
+        & ~r["re_entry_rate"].isin(["c", "x", "z"])
+    )
+    hidden = r[head].drop_duplicates("old_la_code").index[:3]
+    assert len(hidden) == 3
+    previous.loc[hidden, ["re_entered", "not_re_entered", "re_entry_rate"]] = "c"
+    loss = pub.information_loss
+    previous_loss = loss.assign(secondary=loss["secondary"] * 2)
+    page = withheld_page(pub, previous_reentry=previous, previous_loss=previous_loss)
+    section = page.split("## Against the previous release", 1)[1]
+    las = sorted(pub.reentry["old_la_code"].dropna().astype(str).unique())
+    now = headline_coverage(pub.reentry, las)
+    n, d = now.pooled_published[12], now.pooled_available[12]
+    row = next(line for line in section.splitlines() if "pooled 12-month" in line)
+    assert f"| {n - 3} of {d} (" in row and f"| {n} of {d} (" in row
+    total = loss.loc[loss["table"].eq("all")].iloc[0]
+    all_row = next(line for line in section.splitlines() if line.startswith("| all |"))
+    cells = [c.strip() for c in all_row.strip("|").split("|")]
+    assert cells == [
+        "all",
+        str(int(total["primary"])),
+        str(int(total["secondary"]) * 2),
+        str(int(total["primary"])),
+        str(int(total["secondary"])),
+    ]
+
+
+def test_rounded_aggregates_need_rates_from_the_rounded_counts():
+    """Frontier option ``aggregates_exact=False``: the attacker gets only the rounding
+    interval of England and regional counts, which is sound only if their rates and
+    Wilson bounds are computed from the rounded counts. Bounds from the unrounded counts
+    are caught as exposing them; recomputed from the published counts they are not."""
+    from assets.disclosure.attacker import build_attacker_system
+    from assets.disclosure.published import aggregate_figures_from_published
+
+    pub = _tiny_release()
+    tables = {
+        "reentry": pub.reentry,
+        "ceased_by_reason": pub.ceased_by_reason,
+        "time_to_reentry": pub.time_to_reentry,
+    }
+
+    def exposed(reentry):
+        system = build_attacker_system(
+            {**tables, "reentry": reentry}, pub.suppression_log, exact_aggregates=False
+        )
+        cells = system.cells.iloc[system.nonlinear["cid"].to_numpy()]
+        return cells[cells["geographic_level"].ne("Local authority")]
+
+    unrounded = exposed(pub.reentry)
+    assert len(unrounded) > 0
+    assert set(unrounded["column"]) <= {"re_entered", "returned_home"}
+    r = pub.reentry.copy()
+    agg = r["geographic_level"].ne("Local authority").to_numpy()
+    for col, figure in aggregate_figures_from_published(r, 10).items():
+        r.loc[agg, col] = figure[agg]
+    assert exposed(r).empty
+    # Each rate is now the published rounded counts' rate, e.g. 30 of 240 -> 13%.
+    rh = pd.to_numeric(r["returned_home"], errors="coerce")
+    re = pd.to_numeric(r["re_entered"], errors="coerce")
+    shown = agg & (rh >= 10).to_numpy() & re.notna().to_numpy()
+    assert shown.any()
+    n, d = re[shown].astype("int64"), rh[shown].astype("int64")
+    expected = ((200 * n + d) // (2 * d)).astype(str)
+    assert (r.loc[shown, "re_entry_rate"] == expected).all()

@@ -30,11 +30,15 @@ from validation.assessment import markdown_table
 
 @dataclass(frozen=True)
 class ControlledTables:
-    """Disclosure-controlled tables with the audit that was run on them."""
+    """Disclosure-controlled tables with the audit that was run on them, and the previous
+    approved release's published reentry table and information loss (None when there is
+    none) for the QA pack's comparison with it."""
 
     published: Any
     audit: Any
     config: Any
+    previous_reentry: Any = None
+    previous_loss: Any = None
 
 
 def disclosure_config(settings: ReleaseSettings):
@@ -130,7 +134,13 @@ def disclosure_controlled_tables(
     audit = audit_release(published, config=config, previous=previous)
     suppressed = _suppressed_cells(published)
     yield Output(
-        ControlledTables(published=published, audit=audit, config=config),
+        ControlledTables(
+            published=published,
+            audit=audit,
+            config=config,
+            previous_reentry=None if previous is None else previous.reentry,
+            previous_loss=None if previous is None else previous.information_loss,
+        ),
         metadata={
             "dagster/row_count": len(published.reentry),
             "cells_suppressed": suppressed,

@@ -37,7 +37,10 @@ import pandas as pd
 from assets.common.contracts import ALL_TABLE_KEYS, TABLE_COUNTS, TABLE_KEYS
 from assets.common.reference import load_statistical_neighbours
 from assets.common.vocabulary import LOCAL, NATIONAL, REGIONAL, SINGLE_YEAR, TOTAL
-from assets.disclosure.published import neighbour_rate_strings
+from assets.disclosure.published import (
+    aggregate_figures_from_published,
+    neighbour_rate_strings,
+)
 
 INT_KEYS = ("time_period", "follow_up_months")
 # Rates whose published value is a linear constraint on (numerator, denominator).
@@ -483,6 +486,18 @@ def _build_relations(cells: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return rel.frame()
 
 
+def _derived_from_published(df: pd.DataFrame, figure: str) -> np.ndarray:
+    """Rows whose published ``figure`` is what a reader computes from the row's published
+    counts (England and regional rates and bounds published from rounded counts): such a
+    figure tells the attacker nothing more, so it adds no relation and exposes nothing."""
+    shown = df[figure].astype("object").where(df[figure].notna(), "x").astype(str).str.strip()
+    again = aggregate_figures_from_published(df, 1).get(figure)
+    if again is None:
+        return np.zeros(len(df), dtype=bool)
+    number = ~shown.isin(SYMBOLS_NOT_PUBLISHED).to_numpy()
+    return number & (shown.to_numpy() == again)
+
+
 def _rate_relations(
     cells: pd.DataFrame, tables: dict[str, dict[str, pd.DataFrame]]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -504,6 +519,7 @@ def _rate_relations(
             is_k = (s == "k").to_numpy()
             rows = np.arange(len(df))
             risky = (unknown[num].to_numpy(bool) | unknown[den].to_numpy(bool))[rows]
+            risky &= ~_derived_from_published(df, rate)
             use = risky & (~np.isnan(val) | is_k)
             if not use.any():
                 continue
@@ -560,6 +576,8 @@ def _nonlinear_exposures(
             continue
         s = df[fig].astype("object").where(df[fig].notna(), "x").astype(str).str.strip()
         shown = ~s.isin(SYMBOLS_NOT_PUBLISHED).to_numpy()
+        if fig in df.columns and fig.startswith("re_entry_rate"):
+            shown &= ~_derived_from_published(df, fig)
         for c in (num, den):
             hit = shown & unknown[c].to_numpy(bool)
             out.append(pd.DataFrame({"cid": cid[c].to_numpy()[hit], "exposed_by": fig}))

@@ -73,7 +73,7 @@ def audit_release(
     *,
     config: DisclosureConfig | None = None,
     previous: PublishedTables | None = None,
-    exact_aggregates: bool = True,
+    exact_aggregates: bool | None = None,
     use_certificates: bool = True,
 ) -> AuditResult:
     """Attack ``published`` (and, with ``previous``, the two releases together): every
@@ -84,9 +84,14 @@ def audit_release(
     ``published.certificates`` (feasible points offered by the suppression step) are
     checked against this module's own relations and bounds; each point that satisfies all
     of them is a valid observation, so the cells it settles need no LP. Points that fail
-    are discarded and counted; nothing else is taken from them."""
+    are discarded and counted; nothing else is taken from them.
+
+    ``exact_aggregates``: grant the attacker England's and the regions' unrounded counts
+    (default: ``config.aggregates_exact``)."""
     start = time.perf_counter()
     config = config or DisclosureConfig()
+    if exact_aggregates is None:
+        exact_aggregates = config.aggregates_exact
     rounding_base = config.rounding_base
     width_needed = config.protection_width
     system = build_attacker_system(

@@ -42,6 +42,13 @@ class DisclosureConfig:
     la_pooled_windows: tuple[int, ...] = (6, 12, 24, 60)
     la_aggregate_only_counts: tuple[str, ...] = ("turned_18_in_window",)
     la_total_only_counts: tuple[str, ...] = ("re_entered_any_la",)
+    # How England and regional figures enter the attacker's knowledge. True (the default):
+    # their exact values, because their rates and Wilson bounds are computed from the
+    # unrounded counts and pin small rounded counts down. False (a measured frontier
+    # option, docs/disclosure-control.md): their rates and bounds are computed from the
+    # rounded counts, so they add nothing to the rounded counts, and the attacker gets
+    # only each rounding interval.
+    aggregates_exact: bool = True
 
 
 # The defaults, for settings and command-line help that must show the same numbers.

@@ -166,6 +166,9 @@ def publish_reentry(
     funnel[unavailable & is_la] = "x"
     funnel[~is_la] = "z"
     out["funnel_position"] = funnel
+    if not config.aggregates_exact:
+        for col, figure in aggregate_figures_from_published(out, md).items():
+            out.loc[~is_la, col] = figure[~is_la]
     sn_rate, sn_included = neighbour_rate_strings(out, md)
     out["sn_re_entry_rate"] = sn_rate
     out["sn_neighbours_included"] = sn_included
@@ -182,6 +185,45 @@ def publish_reentry(
         out["unavailable_reason"] = df["unavailable_reason"].to_numpy()
     cols = [c_ for c_ in REENTRY_PUBLISHED if c_ in out]
     return out[cols]
+
+
+# England and regional figures that, with ``aggregates_exact`` off, are computed from the
+# published rounded counts: (numerator, denominator) of each.
+AGGREGATE_DERIVED = {
+    "re_entry_rate": ("re_entered", "returned_home"),
+    "re_entry_rate_lower_ci": ("re_entered", "returned_home"),
+    "re_entry_rate_upper_ci": ("re_entered", "returned_home"),
+    "re_entry_rate_any_la": ("re_entered_any_la", "returned_home"),
+}
+
+
+def aggregate_figures_from_published(out: pd.DataFrame, min_den: int) -> dict[str, np.ndarray]:
+    """Each row's rate and Wilson bounds recomputed from its *published* counts (rounded
+    for England and regions; ``x`` where a count is not a number, ``z`` over no children).
+    Published this way, an England or regional rate tells a reader nothing the rounded
+    counts do not, so the attacker needs only the rounding interval; the audit recomputes
+    them and treats any figure that differs as computed from the unrounded counts."""
+    from assets.measures.comparison import wilson_interval
+
+    figures: dict[str, np.ndarray] = {}
+    for col, (num_col, den_col) in AGGREGATE_DERIVED.items():
+        if num_col not in out or den_col not in out:
+            continue
+        num = _published_number(out[num_col])
+        den = _published_number(out[den_col])
+        missing = np.isnan(num) | np.isnan(den)
+        rate = _rate_strings(num, den, np.zeros(len(out), bool), missing, min_den)
+        rate[(rate == "c")] = "x"  # too few children: not calculated
+        if col == "re_entry_rate" or col == "re_entry_rate_any_la":
+            figures[col] = rate
+            continue
+        lower, upper = wilson_interval(num, den)
+        bound = 100 * (lower if col.endswith("lower_ci") else upper)
+        shown = ~np.isin(rate, ["x", "z"])
+        s = _float_strings(bound, shown, "x", missing)
+        s[rate == "z"] = "z"
+        figures[col] = s
+    return figures
 
 
 def _published_number(s: pd.Series) -> np.ndarray:

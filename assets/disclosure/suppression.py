@@ -317,6 +317,13 @@ def _pick_per_group(
     return c[order][within < allowed]
 
 
+def _without_aggregate_totals(rels: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
+    """``rels`` without the relations whose total is an England or regional cell."""
+    total_cells = rels.loc[rels["is_total"].to_numpy(), ["rel", "cell"]]
+    agg = ~cells["geographic_level"].eq(LOCAL).to_numpy()[total_cells["cell"].to_numpy()]
+    return rels[~rels["rel"].isin(total_cells["rel"].to_numpy()[agg])].reset_index(drop=True)
+
+
 def _local_rules(pattern: _Pattern, rels: pd.DataFrame) -> int:
     """Cheap necessary conditions, applied until nothing changes: no relation may hold
     exactly one suppressed cell (it would be found by subtraction), and where a relation's
@@ -482,6 +489,10 @@ def suppress_secondary(
     t_start = time.perf_counter()
     pattern = _Pattern(cells, reason, config)
     rels = _sum_relations(cells)
+    if not config.aggregates_exact:
+        # A rounded England or regional total is only an interval: one hidden LA cell in
+        # its sum is not found by subtraction, so the local rules leave those sums to the LP.
+        rels = _without_aggregate_totals(rels, cells)
     _local_rules(pattern, rels)
     LOG.info(
         "local rules: %d cells hidden (%d primary), %.1f s",
@@ -504,6 +515,7 @@ def suppress_secondary(
         pseudo,
         log,
         rounding_base=config.rounding_base,
+        exact_aggregates=config.aggregates_exact,
         previous_tables=prev_tables,
         previous_log=prev_log,
     )

@@ -99,9 +99,68 @@ def _with_columns(df: pd.DataFrame | None, columns) -> pd.DataFrame:
     return df
 
 
-def withheld_page(published, previous_reentry: pd.DataFrame | None = None) -> str:
-    """The page's markdown. ``previous_reentry``: the previous release's published reentry
-    table, for the figures against the previous design."""
+def _headline_rows(cov) -> list[tuple[str, int, int]]:
+    """(figure, published, out of) for each headline figure of a coverage."""
+    agg = cov.aggregate_total_rows
+    rows = [("England and regional Total rows", agg - cov.aggregate_total_rows_withheld, agg)]
+    for m, span in cov.pooled_spans.items():
+        rows.append(
+            (f"LA pooled {m}-month rate ({span})", cov.pooled_published[m], cov.pooled_available[m])
+        )
+    rows.append((f"LA neighbour rate ({cov.sn_span})", cov.sn_published, cov.pooled_available[12]))
+    rows.append(
+        (
+            f"LA single-year 12-month rate ({cov.single_year})",
+            cov.single_year_published,
+            cov.single_year_available,
+        )
+    )
+    return rows
+
+
+def _share(n: int, d: int) -> str:
+    return f"{n} of {d} ({100 * n / d:.1f}%)" if d else f"{n} of {d}"
+
+
+def against_previous(
+    cov, previous_reentry: pd.DataFrame, loss: pd.DataFrame, previous_loss: pd.DataFrame | None
+) -> list[str]:
+    """The section comparing this release with the previous approved one: each headline
+    figure's coverage and each table's information loss, side by side, so a reviewer sees
+    at once whether the design (or the data) now withholds more."""
+    current = cov.la_headlines["old_la_code"].astype(str).tolist()
+    prev = headline_coverage(previous_reentry, current)
+    rows = []
+    for (name, n, d), (pname, pn, pd_) in zip(
+        _headline_rows(cov), _headline_rows(prev), strict=True
+    ):
+        label = name if name == pname else f"{name}; previous: {pname}"
+        rows.append(
+            {"figure": label, "previous release": _share(pn, pd_), "this release": _share(n, d)}
+        )
+    lines = ["## Against the previous release", "", "Headline figures published:", ""]
+    lines += _table(pd.DataFrame(rows)) + [""]
+    if previous_loss is not None and len(previous_loss):
+        cols = ["table", "primary", "secondary"]
+        before = _with_columns(previous_loss, LOSS_COLUMNS)[cols]
+        after = _with_columns(loss, LOSS_COLUMNS)[cols]
+        both = before.merge(after, on="table", how="outer", suffixes=(" (previous)", " (this)"))
+        both = both.fillna(0)
+        for col in both.columns[1:]:
+            both[col] = both[col].astype("int64")
+        lines += ["Non-zero LA cells withheld, by table:", ""]
+        lines += _table(both) + [""]
+    return lines
+
+
+def withheld_page(
+    published,
+    previous_reentry: pd.DataFrame | None = None,
+    previous_loss: pd.DataFrame | None = None,
+) -> str:
+    """The page's markdown. ``previous_reentry`` and ``previous_loss``: the previous
+    approved release's published reentry table and information loss, for the section
+    against the previous release (left out when there is none)."""
     log = _with_columns(published.suppression_log, LOG_COLUMNS)
     log["reason"] = log["reason"].astype("object").fillna("")
     log["column"] = log["column"].astype("object").fillna("").astype(str)
@@ -122,10 +181,6 @@ def withheld_page(published, previous_reentry: pd.DataFrame | None = None) -> st
         *[f"- {line}" for line in cov.lines()],
         "",
     ]
-    if previous_reentry is not None:
-        prev = headline_coverage(previous_reentry, current)
-        lines += ["Previous release (previous design):", ""]
-        lines += [f"- {line}" for line in prev.lines()] + [""]
     head = cov.la_headlines
     missing = head.loc[head["pooled_12_rate"].eq("c"), "old_la_code"]
     reasons = headline_reasons(log, cov.pooled_spans[12], missing.tolist())
@@ -145,10 +200,14 @@ def withheld_page(published, previous_reentry: pd.DataFrame | None = None) -> st
     by_la = loss_by_la(log)
     lines += [f"## Information loss by LA (the {TOP_LAS} LAs with most cells withheld)", ""]
     lines += _table(by_la.head(TOP_LAS)) + [""]
+    if previous_reentry is not None:
+        lines += against_previous(cov, previous_reentry, loss, previous_loss)
+    else:
+        lines += ["## Against the previous release", "", "No previous approved release.", ""]
     return "\n".join(lines)
 
 
-def write_withheld_page(qa: Path, published, previous_reentry=None) -> Path:
+def write_withheld_page(qa: Path, published, previous_reentry=None, previous_loss=None) -> Path:
     path = Path(qa) / WITHHELD_PAGE
-    path.write_text(withheld_page(published, previous_reentry), encoding="utf-8")
+    path.write_text(withheld_page(published, previous_reentry, previous_loss), encoding="utf-8")
     return path

@@ -74,7 +74,12 @@ def write_qa_reports(
     write_published(published, qa / "disclosure")
     from assets.publication.qa_disclosure import write_withheld_page
 
-    write_withheld_page(qa, published)
+    write_withheld_page(
+        qa,
+        published,
+        getattr(controlled, "previous_reentry", None),
+        getattr(controlled, "previous_loss", None),
+    )
     _csv(getattr(audit, "failures", None), qa / "disclosure_audit_failures.csv")
     (qa / "disclosure_audit.json").write_text(
         json.dumps(
