@@ -21,6 +21,11 @@ BELOW_998 = "Below 99.8% limit"
 
 
 def _as_float(values) -> np.ndarray:
+    """Counts or rates as a float array, anything non-numeric as NaN. Plain NumPy and
+    numeric pandas columns take the direct route (the funnel code calls this thousands of
+    times on arrays that are already numbers)."""
+    if isinstance(values, np.ndarray | pd.Series) and values.dtype.kind in "fiub":
+        return np.atleast_1d(np.array(values, dtype=float))
     return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 

@@ -52,8 +52,22 @@ _DATE_PATTERNS = [
 ]
 
 
-# A segment can hold a written date only if it has a digit-separator-digit or a month.
-_MAYBE_DATE = re.compile(rf"\d[-/.]\d|{_MONTHS}|{_MONTHS_SHORT}", re.IGNORECASE)
+# A segment can hold a written date only if it has a digit-separator-digit or a month;
+# every month's full name starts with its short form, so the short forms suffice here.
+_MAYBE_DATE = re.compile(r"\d[-/.]\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec", re.I)
+
+
+def _lines_matching(pattern: re.Pattern, corpus: str) -> list[str]:
+    """The lines of ``corpus`` in which ``pattern`` (which never spans a line end) occurs:
+    one search per matching line over the whole text, not one call per line."""
+    out, pos = [], 0
+    while (m := pattern.search(corpus, pos)) is not None:
+        start = corpus.rfind("\n", 0, m.start()) + 1
+        end = corpus.find("\n", m.end())
+        end = len(corpus) if end < 0 else end
+        out.append(corpus[start:end])
+        pos = end + 1
+    return out
 
 
 _MONTH_NUMBER = {m.lower()[:3]: i for i, m in enumerate(_MONTHS.split("|"), start=1)}
@@ -220,7 +234,7 @@ def scan_for_private_identifiers(
     if ids.dobs:
         # Only segments that can hold a written date: the three patterns over 14 MB of
         # mostly numbers took over a second, the same patterns over these few a tenth.
-        dated = "\n".join(s for s in seen if _MAYBE_DATE.search(s))
+        dated = "\n".join(_lines_matching(_MAYBE_DATE, corpus))
         for d, forms in sorted(_dates_in(dated).items()):
             structural = (d.month, d.day) in ((3, 31), (4, 1))
             if d in ids.dobs and d not in allowed_dates and not structural:

@@ -108,6 +108,13 @@ PROSE_TAGS = frozenset(
     {"p", "li", "dd", "h1", "h2", "h3", "h4", "figcaption", "caption", "title", "desc", "summary"}
 )
 SKIP_TAGS = frozenset({"table", "dt", "style", "script", "text"})
+# Tables (skipped anyway, never nested in the generated pages) and chart shapes (no text)
+# are nine tenths of a page's tags: cut them before parsing, which makes the QA pack's
+# scan of every page several times faster and gives the same fragments.
+NO_PROSE_MARKUP = re.compile(
+    r"<table\b.*?</table\s*>|</?(?:circle|line|rect|path|polyline|polygon|g)\b[^>]*>",
+    re.DOTALL | re.IGNORECASE,
+)
 
 
 def prose_fragments(html: str) -> list[str]:
@@ -143,5 +150,5 @@ def prose_fragments(html: str) -> list[str]:
                 self.stack[-1].append(data)
 
     p = Prose()
-    p.feed(html)
+    p.feed(NO_PROSE_MARKUP.sub("", html))
     return p.out
