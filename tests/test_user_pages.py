@@ -108,3 +108,53 @@ def test_home_page_has_tiles_story_and_the_funnel_data_with_la_names(site):
     assert re.search(r"By whether the return home was planned, the rate was highest for", html)
     funnel = page_tables(html)["funnel-data"]
     assert funnel[0][0] == "Local authority" and len(funnel) > 5
+
+
+def test_upn_match_rate_counts_only_upns_the_any_la_linkage_can_use():
+    from assets.measures.cohorts import upn_match_rates
+    from validation.collection_year import valid_upn
+
+    # A permanent UPN with the right check letter, a temporary one, an "unknown" code, a
+    # wrong check letter and two malformed values: only the first two can link LAs.
+    supplied = ["A123456789012", "A12345678901B", "UN1", "B123456789012", "B999", "x"]
+    index = pd.DataFrame(
+        {
+            "la_code": ["886", "886", "886", "886", "873", "873"],
+            "cohort_year": [2024, 2024, 2024, 2024, 2024, 2023],
+            "upn": valid_upn(pd.Series(supplied, dtype="str")),
+        }
+    )
+    assert upn_match_rates(index).values.tolist() == [
+        ["873", 2023, 1, 0, 0.0],
+        ["873", 2024, 1, 0, 0.0],
+        ["886", 2024, 4, 2, 50.0],
+    ]
+
+
+def test_la_page_shows_its_upn_match_rate_and_withholds_it_with_the_count(site):
+    inputs = small_inputs()
+    upn = inputs["upn_matching"]
+    ees = pd.read_csv(site / "data" / "la_reentry_to_care.csv", dtype=str, keep_default_na=False)
+    shown = withheld = 0
+    for code in sorted(set(upn["la_code"])):
+        table = page_tables((site / "la" / f"{code}.html").read_text())["quality-table"]
+        assert table[0][-1] == "Children who returned home with a UPN usable for matching (%)"
+        rows = {r[0]: r for r in table[1:]}
+        single = ees[
+            (ees["old_la_code"] == code)
+            & (ees["cohort_span"] == "Single year")
+            & (ees["characteristic_group"] == "Total")
+        ]
+        for rec in upn[upn["la_code"] == code].itertuples():
+            counts = single.loc[single["time_period"] == str(rec.cohort_year), "returned_home"]
+            cell = rows[str(rec.cohort_year)][-1]
+            if counts.str.isdigit().any():
+                assert cell == f"{rec.upn_match_rate:.0f}"
+                shown += 1
+            else:
+                assert cell in ("[c]", "[x]")  # a share of a withheld count would narrow it
+                withheld += cell == "[c]"
+    assert shown and withheld
+    html = (site / "la" / "886.html").read_text()
+    assert "not yet available" not in html
+    assert "unique pupil number (UPN)" in html

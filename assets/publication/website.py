@@ -647,11 +647,28 @@ STATUS_WORDS = {
 }
 
 
-def quality_rows(la_year_status: pd.DataFrame | None, code: str) -> list[list[str]]:
-    """The LA's returns by collection year: status and the share of children held back."""
+def quality_rows(
+    la_year_status: pd.DataFrame | None,
+    code: str,
+    upn_matching: pd.DataFrame | None = None,
+    returned_home: dict[int, str] | None = None,
+) -> list[list[str]]:
+    """The LA's returns by collection year: status, the share of children held back and,
+    with ``upn_matching`` (``assets.measures.cohorts.upn_match_rates``), the share of the
+    children who returned home whose UPN lets the "any local authority" figure follow
+    them into another LA.
+
+    The UPN share is shown only for a year whose number returned home is published
+    (``returned_home``: cohort year -> the published single-year count): a share of a
+    withheld number would narrow it, so it is withheld with it."""
     if la_year_status is None:
         return []
     rows = la_year_status[la_year_status["la_code"] == code].sort_values("collection_year")
+    upn = {}
+    if upn_matching is not None:
+        mine = upn_matching[upn_matching["la_code"].astype(str) == code]
+        upn = dict(zip(mine["cohort_year"].astype(int), mine["upn_match_rate"], strict=True))
+    returned_home = returned_home or {}
     out = []
     for r in rows.itertuples():
         share = (
@@ -659,7 +676,15 @@ def quality_rows(la_year_status: pd.DataFrame | None, code: str) -> list[list[st
             if r.children and r.status in ("accepted", "accepted_with_quarantine")
             else display("x")
         )
-        out.append([str(r.collection_year), STATUS_WORDS.get(r.status, r.status), share])
+        row = [str(r.collection_year), STATUS_WORDS.get(r.status, r.status), share]
+        if upn_matching is not None:
+            year = int(r.collection_year)
+            count = returned_home.get(year)
+            if year in upn and published(count):
+                row.append(f"{upn[year]:.0f}")
+            else:
+                row.append(display(count if count in ("c", "k") else "x"))
+        out.append(row)
     return out
 
 
@@ -673,6 +698,7 @@ def render_site(
     downloads: list[dict] | Callable[[], list[dict]],
     ceased_ees: pd.DataFrame | None = None,
     la_year_status: pd.DataFrame | None = None,
+    upn_matching: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Write index.html, methodology.html, downloads.html, la/<code>.html and static/.
 
@@ -1074,7 +1100,12 @@ def render_site(
                 ),
             )
         ]
-        quality = quality_rows(la_year_status, code)
+        returned = {}
+        for r in tot:  # the year's published number returned home, at any window
+            year = int(r["time_period"])
+            if r["cohort_span"] == SINGLE_YEAR and not published(returned.get(year)):
+                returned[year] = r["returned_home"]
+        quality = quality_rows(la_year_status, code, upn_matching, returned)
         csv_path = la_files[code]
         page = dict(
             page_title=name,
@@ -1138,8 +1169,15 @@ def render_site(
                 "Collection year",
                 "Return",
                 "Children's records held back by validation (%)",
+                *(
+                    ["Children who returned home with a UPN usable for matching (%)"]
+                    if upn_matching is not None
+                    else []
+                ),
             ],
             quality_rows=quality,
+            quality_numeric=[False, False, True, True][: 3 + (upn_matching is not None)],
+            upn_available=upn_matching is not None,
             notes=_note_items(global_only, notes_by_la.get(code, {})),
             la_csv=f"data/la/{csv_path.name}",
             la_csv_size=size_text(csv_path.stat().st_size),
