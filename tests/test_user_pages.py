@@ -158,3 +158,39 @@ def test_la_page_shows_its_upn_match_rate_and_withholds_it_with_the_count(site):
     html = (site / "la" / "886.html").read_text()
     assert "not yet available" not in html
     assert "unique pupil number (UPN)" in html
+
+
+def test_compare_chart_names_the_areas_it_leaves_out_and_why(site):
+    words = {"[c]": "not published to protect confidentiality", "[x]": "not available"}
+    named = 0
+    for page in sorted((site / "la").glob("[0-9][0-9][0-9].html")):
+        html = page.read_text()
+        desc = re.search(r'<desc id="la-compare-chart-desc">([^<]*)</desc>', html).group(1)
+        desc = desc.replace("&#x27;", "'")
+        rows = page_tables(html)["compare-data"][1:]
+        shown_text = html.split('id="compare"')[1].split("<table")[0]
+        for area, _, rate, *_ in rows[1:]:
+            area = area.removesuffix(" (region)")
+            if rate in words:
+                listed = desc.split(f"{words[rate]}: ")[1].split(".")[0]
+                assert area in listed, (page.name, area, desc)
+                assert area in shown_text.split("Not shown because")[1], page.name
+                named += 1
+    assert named  # Kent's pooled rate is not available in the fixture
+
+
+def test_withheld_neighbours_are_named_as_not_published_to_protect_confidentiality():
+    from assets.publication.charts import IntervalRow
+    from assets.publication.website import compare_message
+
+    message = compare_message(
+        "Barnsley",
+        [IntervalRow("Barnsley", 30, 25, 35, emphasis=True), IntervalRow("England", 20, 19, 21)],
+        [("Rotherham", "c"), ("Doncaster", "c"), ("Kent", "x")],
+    )
+    assert message == (
+        "Barnsley's pooled rate is 30% (95% confidence interval 25% to 35%). Of the 1 other "
+        "area shown, 0 have a higher rate and 1 has a lower rate. Not shown because their "
+        "rates are not published to protect confidentiality: Rotherham and Doncaster. Not "
+        "shown because its rate is not available: Kent."
+    )
