@@ -194,3 +194,31 @@ def test_withheld_neighbours_are_named_as_not_published_to_protect_confidentiali
         "rates are not published to protect confidentiality: Rotherham and Doncaster. Not "
         "shown because its rate is not available: Kent."
     )
+
+
+def test_neighbour_count_is_one_type_for_a_default_reader(tmp_path):
+    """pandas reads a CSV in chunks and types each chunk on its own: a column that was
+    digits for thousands of LA rows and ``z`` elsewhere came back as a mixture of numbers
+    and text (a DtypeWarning on the national file). Read in small chunks to see it here."""
+    from dataclasses import replace
+
+    from assets.common.reference import load_las
+    from assets.disclosure.published import neighbour_rate_strings
+    from assets.publication.open_data import write_open_data
+
+    inputs = small_inputs(la_codes=sorted(load_las()["old_la_code"].astype(str).unique()))
+    reentry = inputs["published"].reentry.copy()
+    rate, included = neighbour_rate_strings(reentry, 10)
+    reentry["sn_re_entry_rate"], reentry["sn_neighbours_included"] = rate, included
+    published = replace(inputs["published"], reentry=reentry)
+    write_open_data(published, inputs["notes"], tmp_path / "data")
+    path = tmp_path / "data" / "la_reentry_to_care.csv"
+    text = pd.read_csv(path, dtype=str, keep_default_na=False)
+    no_rate = ~text["sn_re_entry_rate"].str.fullmatch(r"\d+|k")
+    assert no_rate.any() and (~no_rate).any()
+    assert (text.loc[no_rate, "sn_neighbours_included"] == "z").all()
+    assert text.loc[~no_rate, "sn_neighbours_included"].str.fullmatch(r"\d+").all()
+    kinds = {
+        str(chunk["sn_neighbours_included"].dtype) for chunk in pd.read_csv(path, chunksize=500)
+    }
+    assert kinds <= {"object", "str"}, kinds
