@@ -55,7 +55,7 @@ def _check(pages: list[str], log: str | None = None) -> dict[str, list]:
         tab = browser.new_page(
             viewport=dict(zip(("width", "height"), WIDTHS["desktop"], strict=True))
         )
-        for i, page in enumerate(pages):
+        for page in pages:
             tab.goto(Path(page).as_uri())
             tab.evaluate(AXE_SCRIPT)
             for width, (w, h) in WIDTHS.items():
@@ -68,11 +68,26 @@ def _check(pages: list[str], log: str | None = None) -> dict[str, list]:
                 ]
                 if bad:
                     found[f"{page} @ {width}"] = bad
-            if log and (i + 1) % 10 == 0:
-                with open(log, "a", encoding="utf-8") as f:
-                    f.write(f"{os.getpid()}: {i + 1} of {len(pages)} pages\n")
+                if log:  # one line per check, so a long run can be read (and resumed) as it goes
+                    with open(log, "a", encoding="utf-8") as f:
+                        f.write(
+                            json.dumps({"page": page, "width": width, "violations": bad}) + "\n"
+                        )
         browser.close()
     return found
+
+
+def _logged(log: str | None) -> dict[tuple[str, str], list]:
+    """(page, width) -> violations already recorded in ``log`` by an earlier run."""
+    import json
+
+    if not log or not Path(log).exists():
+        return {}
+    out = {}
+    for line in Path(log).read_text(encoding="utf-8").splitlines():
+        rec = json.loads(line)
+        out[(rec["page"], rec["width"])] = rec["violations"]
+    return out
 
 
 def check_release(folder: Path, workers: int = 1, log: str | None = None) -> dict[str, list]:
@@ -81,6 +96,10 @@ def check_release(folder: Path, workers: int = 1, log: str | None = None) -> dic
     under "" every (page, width) checked."""
     folder = Path(folder)
     pages = [str(p) for p in release_pages(folder)]
+    logged = _logged(log)
+    finished = {p for p in pages if all((p, w) in logged for w in WIDTHS)}
+    done = {(p, w): bad for (p, w), bad in logged.items() if p in finished}
+    pages = [p for p in pages if p not in finished]
     workers = max(1, min(workers, len(pages)))
     shares = [pages[i::workers] for i in range(workers)]
     if workers == 1:
@@ -89,6 +108,7 @@ def check_release(folder: Path, workers: int = 1, log: str | None = None) -> dic
         with ProcessPoolExecutor(workers) as pool:
             parts = list(pool.map(_check, shares, [log] * workers))
     out: dict[str, list] = {"": []}
+    parts.append({"": list(done), **{f"{p} @ {w}": bad for (p, w), bad in done.items() if bad}})
     for part in parts:
         out[""] += [(Path(p).relative_to(folder).as_posix(), w) for p, w in part.pop("")]
         for key, bad in part.items():
@@ -102,7 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, help="a release's public folder")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
-    parser.add_argument("--log", help="append progress lines to this file")
+    parser.add_argument(
+        "--log", help="record each check in this file (JSON lines); checks already there are kept"
+    )
     args = parser.parse_args(argv)
     start = time.perf_counter()
     found = check_release(args.folder, args.workers, args.log)

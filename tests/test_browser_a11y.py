@@ -3,8 +3,8 @@ the LA finder works without JavaScript, charts stay readable on a phone, the bri
 prints, and screenshots of the home page, an LA page and a briefing are kept.
 
 Screenshots go to REENTRY_TEST_ARTEFACTS (default: test-artefacts/ in the checkout).
-With REENTRY_RELEASE_DIR set to a built national release's public folder, the slow test
-runs axe on every page of that release at both widths."""
+With REENTRY_RELEASE_DIR set to a built national release's public folder, every test here
+runs on that release, and the slow test runs axe on every page of it at both widths."""
 
 from __future__ import annotations
 
@@ -31,6 +31,10 @@ ARTEFACTS = Path(
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
+    """The fixture release, or with REENTRY_RELEASE_DIR the built release named there
+    (so every browser test also runs on the national release)."""
+    if os.environ.get("REENTRY_RELEASE_DIR"):
+        return Path(os.environ["REENTRY_RELEASE_DIR"])
     folder = tmp_path_factory.mktemp("browser") / "candidate"
     build_candidate(folder, **small_inputs())
     return folder
