@@ -6,7 +6,11 @@ Usage: python benchmarks/bench_user_questions.py PUBLIC_RELEASE_DIR [QA_DIR] [--
 - regions in the home page's England and regions table (of 9), LAs in the finder
 - open data: characteristic cells that pandas' default read_csv turns into NaN; whether
   the age categories are in natural order; files on the downloads page (ZIP, guidance)
-- the QA summary page and its checks
+- open data: columns that pandas' default read_csv reads as a mix of numbers and text
+  (a DtypeWarning)
+- LA pages: the data-quality table's UPN match rate (pages showing it; LA-years shown)
+  and the comparison chart naming the areas it leaves out
+- the QA summary page and its checks; plausibility flags (qa/plausibility.csv)
 - with --browser: the home page height at 1280 px and chart text size at 390 px
 """
 
@@ -59,6 +63,32 @@ def main(argv: list[str]) -> None:
     print(
         f"characteristic cells read as NaN by pandas.read_csv defaults: {int(default['characteristic'].isna().sum())}"
     )
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        chunked = pd.read_csv(data)
+    mixed = [
+        c
+        for c in chunked.columns
+        if chunked[c].map(type).nunique() > 1 and chunked[c].notna().all()
+    ]
+    print(
+        f"columns read with mixed types by pandas.read_csv defaults: {mixed or 'none'} "
+        f"({sum(issubclass(w.category, pd.errors.DtypeWarning) for w in caught)} DtypeWarning)"
+    )
+    upn_pages = upn_years = named_pages = 0
+    for p in la_pages:
+        html = p.read_text()
+        quality = page_tables(html).get("quality-table", [])
+        if quality and "UPN" in quality[0][-1]:
+            upn_pages += 1
+            upn_years += sum(r[-1].isdigit() for r in quality[1:])
+        named_pages += "Not shown because" in html
+    print(
+        f"LA pages showing a UPN match rate: {upn_pages}; LA-years with a rate shown: {upn_years}"
+    )
+    print(f"LA pages whose comparison chart names an area it leaves out: {named_pages}")
     text = pd.read_csv(data, dtype=str, keep_default_na=False)
     ages = list(
         dict.fromkeys(text.loc[text["characteristic_group"] == "Age at return", "characteristic"])
@@ -78,6 +108,12 @@ def main(argv: list[str]) -> None:
                 print(f"  {kind}: {words}")
         else:
             print("QA summary: none")
+        flags = qa / "plausibility.csv"
+        if flags.exists():
+            table = pd.read_csv(flags)
+            print(
+                f"plausibility: {int(table['flagged'].sum())} flagged of {len(table)} LA-year measures"
+            )
     if browser:
         from playwright.sync_api import sync_playwright
 

@@ -37,6 +37,7 @@ PUBLISHED_RELEASE = "published_release"
 VALIDATION_CHECK = "returns_ledger_balances_and_some_la_accepted"
 LA_ACCEPTANCE_CHECK = "every_la_return_accepted"
 DISCLOSURE_AUDIT_CHECK = "disclosure_audit_passes"
+PLAUSIBILITY_CHECK = "la_returns_plausible_year_on_year"
 
 # Jobs, schedule and sensor.
 BUILD_JOB = "build_candidate_release"

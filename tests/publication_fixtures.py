@@ -553,6 +553,26 @@ def release_info(**overrides):
     return ReleaseInfo(**values)
 
 
+def build_upn_matching(status: pd.DataFrame, seed: int = 20251202) -> pd.DataFrame:
+    """MeasureTables.upn_matching rows for the LA-years in ``status``: index returns and
+    how many had a UPN usable for matching, mostly 90-100%, one LA-year at 60%."""
+    rng = np.random.default_rng(seed)
+    usable = status[status["status"].isin(["accepted", "accepted_with_quarantine"])]
+    n = rng.integers(5, 120, len(usable))
+    with_upn = np.minimum(n, np.round(n * rng.uniform(0.9, 1.0, len(usable)))).astype(int)
+    out = pd.DataFrame(
+        {
+            "la_code": usable["la_code"].astype(str).to_numpy(),
+            "cohort_year": usable["collection_year"].astype("int64").to_numpy(),
+            "index_returns": n.astype("int64"),
+            "with_upn": with_upn.astype("int64"),
+        }
+    )
+    out.loc[0, "with_upn"] = int(out.loc[0, "index_returns"] * 0.6)
+    out["upn_match_rate"] = (100 * out["with_upn"] / out["index_returns"]).round(1)
+    return out.sort_values(["la_code", "cohort_year"]).reset_index(drop=True)
+
+
 def small_inputs(la_codes=SMALL_LAS, seed=20251127):
     """Everything build_candidate needs, for a handful of LAs."""
     from assets.publication.notes import contextual_notes
@@ -570,4 +590,5 @@ def small_inputs(la_codes=SMALL_LAS, seed=20251127):
         "inventory": build_inventory(),
         "release": release,
         "private_identifiers": PrivateIdentifiers.from_history(build_episode_history()),
+        "upn_matching": build_upn_matching(status),
     }

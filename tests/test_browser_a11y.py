@@ -3,15 +3,17 @@ the LA finder works without JavaScript, charts stay readable on a phone, the bri
 prints, and screenshots of the home page, an LA page and a briefing are kept.
 
 Screenshots go to REENTRY_TEST_ARTEFACTS (default: test-artefacts/ in the checkout).
-With REENTRY_RELEASE_DIR set to a built national release's public folder, the slow test
-runs axe on every page of that release at both widths."""
+With REENTRY_RELEASE_DIR set to a built national release's public folder, every test here
+runs on that release, and the slow test runs axe on every page of it at both widths."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
+from axe_release import OPTIONS, WIDTHS
 from publication_fixtures import small_inputs
 
 from assets.publication.candidate import build_candidate
@@ -23,8 +25,6 @@ pytestmark = [
         not CHROMIUM.exists(), reason="Debian chromium not installed at /usr/bin/chromium"
     ),
 ]
-TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 ARTEFACTS = Path(
     os.environ.get("REENTRY_TEST_ARTEFACTS", Path(__file__).resolve().parents[1] / "test-artefacts")
 )
@@ -32,6 +32,10 @@ ARTEFACTS = Path(
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
+    """The fixture release, or with REENTRY_RELEASE_DIR the built release named there
+    (so every browser test also runs on the national release)."""
+    if os.environ.get("REENTRY_RELEASE_DIR"):
+        return Path(os.environ["REENTRY_RELEASE_DIR"])
     folder = tmp_path_factory.mktemp("browser") / "candidate"
     build_candidate(folder, **small_inputs())
     return folder
@@ -62,7 +66,7 @@ def _violations(page, url):
     from axe_playwright_python.sync_playwright import Axe
 
     page.goto(url)
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": TAGS}})
+    results = Axe().run(page, options=OPTIONS)
     return [
         (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
         for v in results.response["violations"]
@@ -89,7 +93,8 @@ def test_page_has_no_axe_violations(site, page, rel):
 
 def test_home_page_renders_charts_and_headline(site, page):
     page.goto((site / "index.html").as_uri())
-    assert page.locator("h1").inner_text().startswith("Re-entry to care after a return home")
+    title = json.loads((site / "manifest.json").read_text())["release"]["title"]
+    assert page.locator("h1").inner_text().startswith(title)
     assert page.locator("svg.chart").count() == 3
     box = page.locator("svg.chart").first.bounding_box()
     assert box["width"] > 300 and box["height"] > 150
@@ -148,13 +153,17 @@ def test_briefing_prints_without_navigation_and_screenshots_are_kept(site, page)
     not os.environ.get("REENTRY_RELEASE_DIR"),
     reason="set REENTRY_RELEASE_DIR to a built national release's public folder",
 )
-@pytest.mark.parametrize("page", list(WIDTHS), indirect=True)
-def test_every_page_of_the_national_release_has_no_axe_violations(page):
+def test_every_page_of_the_national_release_has_no_axe_violations():
+    """Every page at both widths (tests/axe_release.py: each page loaded once, checked at
+    each width; REENTRY_AXE_WORKERS processes, default 2)."""
+    from axe_release import check_release, release_pages
+
     folder = Path(os.environ["REENTRY_RELEASE_DIR"])
-    pages = sorted(folder.glob("*.html")) + sorted(folder.glob("la/*.html"))
-    pages += sorted(folder.glob("briefing/*.html"))
+    found = check_release(folder, workers=int(os.environ.get("REENTRY_AXE_WORKERS", "2")))
+    checked = found.pop("")
+    pages = release_pages(folder)
     assert len(pages) > 300
-    failures = {
-        p.relative_to(folder).as_posix(): v for p in pages if (v := _violations(page, p.as_uri()))
-    }
-    assert failures == {}
+    assert sorted(checked) == sorted(
+        (p.relative_to(folder).as_posix(), w) for p in pages for w in WIDTHS
+    )
+    assert found == {}

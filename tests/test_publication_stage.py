@@ -82,6 +82,8 @@ def _prepare(root: Path, *, before_build=None):
         suppression_log=fixture.suppression_log,
         information_loss=fixture.information_loss,
     )
+    from assets.measures.tables import MeasureTables
+
     controlled = ControlledTables(published=published, audit=audit, config=DisclosureConfig())
     settings = ReleaseSettings(
         landing=str(landing), output=str(root / "out"), release=RELEASE, release_date="2025-11-27"
@@ -91,6 +93,14 @@ def _prepare(root: Path, *, before_build=None):
         c.LANDING_INVENTORY: inventory_landing(landing),
         c.EPISODE_HISTORY: history,
         c.DISCLOSURE_CONTROLLED_TABLES: controlled,
+        # The candidate reads only the UPN match rates from the measures.
+        c.REENTRY_MEASURES: MeasureTables(
+            reentry=pd.DataFrame(),
+            ceased_by_reason=pd.DataFrame(),
+            time_to_reentry=pd.DataFrame(),
+            index_returns=pd.DataFrame(),
+            upn_matching=inputs["upn_matching"],
+        ),
     }.items():
         write_intermediate(store / name / "value", value)
     if before_build is not None:

@@ -14,26 +14,51 @@ from assets.publication.qa_checks import (
     REASON_MAP,
     breaks_in_series,
     reconciliation,
-    year_on_year_jumps,
 )
 from assets.publication.qa_summary import write_qa_summary
+from validation.plausibility import plausibility_table
+
+
+def _returns_home(counts: dict[tuple[str, int], int]) -> pd.DataFrame:
+    """Episodes ending in a return home: ``n`` for (LA, collection year), ended in June."""
+    rows = [
+        {"la_code": la, "rec": "E4A", "dec": f"{year - 1}-06-01"}
+        for (la, year), n in counts.items()
+        for _ in range(n)
+    ]
+    return pd.DataFrame(rows)
 
 
 def test_a_jump_like_kents_is_flagged_and_a_small_change_is_not():
-    df = pd.DataFrame(
-        {
-            "old_la_code": ["886"] * 3 + ["873"] * 2,
-            "la_name": ["Kent"] * 3 + ["Cambridgeshire"] * 2,
-            "time_period": ["2022", "2023", "2024", "2023", "2024"],
-            "returned_home": ["190", "188", "284", "40", "52"],
-        }
+    episodes = _returns_home(
+        {("886", 2022): 190, ("886", 2023): 188, ("886", 2024): 284}
+        | {("873", 2023): 40, ("873", 2024): 52}
     )
-    out = year_on_year_jumps(df, "returned_home", "Children who returned home")
-    flagged = out[out["flag"]]
-    assert flagged[["old_la_code", "year", "previous", "current"]].values.tolist() == [
+    ledger = pd.DataFrame(columns=["collection_year", "la_code", "table", "rows_read"])
+    out = plausibility_table(ledger, episodes)
+    flagged = out[out["flagged"]]
+    assert flagged[["la_code", "collection_year", "previous", "current"]].values.tolist() == [
         ["886", 2024, 188, 284]
     ]
+    assert flagged["reason"].tolist() == ["rose above 1.30 times the previous year"]
     assert len(out) == 3  # 873's 40 -> 52 is 30% but only 12 children: not flagged
+
+
+def test_summary_lists_the_validation_stages_flags_not_its_own(pack, tmp_path):
+    """One rule: the summary shows qa/plausibility.csv as validation wrote it."""
+    qa, _, inputs = pack
+    episodes = _returns_home({("886", 2023): 188, ("886", 2024): 284})
+    ledger = pd.DataFrame(columns=["collection_year", "la_code", "table", "rows_read"])
+    plausibility_table(ledger, episodes).to_csv(tmp_path / "plausibility.csv", index=False)
+    flags = write_qa_summary(
+        tmp_path, qa.parent / "candidate", inputs["la_year_status"], {"disclosure_audit": True}
+    )
+    assert flags["plausibility"] == 1
+    html = (tmp_path / "summary.html").read_text()
+    section = html.split('id="plausibility"')[1].split("<h2")[0]
+    assert "<td>Kent</td>" in section and "<td>284</td>" in section
+    kent = pd.read_csv(tmp_path / "check_your_figures" / "886" / "plausibility.csv", dtype=str)
+    assert kent["current"].tolist() == ["284"]
 
 
 def test_a_reason_that_appears_from_zero_is_a_break_in_series():
@@ -88,7 +113,11 @@ def pack(tmp_path_factory):
     qa = root / "qa"
     qa.mkdir()
     flags = write_qa_summary(
-        qa, root / "candidate", inputs["la_year_status"], {"disclosure_audit": True}
+        qa,
+        root / "candidate",
+        inputs["la_year_status"],
+        {"disclosure_audit": True},
+        upn_matching=inputs["upn_matching"],
     )
     return qa, flags, inputs
 
@@ -103,11 +132,12 @@ def test_summary_page_lists_every_check_with_its_result_and_evidence(pack):
         "breaks",
         "reconciliation",
         "validation",
+        "upn",
         "prose",
         "packs",
     ):
         assert f'id="{section}"' in html
-    assert len(re.findall(r'<p class="result (?:pass|flag)">', html)) == 5
+    assert len(re.findall(r'<p class="result (?:pass|flag)">', html)) == 6
     for href in re.findall(r'href="(checks/[^"]+)"', html):
         assert (qa / href).is_file(), href
     assert flags["symbols_in_prose"] == 0
@@ -136,3 +166,22 @@ def test_no_warning_rows_when_every_return_is_clean(pack, tmp_path):
     flags = write_qa_summary(tmp_path, candidate, clean, {"disclosure_audit": True})
     assert flags["validation_warnings"] == 0
     assert len(pd.read_csv(tmp_path / "checks" / "validation_warnings.csv")) == 0
+
+
+def test_each_las_pack_has_its_upn_match_rate_and_the_summary_lists_low_ones(pack):
+    qa, flags, inputs = pack
+    upn = inputs["upn_matching"]
+    by_year = upn.groupby("cohort_year")[["with_upn", "index_returns"]].sum()
+    england = upn["cohort_year"].map(100 * by_year["with_upn"] / by_year["index_returns"])
+    low = upn[upn["upn_match_rate"] < england - 15]
+    assert flags["upn_match_rate"] == len(low) >= 1
+    listed = pd.read_csv(qa / "checks" / "upn_match_below_threshold.csv", dtype=str)
+    assert sorted(zip(listed["la_code"], listed["cohort_year"], strict=True)) == sorted(
+        zip(low["la_code"], low["cohort_year"].astype(str), strict=True)
+    )
+    for code in sorted(set(upn["la_code"])):
+        mine = pd.read_csv(qa / "check_your_figures" / code / "upn_matching.csv", dtype=str)
+        expected = upn[upn["la_code"] == code]
+        assert mine["with_upn"].tolist() == expected["with_upn"].astype(str).tolist()
+    section = (qa / "summary.html").read_text().split('id="upn"')[1].split("<h2")[0]
+    assert 'class="result flag"' in section

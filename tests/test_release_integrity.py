@@ -745,6 +745,6 @@ def test_a_resubmission_that_halves_an_las_children_is_flagged():
     assert flagged[["collection_year", "la_code", "measure"]].values.tolist() == [
         [2025, "201", "children"]
     ]
-    assert flagged["reason"].iloc[0] == "fell below 0.60 times the previous year"
+    assert flagged["reason"].iloc[0] == "fell below 0.70 times the previous year"
     returns = table[(table["measure"] == "returns_home") & (table["la_code"] == "201")]
     assert returns[["previous", "current"]].values.tolist() == [[30, 28]]

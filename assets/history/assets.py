@@ -2,8 +2,13 @@
 wrapper round ``assets.history.history``.
 """
 
+from collections.abc import Iterator
+
 import pandas as pd
 from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
     AssetExecutionContext,
     Failure,
     MetadataValue,
@@ -17,6 +22,7 @@ from pipelines.constants import (
     EPISODE_HISTORY,
     HISTORY,
     OWNERS,
+    PLAUSIBILITY_CHECK,
     VALIDATED_RETURNS,
 )
 from pipelines.resources import ReleaseSettings
@@ -40,14 +46,25 @@ from validation.assessment import (
         "la_year_status_schema": table_schema_from_model(LaYearStatus),
         "contains_child_level_data": True,
     },
+    check_specs=[
+        AssetCheckSpec(
+            PLAUSIBILITY_CHECK,
+            asset=EPISODE_HISTORY,
+            blocking=False,
+            description="Warns (does not block) when an LA's children or returns home change "
+            "by more than 30% and at least 20 from its previous year "
+            "(validation/plausibility.py); the QA summary lists the same flags.",
+        )
+    ],
 )
 def episode_history(
     context: AssetExecutionContext,
     settings: ReleaseSettings,
     landing_inventory: pd.DataFrame,
     validated_returns: dict,
-) -> Output:
+) -> Iterator:
     from assets.history.history import build_episode_history
+    from validation.plausibility import flagged_lines, plausibility_table
 
     loaded = sorted(int(k) for k in validated_returns)
     in_landing = sorted(landing_inventory["collection_year"].dropna().astype(int).unique().tolist())
@@ -91,7 +108,11 @@ def episode_history(
         )
     status = history.la_year_status
     counts = status["status"].value_counts()
-    return Output(
+    plausibility = plausibility_table(history.ledger, history.episode_history)
+    implausible = flagged_lines(plausibility)
+    for line in implausible:
+        context.log.warning(f"{line}; see qa/plausibility.csv")
+    yield Output(
         history,
         metadata={
             "dagster/row_count": len(history.episode_history),
@@ -105,5 +126,20 @@ def episode_history(
             "las_rejected": int(counts.get("rejected", 0)),
             "las_not_received": int(counts.get("not_received", 0)),
             "history_failures": len(history.failures),
+        },
+    )
+    yield AssetCheckResult(
+        check_name=PLAUSIBILITY_CHECK,
+        passed=not implausible,
+        severity=AssetCheckSeverity.WARN,
+        description=f"{len(implausible)} LA-year count(s) changed implausibly from the year "
+        "before; ask the LA before approving (qa/summary.html)"
+        if implausible
+        else "no LA-year changed implausibly from the year before",
+        metadata={
+            "la_years_flagged": len(implausible),
+            "flagged": MetadataValue.md(
+                markdown_table(plausibility[plausibility["flagged"]], max_rows=50)
+            ),
         },
     )

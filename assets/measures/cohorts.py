@@ -324,3 +324,29 @@ def la_availability(
     reason = out["reason"].where(out["complete"], UNAVAILABLE_FOLLOW_UP)
     out["unavailable_reason"] = reason.astype("str")
     return out[["cohort_year", "old_la_code", "follow_up_months", "unavailable_reason"]]
+
+
+def upn_match_rates(index: pd.DataFrame) -> pd.DataFrame:
+    """Per LA and cohort year, the share of index returns whose child has a UPN that the
+    any-LA linkage can use (``_first_new_period_elsewhere`` joins on it): well-formed, with
+    a correct check letter where it has one (``validation.collection_year.valid_upn``).
+
+    A child without one can only be seen to re-enter in the same LA, so an LA with a low
+    rate has an any-LA figure too close to its same-LA one. Columns: la_code,
+    cohort_year, index_returns, with_upn, upn_match_rate (%, one decimal place)."""
+    has_upn = index["upn"].notna()
+    out = (
+        pd.DataFrame(
+            {
+                "la_code": index["la_code"].astype("str"),
+                "cohort_year": index["cohort_year"].astype("int64"),
+                "with_upn": has_upn.astype("int64"),
+            }
+        )
+        .groupby(["la_code", "cohort_year"], as_index=False, sort=True)
+        .agg(index_returns=("with_upn", "size"), with_upn=("with_upn", "sum"))
+    )
+    out["index_returns"] = out["index_returns"].astype("int64")
+    out["with_upn"] = out["with_upn"].astype("int64")
+    out["upn_match_rate"] = (100 * out["with_upn"] / out["index_returns"]).round(1)
+    return out

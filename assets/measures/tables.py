@@ -47,6 +47,7 @@ from assets.measures.cohorts import (
     follow_up_complete,
     index_returns,
     la_availability,
+    upn_match_rates,
 )
 from assets.measures.comparison import (
     ABOVE_95,
@@ -127,6 +128,9 @@ class MeasureTables:
     funnel_dispersion: pd.DataFrame | None = None
     # England and regional re-entry under the sensitivity definitions (SENSITIVITY).
     sensitivity: pd.DataFrame | None = None
+    # la_code, cohort_year, index_returns, with_upn, upn_match_rate: the UPN coverage
+    # behind each LA's any-LA figure (cohorts.upn_match_rates; restricted QA, LA pages).
+    upn_matching: pd.DataFrame | None = None
 
 
 def _las_by_year(years: Sequence[int]) -> pd.DataFrame:
@@ -884,4 +888,5 @@ def build_measures(
             cut_off_year,
             quarantined,
         ),
+        upn_matching=upn_match_rates(index),
     )

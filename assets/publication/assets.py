@@ -123,6 +123,7 @@ def candidate_release(
                 private_identifiers=PrivateIdentifiers.from_history(
                     episode_history.episode_history
                 ),
+                upn_matching=reentry_measures.upn_matching,
             )
             reports.wait()
         checks = finish_qa_pack(
@@ -134,6 +135,7 @@ def candidate_release(
             previous=previous,
             landing=settings.landing_path,
             settings=settings_record(settings),
+            upn_matching=reentry_measures.upn_matching,
         )
         # The bytes validated must be the bytes pinned: a return replaced while the run
         # read it would publish figures from one version under the hash of another.
@@ -145,13 +147,10 @@ def candidate_release(
                 f"{'; '.join(changed[:5])}. Nothing was written; run again once uploads "
                 "have finished"
             )
+    # The flags are a warning check on the history asset (validation/plausibility.py);
+    # here only their number, beside the pack that lists them.
     plausibility = pd.read_csv(paths.qa / "plausibility.csv")
     implausible = plausibility[plausibility["flagged"].astype(bool)]
-    for row in implausible.itertuples():
-        context.log.warning(
-            f"LA {row.la_code} {row.collection_year}: {row.measure} {row.current} against "
-            f"{row.previous} the year before ({row.reason}); see qa/plausibility.csv"
-        )
     manifest_sha = file_sha256(paths.candidate / MANIFEST_NAME)
     files = sorted(p for p in paths.candidate.rglob("*") if p.is_file())
     return Output(

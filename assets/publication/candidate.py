@@ -54,13 +54,15 @@ def build_candidate(
     release: ReleaseInfo,
     private_identifiers: PrivateIdentifiers,
     replace: bool = True,
+    upn_matching: pd.DataFrame | None = None,
 ) -> Manifest:
     """Write the whole public release into ``candidate_dir`` atomically.
 
     Order: EES files (validated as written), spreadsheet, HTML site, privacy scan, manifest,
     then the rename. Any failure (an EES rule, a privacy finding, an exception) leaves the
     previous ``candidate_dir`` as it was and no staging folder behind. ``replace=False``
-    refuses to overwrite an existing folder (used for publications).
+    refuses to overwrite an existing folder (used for publications). ``upn_matching``
+    (``MeasureTables.upn_matching``) adds each LA's UPN match rate to its page.
     """
     from assets.publication.open_data import write_open_data
     from assets.publication.website import render_site, size_text
@@ -108,6 +110,7 @@ def build_candidate(
                 downloads=downloads,
                 ceased_ees=data["ceased"],
                 la_year_status=la_year_status,
+                upn_matching=upn_matching,
             )
             book.wait()
         status = la_year_status.groupby(["collection_year", "status"]).size()

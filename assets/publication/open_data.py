@@ -326,6 +326,12 @@ def ees_reentry(reentry: pd.DataFrame) -> pd.DataFrame:
     df["follow_up"] = df["follow_up_months"].astype(int).astype(str) + " months"
     fp = df["funnel_position"].astype("object").where(df["funnel_position"].notna(), "z")
     df["funnel_position"] = fp.map(lambda v: FUNNEL_LABELS.get(v, v))
+    if "sn_neighbours_included" in df:
+        # How many neighbours a published neighbour rate pools; with no rate there is
+        # nothing to count (z). Also keeps the column one type for a default reader:
+        # digits only on LA rows made pandas read some chunks as numbers, others as text.
+        no_rate = ~df["sn_re_entry_rate"].astype(str).str.fullmatch(r"\d+|k")
+        df.loc[no_rate.to_numpy(), "sn_neighbours_included"] = "z"
     df["_months"] = df["follow_up_months"].astype(int)
     df["_span"] = (df["cohort_span"] != SINGLE_YEAR).astype(int)
     df = _order(
@@ -518,6 +524,8 @@ def data_guidance(metas: dict[str, pd.DataFrame], frames: dict[str, pd.DataFrame
         "Every indicator column is text because of the symbols: read the files as text",
         "and convert, for example pandas.read_csv(path, dtype=str, keep_default_na=False).",
         "No category label reads as missing (previous returns home: 'No previous returns').",
+        "sn_neighbours_included counts the neighbours pooled in a published",
+        "sn_re_entry_rate; it is z where no neighbours' rate is published.",
         "",
         f"Categories are in their natural order (youngest age first, and so on); "
         f"{CATEGORY_FILE}.csv gives group_order and category_order to sort by.",

@@ -1,9 +1,7 @@
 """Checks a reviewer must make before approving a release, computed from the candidate's
-open data files (restricted QA pack only).
+open data files (restricted QA pack only). Year-on-year plausibility by LA is
+``validation.plausibility``'s (one rule, raised in the run and listed in the pack).
 
-- Plausibility: an LA whose number of children returning home, or ceasing care, jumps
-  from one year to the next by more than ``JUMP_SHARE`` and by at least ``JUMP_MIN``
-  children. Such jumps are usually a recording change or a resubmission, sometimes real.
 - Break in series: a national ceased-by-reason count that appears from zero, drops to
   zero, or moves by more than ``BREAK_RATIO`` times in a year (for example reason E17,
   recorded only from 2021).
@@ -21,10 +19,8 @@ import numpy as np
 import pandas as pd
 
 from assets.common.reference import read_reference_csv
-from assets.common.vocabulary import LOCAL, NATIONAL, SINGLE_YEAR, TOTAL
+from assets.common.vocabulary import NATIONAL, TOTAL
 
-JUMP_SHARE = 0.30
-JUMP_MIN = 20
 BREAK_RATIO = 3.0
 RECONCILE_SHARE = 0.10
 
@@ -58,58 +54,6 @@ REASON_MAP = {
 
 def _counts(s: pd.Series) -> pd.Series:
     return pd.to_numeric(s.where(s.astype(str).str.fullmatch(r"\d+")), errors="coerce")
-
-
-def year_on_year_jumps(
-    series: pd.DataFrame, value: str, what: str, *, keys=("old_la_code", "la_name")
-) -> pd.DataFrame:
-    """LA-years whose ``value`` moved by more than JUMP_SHARE and JUMP_MIN from the year
-    before. Columns: old_la_code, la_name, measure, year, previous, current, change, flag."""
-    df = series.assign(_v=_counts(series[value]), _y=series["time_period"].astype(int))
-    df = df.dropna(subset=["_v"]).sort_values([*keys, "_y"])
-    prev = df.groupby(list(keys))[["_y", "_v"]].shift(1)
-    df = df.assign(previous=prev["_v"], prev_year=prev["_y"])
-    df = df[df["prev_year"] == df["_y"] - 1]
-    change = (df["_v"] - df["previous"]) / df["previous"].where(df["previous"] > 0)
-    flag = (change.abs() > JUMP_SHARE) & ((df["_v"] - df["previous"]).abs() >= JUMP_MIN)
-    out = pd.DataFrame(
-        {
-            "old_la_code": df["old_la_code"],
-            "la_name": df["la_name"],
-            "measure": what,
-            "year": df["_y"],
-            "previous": df["previous"].astype("int64"),
-            "current": df["_v"].astype("int64"),
-            "change": (100 * change).round(0),
-            "flag": flag.fillna(False),
-        }
-    )
-    return out.reset_index(drop=True)
-
-
-def plausibility(reentry_ees: pd.DataFrame, ceased_ees: pd.DataFrame) -> pd.DataFrame:
-    """Year-on-year jumps by LA in children returning home and children ceasing care."""
-    la = reentry_ees[
-        (reentry_ees["geographic_level"] == LOCAL)
-        & (reentry_ees["cohort_span"] == SINGLE_YEAR)
-        & (reentry_ees["characteristic_group"] == TOTAL)
-    ]
-    # The number returning home is the same at every window; the shortest has most years.
-    shortest = la["follow_up"].str.extract(r"^(\d+)", expand=False).astype(int).min()
-    la = la[la["follow_up"] == f"{shortest} months"]
-    ceased = ceased_ees[
-        (ceased_ees["geographic_level"] == LOCAL) & (ceased_ees["reason_group"] == TOTAL)
-    ]
-    out = pd.concat(
-        [
-            year_on_year_jumps(la, "returned_home", "Children who returned home"),
-            year_on_year_jumps(ceased, "ceased", "Children who ceased to be looked after"),
-        ],
-        ignore_index=True,
-    )
-    return out.sort_values(
-        ["flag", "old_la_code", "measure", "year"], ascending=[False, True, True, True]
-    ).reset_index(drop=True)
 
 
 def breaks_in_series(ceased_ees: pd.DataFrame) -> pd.DataFrame:

@@ -108,6 +108,7 @@ def finish_qa_pack(
     previous: Path | None,
     landing: Path | None = None,
     settings: dict | None = None,
+    upn_matching: pd.DataFrame | None = None,
 ) -> dict[str, bool]:
     """The parts of the QA pack that compare the built candidate: differences from the
     previous release, the QA checks and the candidate record (which pins the candidate's
@@ -127,7 +128,7 @@ def finish_qa_pack(
     }
     from assets.publication.qa_summary import write_qa_summary
 
-    write_qa_summary(qa, candidate, status, checks)
+    write_qa_summary(qa, candidate, status, checks, upn_matching=upn_matching)
     write_candidate_record(
         qa,
         inventory=inventory,

@@ -16,14 +16,30 @@ from assets.common.vocabulary import LOCAL
 from assets.publication.prose import prose_fragments, symbols_in_text
 from assets.publication.qa_checks import (
     BREAK_RATIO,
-    JUMP_MIN,
-    JUMP_SHARE,
     RECONCILE_SHARE,
     breaks_in_series,
-    plausibility,
     reconciliation,
 )
 from assets.publication.qa_disclosure import WITHHELD_PAGE
+from validation.plausibility import JUMP_MIN, JUMP_SHARE, PLAUSIBILITY_COLUMNS
+
+# The validation report's own file (written by qa_pack.write_qa_reports): the summary
+# reads it rather than computing its own flags.
+PLAUSIBILITY_FILE = "plausibility.csv"
+# An LA-year whose share of children who returned home with a UPN usable for matching is
+# more than this many percentage points below England's share that year is listed: its
+# "any local authority" figure undercounts moves between LAs more than others do. (On the
+# national synthetic data about 70% have one, so a fixed 90% would list nearly every LA.)
+UPN_WARNING_POINTS = 15.0
+
+
+def low_upn_match(upn_matching: pd.DataFrame) -> pd.DataFrame:
+    """LA-years more than UPN_WARNING_POINTS below England's UPN match rate that year."""
+    by_year = upn_matching.groupby("cohort_year")[["with_upn", "index_returns"]].sum()
+    england = (100 * by_year["with_upn"] / by_year["index_returns"]).round(1)
+    out = upn_matching.assign(england_rate=upn_matching["cohort_year"].map(england))
+    return out[out["upn_match_rate"] < out["england_rate"] - UPN_WARNING_POINTS]
+
 
 SYMBOLS = ("c", "x", "z", "k")
 SHOWN_ROWS = 25
@@ -88,20 +104,24 @@ def prose_symbol_findings(candidate: Path) -> pd.DataFrame:
 
 
 def write_check_packs(qa: Path, reentry_ees: pd.DataFrame, ceased_ees: pd.DataFrame,
-                      la_year_status: pd.DataFrame, flags: pd.DataFrame) -> int:  # fmt: skip
+                      la_year_status: pd.DataFrame, flags: pd.DataFrame,
+                      upn_matching: pd.DataFrame | None = None) -> int:  # fmt: skip
     """One folder per LA under qa/check_your_figures/<code>/: its published re-entry and
-    ceasing rows, its returns' validation status and its plausibility flags, for the
-    LA's data team to review before publication. Returns the number of LAs."""
+    ceasing rows, its returns' validation status, its plausibility flags and its UPN match
+    rate by cohort year (``upn_matching.csv``, unrounded: restricted), for the LA's data
+    team to review before publication. Returns the number of LAs."""
     root = Path(qa) / "check_your_figures"
     codes = sorted(set(reentry_ees.loc[reentry_ees["geographic_level"] == LOCAL, "old_la_code"]))
     # Each table is formatted once and its lines dealt out by LA (same bytes as writing
-    # each LA's rows with to_csv): 153 LAs x 4 small to_csv calls were most of the time.
+    # each LA's rows with to_csv): 153 LAs x 5 small to_csv calls were most of the time.
     sources = {
         "reentry.csv": (reentry_ees, "old_la_code"),
         "ceased_by_reason.csv": (ceased_ees, "old_la_code"),
         "returns.csv": (la_year_status, "la_code"),
-        "plausibility.csv": (flags, "old_la_code"),
+        "plausibility.csv": (flags, "la_code"),
     }
+    if upn_matching is not None:
+        sources["upn_matching.csv"] = (upn_matching, "la_code")
     split = {name: _csv_lines_by(df, col) for name, (df, col) in sources.items()}
     for code in codes:
         folder = root / code
@@ -202,9 +222,11 @@ def measures_sections(qa: Path) -> list[str]:
 
 
 def write_qa_summary(qa: Path, candidate: Path, la_year_status: pd.DataFrame,
-                     checks: dict[str, bool]) -> dict[str, int]:  # fmt: skip
+                     checks: dict[str, bool], *, upn_matching: pd.DataFrame | None = None,
+                     ) -> dict[str, int]:  # fmt: skip
     """Write qa/summary.html and the evidence files under qa/checks/; return the number
-    of flags by check (for the candidate record and the tests)."""
+    of flags by check (for the candidate record and the tests). Plausibility flags are
+    read from qa/plausibility.csv (``validation.plausibility``), written before this."""
     qa, candidate = Path(qa), Path(candidate)
     data = candidate / "data"
     reentry = _read(data / "la_reentry_to_care.csv")
@@ -213,7 +235,20 @@ def write_qa_summary(qa: Path, candidate: Path, la_year_status: pd.DataFrame,
     evidence.mkdir(parents=True, exist_ok=True)
 
     withheld = withheld_counts(reentry)
-    jumps = plausibility(reentry, ceased)
+    found = qa / PLAUSIBILITY_FILE
+    jumps = (
+        pd.read_csv(found, dtype={"la_code": str})
+        if found.exists()
+        else pd.DataFrame(columns=PLAUSIBILITY_COLUMNS)
+    )
+    jumps["flagged"] = jumps["flagged"].astype(bool)
+    names = reentry.drop_duplicates("old_la_code").set_index("old_la_code")["la_name"]
+    jumps.insert(2, "la_name", jumps["la_code"].map(names).fillna(""))
+    upn_low = (
+        low_upn_match(upn_matching)
+        if upn_matching is not None
+        else pd.DataFrame(columns=["la_code", "cohort_year", "upn_match_rate"])
+    )
     breaks = breaks_in_series(ceased)
     recon = reconciliation(ceased)
     prose = prose_symbol_findings(candidate)
@@ -229,17 +264,19 @@ def write_qa_summary(qa: Path, candidate: Path, la_year_status: pd.DataFrame,
         "reconciliation.csv": recon,
         "symbols_in_prose.csv": prose,
         "validation_warnings.csv": warnings,
+        "upn_match_below_threshold.csv": upn_low,
     }
     for name, df in files.items():
         df.to_csv(evidence / name, index=False, lineterminator="\n")
-    packs = write_check_packs(qa, reentry, ceased, la_year_status, jumps)
+    packs = write_check_packs(qa, reentry, ceased, la_year_status, jumps, upn_matching)
 
     flagged = {
-        "plausibility": int(jumps["flag"].sum()) if len(jumps) else 0,
+        "plausibility": int(jumps["flagged"].sum()),
         "breaks_in_series": int(breaks["flag"].sum()) if len(breaks) else 0,
         "reconciliation": int(recon["flag"].sum()) if len(recon) else 0,
         "symbols_in_prose": len(prose),
         "validation_warnings": len(warnings),
+        "upn_match_rate": len(upn_low),
     }
     disclosure_link = (
         f'<a href="{WITHHELD_PAGE}">What was withheld, and why</a>'
@@ -264,18 +301,17 @@ def write_qa_summary(qa: Path, candidate: Path, la_year_status: pd.DataFrame,
         '<a href="disclosure_audit.json">disclosure audit</a>.</p>',
         _table(withheld, "Cells by symbol, headline file"),
         '<h2 id="plausibility">Plausibility: year-on-year jumps by local authority</h2>',
-        f"<p>Flagged when a count changes by more than {JUMP_SHARE:.0%} and by at least "
-        f"{JUMP_MIN} children from the year before. Ask the LA whether the change is real "
-        "(a change in practice) or recording (a resubmission, a new system).</p>",
+        "<p>Each LA's children in its return and its returns home (episodes ending E4A or "
+        f"E4B), flagged when either changes by more than {JUMP_SHARE:.0%} and by at least "
+        f"{JUMP_MIN} from the year before; the same flags are a warning check in the run. "
+        "Ask the LA whether the change is real (a change in practice) or recording (a "
+        "resubmission, a new system).</p>",
         _result(
             flagged["plausibility"],
             "No jumps beyond the threshold.",
             "{n} LA-years flagged: decide each before approving.",
         ),  # fmt: skip
-        _table(
-            jumps[jumps["flag"]].drop(columns="flag") if len(jumps) else jumps,
-            "Flagged year-on-year changes",
-        ),  # fmt: skip
+        _table(jumps[jumps["flagged"]].drop(columns="flagged"), "Flagged year-on-year changes"),
         '<p>Evidence: <a href="checks/plausibility.csv">plausibility.csv</a>.</p>',
         '<h2 id="breaks">Breaks in series</h2>',
         "<p>National ceased-by-reason counts that start, stop or change by more than "
@@ -312,6 +348,22 @@ def write_qa_summary(qa: Path, candidate: Path, la_year_status: pd.DataFrame,
         _table(warnings, "LA-years with a validation warning"),
         '<p>Evidence: <a href="checks/validation_warnings.csv">validation_warnings.csv</a>, '
         '<a href="validation/index.html">the validation report</a>.</p>',
+        '<h2 id="upn">UPN match rate behind the "any local authority" figure</h2>',
+        "<p>The share of each LA's children who returned home with a unique pupil number "
+        "the any-LA linkage can use. Listed more than "
+        f"{UPN_WARNING_POINTS:.0f} percentage points below England's share that year: a "
+        "move into another LA's care is missed for a child without one.</p>",
+        _result(
+            flagged["upn_match_rate"],
+            f"No LA-year more than {UPN_WARNING_POINTS:.0f} points below England."
+            if upn_matching is not None
+            else "Not computed for this pack.",
+            "{n} LA-years below the threshold.",
+        ),  # fmt: skip
+        _table(upn_low, "LA-years with a low UPN match rate"),
+        '<p>Evidence: <a href="checks/upn_match_below_threshold.csv">'
+        "upn_match_below_threshold.csv</a>; every LA-year in its check-your-figures pack."
+        "</p>",
         '<h2 id="prose">Symbols in published sentences</h2>',
         _result(
             flagged["symbols_in_prose"],
@@ -322,7 +374,7 @@ def write_qa_summary(qa: Path, candidate: Path, la_year_status: pd.DataFrame,
         '<h2 id="packs">Check your figures: one pack per local authority</h2>',
         f'<p>{packs} folders under <a href="check_your_figures/">check_your_figures/</a>, '
         "each with the LA's figures as they will be published, its returns' validation "
-        "status and its plausibility flags, to send to the LA's data team before "
+        "status, its plausibility flags and its UPN match rate, to send to the LA's data team before "
         "publication.</p>",
     ]
     html = (

@@ -47,7 +47,7 @@ from assets.publication.la_summary import (
     risk_adjusted_sentence,
 )
 from assets.publication.notes import NOTE_DEFINITIONS, note_references, notes_sheet
-from assets.publication.prose import comparison_word, published
+from assets.publication.prose import comparison_word, published, withheld_words
 from assets.publication.spreadsheet import SHORTHAND
 
 NOTE_DEFINITIONS_BY_NUMBER = {d.number: d for d in NOTE_DEFINITIONS}
@@ -502,13 +502,84 @@ def who_reenters(site: SiteData) -> dict:
 
 
 def compare_entry(label: str, row: dict | None, emphasis: bool = False, link=None):
-    """A comparison table row for an area and its interval (None when withheld)."""
+    """A comparison table row for an area and its interval, or, when it cannot be drawn,
+    None and the symbol that says why (the rate's, else its interval's)."""
     cols = ("returned_home", "re_entry_rate", "re_entry_rate_lower_ci", "re_entry_rate_upper_ci")
     cells = [row[c] for c in cols] if row else ["x"] * 4
-    bar = None
+    bar, why = None, None
     if all(published(v) for v in cells[1:]):
         bar = IntervalRow(label, *(float(v) for v in cells[1:]), emphasis=emphasis)
-    return [link or label, *(display(v) for v in cells)], bar
+    else:
+        why = next(v for v in cells[1:] if not published(v))
+    return [link or label, *(display(v) for v in cells)], bar, why
+
+
+@dataclass
+class NeighbourComparison:
+    """An LA beside its neighbours, region and England, built in one pass for the LA
+    page and the briefing: the comparison table, the neighbours table, the intervals
+    drawn and the areas that could not be drawn with the symbol saying why."""
+
+    compare_rows: list[list]
+    sn_rows: list[list]
+    intervals: list[IntervalRow]
+    not_drawn: list[tuple[str, str]]
+
+
+def neighbour_comparison(
+    name: str,
+    pooled: dict | None,
+    neighbours: list[tuple] | None = None,  # (statistical_neighbours row, its pooled row or None)
+    region: tuple[str, dict | None] = ("", None),
+    england: dict | None = None,
+) -> NeighbourComparison:
+    """The LA's pooled 12-month rate beside each statistical neighbour (in rank order),
+    its region and England."""
+    out = NeighbourComparison([], [], [], [])
+
+    def add(label, row, emphasis=False, link=None):
+        table_row, bar, why = compare_entry(label, row, emphasis, link)
+        out.compare_rows.append(table_row)
+        if bar is not None:
+            out.intervals.append(bar)
+        else:
+            out.not_drawn.append((label, why))
+
+    add(name, pooled, emphasis=True)
+    for nb, p in neighbours or []:
+        if p is None:
+            code = nb.neighbour_old_la_code
+            out.sn_rows.append(
+                [code, str(nb.rank), nb.closeness, display("x"), "Not in this release"]
+            )
+            continue
+        link = _la_link(nb.neighbour_old_la_code, p["la_name"], "../")
+        out.sn_rows.append(
+            [link, str(nb.rank), nb.closeness, display(p["re_entry_rate"]), p["funnel_position"]]
+        )
+        add(p["la_name"], p, link=link)
+    region_name, region_row = region
+    add(region_name, region_row, link=f"{region_name} (region)")
+    add(ENGLAND_NAME, england)
+    if pooled:
+        out.sn_rows.append([ENGLAND_NAME, "", "", display(pooled["england_re_entry_rate"]), ""])
+    return out
+
+
+def not_drawn_sentence(not_drawn: list[tuple[str, str]], own: str | None = None) -> str:
+    """The areas missing from the comparison chart, named, by reason in words ("Not
+    shown because their rates are not published to protect confidentiality: Barnsley
+    and Rotherham."). ``own`` leaves out the LA itself (its absence is said elsewhere)."""
+    by_reason: dict[str, list[str]] = {}
+    for label, why in not_drawn:
+        if label != own:
+            by_reason.setdefault(withheld_words(why), []).append(label)
+    parts = []
+    for words, labels in by_reason.items():
+        names = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+        verb = "its rate is" if len(labels) == 1 else "their rates are"
+        parts.append(f"Not shown because {verb} {words}: {names}.")
+    return " ".join(parts)
 
 
 def england_trend_message(years: list[int], by_window: dict[str, pd.Series]) -> str:
@@ -620,23 +691,34 @@ def trend_message(name: str, s12: dict[int, dict], shown: list[int]) -> str:
     )
 
 
-def compare_message(name: str, rows: list[IntervalRow]) -> str:
-    """The message of the comparison chart, in words."""
+def compare_message(
+    name: str, rows: list[IntervalRow], not_drawn: list[tuple[str, str]] | None = None
+) -> str:
+    """The message of the comparison chart, in words, naming the areas it leaves out."""
     own = next((r for r in rows if r.emphasis), None)
     others = [r for r in rows if not r.emphasis]
+    missing = not_drawn_sentence(not_drawn or [], own=name)
+    tail = f" {missing}" if missing else ""
     if own is None:
+        why = dict(not_drawn or []).get(name, "x")
         return (
-            f"{name}'s pooled rate is not published to protect confidentiality; the chart "
-            f"shows {len(others)} comparison areas with their 95% confidence intervals."
+            f"{name}'s pooled rate is {withheld_words(why)}; the chart shows "
+            f"{len(others)} comparison {'area' if len(others) == 1 else 'areas'} with "
+            f"{'its' if len(others) == 1 else 'their'} 95% confidence "
+            f"{'interval' if len(others) == 1 else 'intervals'}.{tail}"
         )
     higher = sum(r.rate > own.rate for r in others)
     lower = sum(r.rate < own.rate for r in others)
+    areas = "area" if len(others) == 1 else "areas"
     return (
         f"{name}'s pooled rate is {own.rate:.0f}% (95% confidence interval {own.lower:.0f}% "
-        f"to {own.upper:.0f}%). Of the {len(others)} other areas shown, {higher} have a "
-        f"higher rate and {lower} a lower rate. Areas whose rate is not published are "
-        "listed in the table only."
+        f"to {own.upper:.0f}%). Of the {len(others)} other {areas} shown, {higher} "
+        f"{_have(higher)} a higher rate and {lower} {_have(lower)} a lower rate.{tail}"
     )
+
+
+def _have(n: int) -> str:
+    return "has" if n == 1 else "have"
 
 
 STATUS_WORDS = {
@@ -647,11 +729,28 @@ STATUS_WORDS = {
 }
 
 
-def quality_rows(la_year_status: pd.DataFrame | None, code: str) -> list[list[str]]:
-    """The LA's returns by collection year: status and the share of children held back."""
+def quality_rows(
+    la_year_status: pd.DataFrame | None,
+    code: str,
+    upn_matching: pd.DataFrame | None = None,
+    returned_home: dict[int, str] | None = None,
+) -> list[list[str]]:
+    """The LA's returns by collection year: status, the share of children held back and,
+    with ``upn_matching`` (``assets.measures.cohorts.upn_match_rates``), the share of the
+    children who returned home whose UPN lets the "any local authority" figure follow
+    them into another LA.
+
+    The UPN share is shown only for a year whose number returned home is published
+    (``returned_home``: cohort year -> the published single-year count): a share of a
+    withheld number would narrow it, so it is withheld with it."""
     if la_year_status is None:
         return []
     rows = la_year_status[la_year_status["la_code"] == code].sort_values("collection_year")
+    upn = {}
+    if upn_matching is not None:
+        mine = upn_matching[upn_matching["la_code"].astype(str) == code]
+        upn = dict(zip(mine["cohort_year"].astype(int), mine["upn_match_rate"], strict=True))
+    returned_home = returned_home or {}
     out = []
     for r in rows.itertuples():
         share = (
@@ -659,7 +758,15 @@ def quality_rows(la_year_status: pd.DataFrame | None, code: str) -> list[list[st
             if r.children and r.status in ("accepted", "accepted_with_quarantine")
             else display("x")
         )
-        out.append([str(r.collection_year), STATUS_WORDS.get(r.status, r.status), share])
+        row = [str(r.collection_year), STATUS_WORDS.get(r.status, r.status), share]
+        if upn_matching is not None:
+            year = int(r.collection_year)
+            count = returned_home.get(year)
+            if year in upn and published(count):
+                row.append(f"{upn[year]:.0f}")
+            else:
+                row.append(display(count if count in ("c", "k") else "x"))
+        out.append(row)
     return out
 
 
@@ -673,6 +780,7 @@ def render_site(
     downloads: list[dict] | Callable[[], list[dict]],
     ceased_ees: pd.DataFrame | None = None,
     la_year_status: pd.DataFrame | None = None,
+    upn_matching: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Write index.html, methodology.html, downloads.html, la/<code>.html and static/.
 
@@ -984,53 +1092,18 @@ def render_site(
             ]
             for r in brk
         ]
-        sn_rows = []
-        compare_rows: list[list] = []
-        intervals: list[IntervalRow] = []
-
-        def add_compare(label, row, emphasis=False, link=None, rows=compare_rows, bars=intervals):
-            table_row, bar = compare_entry(label, row, emphasis, link)
-            rows.append(table_row)
-            if bar is not None:
-                bars.append(bar)
-
-        add_compare(name, pooled, emphasis=True)
-        for nb in sn_by_la.get(code, []):
-            p = pooled_by_code.get(nb.neighbour_old_la_code)
-            if p is None:
-                sn_rows.append(
-                    [
-                        nb.neighbour_old_la_code,
-                        str(nb.rank),
-                        nb.closeness,
-                        display("x"),
-                        "Not in this release",
-                    ]
-                )
-                continue
-            sn_rows.append(
-                [
-                    _la_link(nb.neighbour_old_la_code, p["la_name"], "../"),
-                    str(nb.rank),
-                    nb.closeness,
-                    display(p["re_entry_rate"]),
-                    p["funnel_position"],
-                ]
-            )
-            add_compare(
-                p["la_name"],
-                p,
-                link=_la_link(nb.neighbour_old_la_code, p["la_name"], "../"),
-            )
-        add_compare(info["region_name"], region_row, link=f"{info['region_name']} (region)")
-        add_compare("England", england_pooled)
-        if pooled:
-            sn_rows.append(["England", "", "", display(pooled["england_re_entry_rate"]), ""])
+        neighbours = neighbour_comparison(
+            name,
+            pooled,
+            [(nb, pooled_by_code.get(nb.neighbour_old_la_code)) for nb in sn_by_la.get(code, [])],
+            (info["region_name"], region_row),
+            england_pooled,
+        )
         compare_svg = interval_svg(
-            intervals,
+            neighbours.intervals,
             "la-compare-chart",
             f"{name} beside its statistical neighbours, region and England, {site.funnel_span}",
-            compare_message(name, intervals),
+            compare_message(name, neighbours.intervals, neighbours.not_drawn),
         )
         summary = headline_sentences(name, pooled, site.funnel_span, comparators, tot)
         summary.append(risk_adjusted_sentence(name, pooled, site.funnel_span))
@@ -1074,7 +1147,12 @@ def render_site(
                 ),
             )
         ]
-        quality = quality_rows(la_year_status, code)
+        returned = {}
+        for r in tot:  # the year's published number returned home, at any window
+            year = int(r["time_period"])
+            if r["cohort_span"] == SINGLE_YEAR and not published(returned.get(year)):
+                returned[year] = r["returned_home"]
+        quality = quality_rows(la_year_status, code, upn_matching, returned)
         csv_path = la_files[code]
         page = dict(
             page_title=name,
@@ -1103,7 +1181,8 @@ def render_site(
                 "Lower 95% limit (%)",
                 "Upper 95% limit (%)",
             ],
-            compare_rows=compare_rows,
+            compare_rows=neighbours.compare_rows,
+            compare_not_drawn=not_drawn_sentence(neighbours.not_drawn),
             compare_numeric=[False, True, True, True, True],
             home_sentence=home_sentence,
             home_svg=Markup(home_svg),
@@ -1132,14 +1211,21 @@ def render_site(
                 "Pooled 12-month rate (%)",
                 "Funnel plot position",
             ],
-            sn_rows=sn_rows,
+            sn_rows=neighbours.sn_rows,
             sn_numeric=[False, True, False, True, False],
             quality_headers=[
                 "Collection year",
                 "Return",
                 "Children's records held back by validation (%)",
+                *(
+                    ["Children who returned home with a UPN usable for matching (%)"]
+                    if upn_matching is not None
+                    else []
+                ),
             ],
             quality_rows=quality,
+            quality_numeric=[False, False, True, True][: 3 + (upn_matching is not None)],
+            upn_available=upn_matching is not None,
             notes=_note_items(global_only, notes_by_la.get(code, {})),
             la_csv=f"data/la/{csv_path.name}",
             la_csv_size=size_text(csv_path.stat().st_size),
