@@ -43,9 +43,10 @@ FUNNEL_LABELS = {
     "x": "Not available",
     "z": "Not applicable",
 }
-# Follow-up windows, cohort spans and funnel positions are alternatives, not parts of a
-# whole, so they have no "Total" (the EES "Total" rule applies to additive filters).
-NON_ADDITIVE_FILTERS = ("follow_up", "cohort_span", "funnel_position")
+# Follow-up windows, cohort spans, funnel positions and the sensitivity table's
+# definitions are alternatives, not parts of a whole, so they have no "Total" (the EES
+# "Total" rule applies to additive filters).
+NON_ADDITIVE_FILTERS = ("follow_up", "cohort_span", "funnel_position", "definition")
 GEOGRAPHY_COLUMNS = [
     "time_period",
     "time_identifier",
@@ -579,8 +580,7 @@ def write_open_data(published, notes: pd.DataFrame, folder: Path) -> dict[str, o
         "time_to_reentry": TIME_TO_REENTRY_META,
         "sensitivity": SENSITIVITY_META,
     }
-    # Definitions are alternatives, like follow-up windows: no Total.
-    non_additive = {"reentry": NON_ADDITIVE_FILTERS, "sensitivity": ("definition", "follow_up")}
+    non_additive = {"reentry": NON_ADDITIVE_FILTERS, "sensitivity": NON_ADDITIVE_FILTERS}
     paths: list[Path] = []
     downloads: list[tuple[str, str]] = []
     written: dict[str, list[Path]] = {}
