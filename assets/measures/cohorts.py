@@ -151,15 +151,29 @@ def _first_new_period_elsewhere(index: pd.DataFrame, periods: pd.DataFrame) -> p
     return first.reindex(index.index)
 
 
-def index_returns(
-    periods: pd.DataFrame, recs: Sequence[str] = RETURN_HOME_RECS, min_stay_days: int = 0
-) -> pd.DataFrame:
-    """Each child's first return home per LA per collection year, with the date of their
-    first re-entry in the same LA and in any LA (NaT if none in the loaded history).
-    ``recs`` and ``min_stay_days`` give the sensitivity definitions (``returns_home``)."""
+def order_periods(periods: pd.DataFrame) -> pd.DataFrame:
+    """Periods in (LA, child, sequence) order with ``next_period_start``: the part of
+    ``index_returns`` that does not depend on the definition of a return home, done once
+    when several definitions are counted (the sensitivity table)."""
     periods = periods.iloc[sort_order(periods, ["la_code", "child", "period_seq"])]
     periods = periods.reset_index(drop=True)
     periods["next_period_start"] = _first_period_on_or_after_return(periods, _child_id(periods))
+    return periods
+
+
+def index_returns(
+    periods: pd.DataFrame,
+    recs: Sequence[str] = RETURN_HOME_RECS,
+    min_stay_days: int = 0,
+    *,
+    ordered: bool = False,
+) -> pd.DataFrame:
+    """Each child's first return home per LA per collection year, with the date of their
+    first re-entry in the same LA and in any LA (NaT if none in the loaded history).
+    ``recs`` and ``min_stay_days`` give the sensitivity definitions (``returns_home``);
+    ``ordered``: ``periods`` already come from ``order_periods``."""
+    if not ordered:
+        periods = order_periods(periods)
     rh = returns_home(periods, recs, min_stay_days)
     index = rh.drop_duplicates(["la_code", "child", "cohort_year"], keep="first").copy()
     same_la = index["next_period_start"]

@@ -47,6 +47,7 @@ from assets.measures.cohorts import (
     follow_up_complete,
     index_returns,
     la_availability,
+    order_periods,
     upn_match_rates,
 )
 from assets.measures.comparison import (
@@ -680,7 +681,8 @@ SENSITIVITY_COLUMNS = [
 
 
 def _sensitivity_table(
-    periods: pd.DataFrame,
+    ordered: pd.DataFrame,
+    headline: pd.DataFrame,
     la_grid: pd.DataFrame,
     availability: pd.DataFrame,
     windows,
@@ -689,15 +691,20 @@ def _sensitivity_table(
 ) -> pd.DataFrame:
     """Single-year England and regional Total counts under each SENSITIVITY definition,
     over the same usable LAs as the headline (an LA's figure unavailable for the headline
-    is left out of every definition), so the definitions differ only in who counts."""
+    is left out of every definition), so the definitions differ only in who counts.
+    ``ordered``: the periods from ``order_periods``; ``headline``: the headline's index
+    returns with their window flags, reused for the headline definition."""
     years = la_grid["cohort_year"].unique()
     usable = availability[availability["unavailable_reason"].isna()]
     usable = usable.merge(la_grid, on=["cohort_year", "old_la_code"])
     parts = []
     for label, (recs, min_stay) in SENSITIVITY.items():
-        index = index_returns(periods, recs, min_stay)
-        index = index[index["cohort_year"].isin(years)]
-        flagged = add_window_flags(index, windows, cut_off_year, quarantined)
+        if label == HEADLINE_DEFINITION:
+            flagged = headline
+        else:
+            index = index_returns(ordered, recs, min_stay, ordered=True)
+            index = index[index["cohort_year"].isin(years)]
+            flagged = add_window_flags(index, windows, cut_off_year, quarantined)
         for w in windows:
             kids = pd.DataFrame(
                 {
@@ -830,7 +837,8 @@ def build_measures(
     )
 
     periods = periods_of_care(episode_history)
-    index = index_returns(periods)
+    ordered = order_periods(periods)
+    index = index_returns(ordered, ordered=True)
     index = index[index["cohort_year"].isin(years)]
     known = (
         index[["cohort_year", "la_code"]]
@@ -881,7 +889,8 @@ def build_measures(
         follow_up_exclusions=_follow_up_exclusions(flagged, windows),
         funnel_dispersion=funnel_dispersion(reentry),
         sensitivity=_sensitivity_table(
-            periods,
+            ordered,
+            flagged,
             la_grid,
             availability[availability["follow_up_months"].isin(windows)],
             [w for w in windows if any(follow_up_complete(int(y), w, cut_off_year) for y in years)],

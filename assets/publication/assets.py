@@ -64,6 +64,7 @@ def candidate_release(
     landing_inventory: pd.DataFrame,
     episode_history,
     disclosure_controlled_tables,
+    reentry_measures,
 ) -> Output:
     from assets.publication.candidate import build_candidate
     from assets.publication.notes import contextual_notes
@@ -109,6 +110,7 @@ def candidate_release(
             controlled=controlled,
             inventory=landing_inventory,
             release=release,
+            measures=reentry_measures,
         ) as reports:
             manifest = build_candidate(
                 candidate,

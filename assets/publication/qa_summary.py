@@ -46,7 +46,9 @@ SHOWN_ROWS = 25
 
 
 def _read(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=str, keep_default_na=False) if path.exists() else pd.DataFrame()
+    if not path.exists() or not path.read_text(encoding="utf-8").strip():
+        return pd.DataFrame()  # absent, or a table with no columns (nothing to report)
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
 def _table(df: pd.DataFrame, caption: str) -> str:
