@@ -346,27 +346,32 @@ def funnel_dispersion(reentry: pd.DataFrame) -> pd.DataFrame:
     la = reentry[reentry["geographic_level"].eq(LOCAL) & reentry["re_entered"].notna()]
     keys = ["time_period", "cohort_span", "follow_up_months", "characteristic_group"]
     keys += ["characteristic"]
-    rows = []
-    for key, part in la.groupby(keys, sort=False):
-        k, n = part["re_entered"], part["returned_home"]
-        target = part["england_re_entry_rate"] / 100
-        d = dispersion(k, n, target)
-        plain = funnel_position(k, n, target)
-        adjusted = funnel_position(k, n, target, tau2=d.tau2)
-        rows.append(
-            (
-                *key,
-                d.units,
-                d.phi,
-                d.p_value,
-                d.tau2,
-                d.overdispersed,
-                int(plain.isin(OUTSIDE_95).sum()),
-                int(plain.isin(OUTSIDE_998).sum()),
-                int(adjusted.isin(OUTSIDE_95).sum()),
-                int(adjusted.isin(OUTSIDE_998).sum()),
-            )
-        )
+    groups = la.groupby(keys, sort=False)
+    dispersions = [
+        (key, dispersion(p["re_entered"], p["returned_home"], p["england_re_entry_rate"] / 100))
+        for key, p in groups
+    ]
+    # The limits are elementwise, so every plot's LAs are classified in two calls (one
+    # per kind of limit) rather than two per plot, then counted by plot.
+    plot = groups.ngroup().to_numpy()
+    inside = plot >= 0
+    k, n = la["re_entered"][inside], la["returned_home"][inside]
+    target = la["england_re_entry_rate"][inside] / 100
+    plot = plot[inside]
+    tau2 = np.array([d.tau2 for _, d in dispersions], dtype=float)[plot]
+    plain = funnel_position(k, n, target)
+    adjusted = funnel_position(k, n, target, tau2=tau2)
+
+    def outside(position: pd.Series, kinds: list[str]) -> np.ndarray:
+        hit = position.isin(kinds).to_numpy(dtype=float)
+        return np.bincount(plot, weights=hit, minlength=len(dispersions)).astype(int)
+
+    counts = [outside(plain, OUTSIDE_95), outside(plain, OUTSIDE_998)]
+    counts += [outside(adjusted, OUTSIDE_95), outside(adjusted, OUTSIDE_998)]
+    rows = [
+        (*key, d.units, d.phi, d.p_value, d.tau2, d.overdispersed, *(int(c[i]) for c in counts))
+        for i, (key, d) in enumerate(dispersions)
+    ]
     columns = [*keys, "las", "phi", "p_value", "tau2", "overdispersed"]
     columns += ["outside_95_binomial", "outside_998_binomial"]
     columns += ["outside_95_adjusted", "outside_998_adjusted"]
