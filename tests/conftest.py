@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,3 +30,17 @@ def small_landing(tmp_path_factory: pytest.TempPathFactory) -> SyntheticLanding:
     landing, truth = root / "landing", root / "truth"
     generate(landing, first_year=2019, last_year=2025, scale=0.02, seed=7, truth=truth)
     return SyntheticLanding(landing=landing, truth=truth)
+
+
+@pytest.fixture(scope="module")
+def dagster_home(tmp_path_factory: pytest.TempPathFactory):
+    """A fresh DAGSTER_HOME for one module's in-process runs (run history kept apart from
+    the user's and from other modules'), restored afterwards."""
+    home = tmp_path_factory.mktemp("dagster_home")
+    saved = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(home)
+    yield home
+    if saved is None:
+        os.environ.pop("DAGSTER_HOME", None)
+    else:
+        os.environ["DAGSTER_HOME"] = saved

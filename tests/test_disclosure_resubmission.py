@@ -16,7 +16,6 @@ Three builds of the job: about two minutes on an idle 2-core machine, so ``slow`
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -40,18 +39,6 @@ REGION = "E12000001"
 LA = "841"
 YEARS = [2023, 2024]
 NEW_CHILD = "99999991"
-
-
-@pytest.fixture(scope="module")
-def dagster_home(tmp_path_factory):
-    home = tmp_path_factory.mktemp("dagster_home")
-    saved = os.environ.get("DAGSTER_HOME")
-    os.environ["DAGSTER_HOME"] = str(home)
-    yield home
-    if saved is None:
-        os.environ.pop("DAGSTER_HOME", None)
-    else:
-        os.environ["DAGSTER_HOME"] = saved
 
 
 def _settings(root: Path, release: str, **extra) -> ReleaseSettings:

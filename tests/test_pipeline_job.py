@@ -11,7 +11,6 @@ grows with LAs x breakdowns x windows, not with children); it runs in CI.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 
 import pytest
@@ -25,18 +24,6 @@ from pipelines.resources import ReleaseSettings
 from pipelines.runner import execute_build, execute_publish
 
 RELEASE = "test-release"
-
-
-@pytest.fixture(scope="module")
-def dagster_home(tmp_path_factory):
-    home = tmp_path_factory.mktemp("dagster_home")
-    saved = os.environ.get("DAGSTER_HOME")
-    os.environ["DAGSTER_HOME"] = str(home)
-    yield home
-    if saved is None:
-        os.environ.pop("DAGSTER_HOME", None)
-    else:
-        os.environ["DAGSTER_HOME"] = saved
 
 
 @pytest.fixture(scope="module")
