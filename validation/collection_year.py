@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -92,6 +92,10 @@ class ValidatedYear:
     failures: pd.DataFrame
     ledger: pd.DataFrame
     la_year_status: pd.DataFrame
+    # The per-row date failures that ``collapse_date_forms`` folded into one message per
+    # file and column: the report shows the summary, but the history needs every child
+    # they quarantined (follow-up exclusions, quarantined years).
+    collapsed_failures: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _inventory_failure(row: pd.Series, year: int) -> dict:
@@ -456,6 +460,7 @@ def validate_collection_year(
         failures=collapse_date_forms(all_failures),
         ledger=ledger,
         la_year_status=status,
+        collapsed_failures=folded_date_failures(all_failures),
     )
 
 
@@ -469,6 +474,29 @@ _DATE_FORMS = [
     ("a two-digit year", re.compile(r"\d{1,2}/\d{1,2}/\d{2}")),
 ]
 _SHOWN_ROWS = 5
+
+
+def _off_form_groups(failures: pd.DataFrame) -> np.ndarray:
+    """Positions of the date failures ``collapse_date_forms`` folds: values not written
+    dd/mm/yyyy, two or more in one file and column."""
+    if failures.empty:
+        return np.zeros(0, dtype=int)
+    rule_column = list(zip(failures["column"], failures["rule_code"], strict=True))
+    is_date = np.fromiter((rc in DATE_RULES for rc in rule_column), bool, len(failures))
+    value = failures["value"]
+    off = is_date & ~value.fillna("").str.fullmatch(DATE_PATTERN).to_numpy(dtype=bool)
+    off &= value.notna().to_numpy(dtype=bool)
+    pos = np.flatnonzero(off)
+    if not len(pos):
+        return pos
+    keys = failures.iloc[pos][["file", "column"]].astype(str).agg("\x1f".join, axis=1)
+    size = keys.map(keys.value_counts()).to_numpy()
+    return pos[size >= 2]
+
+
+def folded_date_failures(failures: pd.DataFrame) -> pd.DataFrame:
+    """The per-row failures that ``collapse_date_forms`` replaces by a summary."""
+    return failures.iloc[_off_form_groups(failures)].reset_index(drop=True)
 
 
 def collapse_date_forms(failures: pd.DataFrame) -> pd.DataFrame:

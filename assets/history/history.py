@@ -456,7 +456,14 @@ def build_episode_history(years: Sequence[ValidatedYear]) -> HistoryResult:
         la_year_status=status.reset_index(drop=True),
         failures=failures,
         ledger=ledger,
-        quarantined=_quarantined_in_history(failures, identities, children),
+        # Children quarantined by a date column folded into one message per column are
+        # named only in the years' collapsed rows: without them their follow-up would be
+        # lost silently (the measures' exclusions rely on this list).
+        quarantined=_quarantined_in_history(
+            pd.concat([failures, *(y.collapsed_failures for y in years)], ignore_index=True),
+            identities,
+            children,
+        ),
         overlaps_resolved=_overlap_counts(overlapping),
     )
 
