@@ -105,3 +105,55 @@ def test_open_period_has_no_end():
 def test_collection_year_runs_april_to_march():
     dates = pd.Series(pd.to_datetime(["2019-03-31", "2019-04-01", "2020-03-31"]))
     assert collection_year_of(dates).tolist() == [2019, 2020, 2020]
+
+
+def _lexsorted(frame: pd.DataFrame, columns: list[str]):
+    """The reference order: each key as an integer rank (missing last), numpy lexsort."""
+    import numpy as np
+
+    keys = []
+    for col in columns:
+        values = frame[col]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            ints = values.to_numpy().view("int64").copy()
+            ints[values.isna().to_numpy()] = np.iinfo(np.int64).max
+        else:
+            codes, _ = pd.factorize(values, sort=True)
+            ints = np.where(codes < 0, np.iinfo(np.int64).max, codes)
+        keys.append(ints)
+    return np.lexsort(keys[::-1])
+
+
+def test_sort_order_matches_lexsort_whether_or_not_rows_are_already_in_order():
+    """The one-pass check for rows already in order must agree with the full sort, with
+    ties, missing text and missing dates (last), for sorted and shuffled frames alike."""
+    import numpy as np
+
+    from assets.measures.periods import in_order, sort_order
+
+    rng = np.random.default_rng(11)
+    n = 4_000
+    la = np.array(["202", "203", "919", None], dtype=object)[rng.integers(0, 4, n)]
+    child = np.array(["A1", "A10", "A2", "b", "é", None], dtype=object)[rng.integers(0, 6, n)]
+    days = rng.integers(0, 40, n).astype("timedelta64[D]") + np.datetime64("2020-01-01")
+    start = pd.Series(days.astype("datetime64[ns]"))
+    start[rng.random(n) < 0.05] = pd.NaT
+    frame = pd.DataFrame(
+        {"la_code": pd.array(la, dtype="str"), "child": pd.array(child, dtype="str")}
+    ).assign(decom=start, seq=rng.integers(0, 3, n))
+    columns = ["la_code", "child", "decom", "seq"]
+    reference = _lexsorted(frame, columns)
+    assert np.array_equal(sort_order(frame, columns), reference)
+    ordered = frame.iloc[reference].reset_index(drop=True)
+    assert np.array_equal(sort_order(ordered, columns), np.arange(n))
+    assert in_order(ordered, columns) is ordered
+    pd.testing.assert_frame_equal(
+        in_order(frame, columns).reset_index(drop=True), ordered, check_exact=True
+    )
+    swapped = ordered.iloc[[1, 0, *range(2, n)]]
+    if (
+        not ordered.iloc[[0]]
+        .reset_index(drop=True)
+        .equals(ordered.iloc[[1]].reset_index(drop=True))
+    ):
+        assert not np.array_equal(sort_order(swapped, columns), np.arange(n))

@@ -81,6 +81,29 @@ def test_planted_date_of_birth_in_any_written_form_is_found(tmp_path, history, i
     ]
 
 
+def test_every_written_form_of_a_date_of_birth_passes_the_prefilter(tmp_path):
+    """The scan looks for dates only in segments its prefilter keeps (two separators
+    between digits, or a month); each form below must still be found, among numbers
+    and decimals that are not dates."""
+    dob = date(2013, 9, 7)
+    ids = PrivateIdentifiers(dobs=frozenset({dob}))
+    forms = {
+        "iso.csv": "rate,when\n12.5,2013-09-07\n",
+        "slashes.csv": "when\n2013/9/7\n",
+        "dots.csv": "a,b\n0.1,07.09.2013\n",
+        "dashes.csv": "when\n7-9-2013\n",
+        "short.html": "<p>born 7th Sept. 2013</p>",
+        "upper.html": "<p>7 SEP 2013</p>",
+        "month_first.html": "<p>September 7, 2013</p>",
+        "other_digits.txt": "\u0660\u0667/\u0660\u0669/\u0662\u0660\u0661\u0663\n",
+    }
+    for name, text in forms.items():
+        _public(tmp_path, name, text)
+    _public(tmp_path, "numbers.csv", "rate,count\n12.5,2013\n7.9,2013\n")
+    found = {f.file for f in scan_for_private_identifiers(tmp_path, ids)}
+    assert found == set(forms)
+
+
 def test_release_date_and_collection_year_bounds_are_not_dates_of_birth(tmp_path):
     ids = PrivateIdentifiers(dobs=frozenset({date(2024, 3, 31), date(2025, 11, 27)}))
     _public(tmp_path, "a.html", "<p>year ending 31 March 2024; released 27 November 2025</p>")

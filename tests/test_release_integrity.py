@@ -541,6 +541,26 @@ def test_a_stored_value_naming_foreign_code_is_refused_not_run(tmp_path):
         read_intermediate(folder)
 
 
+@pytest.mark.parametrize("damage", ["cut short", "empty", "structure cut short"])
+def test_an_intermediate_left_incomplete_by_a_power_cut_fails_naming_it(tmp_path, damage):
+    """Intermediates are not flushed to disk before their rename (scratch that every run
+    rebuilds), so after a power cut one can be incomplete: reading it must fail with its
+    folder named and the remedy, never return partial figures."""
+    folder = tmp_path / "episode_history" / "value"
+    frame = pd.DataFrame({"child": [f"C{i}" for i in range(500)], "n": range(500)})
+    write_intermediate(folder, {"frame": frame})
+    table, structure = folder / "0.arrow", folder / "value.json"
+    if damage == "cut short":
+        table.write_bytes(table.read_bytes()[: table.stat().st_size // 2])
+    elif damage == "empty":
+        table.write_bytes(b"")
+    else:
+        structure.write_text(structure.read_text()[:10])
+    with pytest.raises(IntermediateFormatError, match="incomplete or damaged") as raised:
+        read_intermediate(folder)
+    assert str(folder) in str(raised.value) and "run the job again" in str(raised.value)
+
+
 def test_io_manager_never_loads_a_planted_pickle(tmp_path):
     """A pickle planted where the old store kept its values is never opened."""
     import pickle

@@ -68,13 +68,15 @@ def _remove_dead_staging(final: Path) -> None:
 
 
 @contextmanager
-def atomic_directory(final: Path, *, replace: bool = False) -> Iterator[Path]:
+def atomic_directory(final: Path, *, replace: bool = False, durable: bool = True) -> Iterator[Path]:
     """Yield an empty staging folder; on success rename it to ``final``.
 
     ``replace=False`` refuses to overwrite an existing folder (published releases are never
     modified). With ``replace=True`` the old folder is swapped out and removed only after
     the new one is in place. On any exception the staging folder is deleted and ``final``
-    is untouched.
+    is untouched. ``durable=False`` skips flushing the files to disk before the rename:
+    still atomic for every reader, but a power cut may leave the renamed files incomplete
+    (for scratch data that the next run rebuilds, such as the pipeline's intermediates).
     """
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -87,7 +89,8 @@ def atomic_directory(final: Path, *, replace: bool = False) -> Iterator[Path]:
     staging.mkdir()
     try:
         yield staging
-        _fsync_tree(staging)
+        if durable:
+            _fsync_tree(staging)
         if not final.exists():
             os.rename(staging, final)
         elif _exchange(staging, final):

@@ -1,17 +1,21 @@
 """Run one function in a forked child process while this process does other work.
 
-The publication stage and its QA pack are independent pieces of single-threaded pandas
-and zlib work (the spreadsheet beside the HTML pages; the reviewers' reports beside the
-release), so on a 2-core machine a second process halves their wall time. ``fork`` is
-used because the child needs the parent's frames: they are shared copy-on-write, not
-pickled. The child only writes files; its result (usually None) and any exception come
-back through a pipe, and the exception is raised again in the parent, so a failure in the
-child fails the caller exactly as it would have inline.
+Validation of the collection years, the publication stage and its QA pack are
+independent pieces of single-threaded pandas and zlib work (half the years beside the
+other half; the spreadsheet beside the HTML pages; the reviewers' reports beside the
+release), so on a 2-core machine a second process nearly halves their wall time. ``fork``
+is used because the child needs the parent's frames: they are shared copy-on-write, not
+pickled. The child's result (None where it only writes files, the validated years for
+validation) and any exception come back through a pipe, and the exception is raised again
+in the parent, so a failure in the child fails the caller exactly as it would have inline.
 
-At most ``cpu_count - 1`` workers run at once (one on a 2-core machine): a task started
+At most ``cpu_count`` workers run at once (two on a 2-core machine): a task started
 while they are busy, or where ``fork`` is unavailable, or with ``REENTRY_SERIAL=1``, runs
-inline when started. More processes than cores would not finish sooner and each worker
-costs memory. Output never depends on which path ran: each side writes its own files.
+inline when started. The parent spends part of each task's life waiting for it, so one
+worker per core keeps both cores busy where ``cpu_count - 1`` left one idle (the
+candidate step: QA reports and spreadsheet beside the pages, 0.5 s sooner); more would
+not finish sooner and each worker costs memory. Output never depends on which path ran:
+each side writes its own files.
 """
 
 from __future__ import annotations
@@ -43,10 +47,33 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _child(send, parent: int, fn: Callable, args: tuple, kwargs: dict) -> None:
+# The result of a child that wrote it to the memory file rather than the pipe.
+_IN_MEMORY_FILE = "result in the memory file"
+
+
+def _result_file() -> int | None:
+    """An anonymous in-memory file the child writes a large result into (Linux memfd).
+
+    A result of hundreds of megabytes (the validated years) sent through the pipe is
+    chunked and copied several times (two seconds for 290 MB); written to memory shared
+    by the two processes it costs one pickle and one unpickle. The file has no name on
+    any file system and is freed when both processes close it."""
+    if not hasattr(os, "memfd_create"):
+        return None
+    try:
+        return os.memfd_create("reentry-background-result", os.MFD_CLOEXEC)
+    except OSError:
+        return None
+
+
+def _child(send, parent: int, fn: Callable, args: tuple, kwargs: dict, result_fd) -> None:
     _die_with_parent(parent)
     try:
         message = (True, fn(*args, **kwargs))
+        if result_fd is not None and message[1] is not None:
+            with os.fdopen(os.dup(result_fd), "wb") as out:
+                pickle.dump(message[1], out, protocol=pickle.HIGHEST_PROTOCOL)
+            message = (True, _IN_MEMORY_FILE)
     except BaseException as err:  # noqa: BLE001 - every failure goes back to the parent
         text = "".join(traceback.format_exception(err))
         try:
@@ -64,7 +91,7 @@ _running: set = set()
 def _can_fork() -> bool:
     if "fork" not in mp.get_all_start_methods() or os.environ.get("REENTRY_SERIAL") == "1":
         return False
-    return len(_running) < max(1, (os.cpu_count() or 1) - 1)
+    return len(_running) < (os.cpu_count() or 1)
 
 
 class Task:
@@ -75,12 +102,16 @@ class Task:
         self._result: Any = None
         self._error: tuple | None = None
         self._process = None
+        self._result_fd: int | None = None
         if not _can_fork():
             self._run_inline(fn, args, kwargs)
             return
         ctx = mp.get_context("fork")
         self._recv, send = ctx.Pipe(duplex=False)
-        self._process = ctx.Process(target=_child, args=(send, os.getpid(), fn, args, kwargs))
+        self._result_fd = _result_file()
+        self._process = ctx.Process(
+            target=_child, args=(send, os.getpid(), fn, args, kwargs, self._result_fd)
+        )
         # Objects that exist now are moved out of the collector's reach, so the child's
         # garbage collections do not write to (and so copy) every page they live on.
         gc.freeze()
@@ -109,6 +140,12 @@ class Task:
                 self._process.join()
                 _running.discard(self)
             self._done = True
+            if ok and isinstance(payload, str) and payload == _IN_MEMORY_FILE:
+                with os.fdopen(self._result_fd, "rb") as result:
+                    self._result_fd = None
+                    result.seek(0)
+                    payload = pickle.load(result)
+            self._close_result_file()
             if ok:
                 self._result = payload
             else:
@@ -128,6 +165,11 @@ class Task:
     def __exit__(self, *exc) -> None:
         self.cancel()
 
+    def _close_result_file(self) -> None:
+        if self._result_fd is not None:
+            os.close(self._result_fd)
+            self._result_fd = None
+
     def cancel(self) -> None:
         """Stop the child (the caller failed and will discard what it writes)."""
         if self._process is not None and not self._done:
@@ -136,6 +178,7 @@ class Task:
             self._recv.close()
             _running.discard(self)
             self._done = True
+        self._close_result_file()
 
 
 def start(fn: Callable, /, *args, **kwargs) -> Task:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from assets.common.contracts import ALL_TABLE_KEYS
+from assets.common.fast_csv import write_csv
 from assets.disclosure.attacker import INT_KEYS
 from assets.disclosure.published import PublishedTables
 
@@ -67,10 +68,12 @@ def write_published(published: PublishedTables, folder: Path) -> None:
     without timestamps, in the layout ``assets.disclosure.audit.audit_release_dir`` reads."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    published.reentry.to_csv(folder / "reentry.csv", index=False)
-    published.ceased_by_reason.to_csv(folder / "ceased_by_reason.csv", index=False)
-    published.time_to_reentry.to_csv(folder / "time_to_reentry.csv", index=False)
+    # Byte for byte what pandas' to_csv writes, in under half the time (the log holds
+    # every cell of every table).
+    write_csv(published.reentry, folder / "reentry.csv")
+    write_csv(published.ceased_by_reason, folder / "ceased_by_reason.csv")
+    write_csv(published.time_to_reentry, folder / "time_to_reentry.csv")
     if len(published.sensitivity):
-        published.sensitivity.to_csv(folder / "sensitivity.csv", index=False)
-    published.suppression_log.to_csv(folder / "suppression_log.csv", index=False)
-    published.information_loss.to_csv(folder / "information_loss.csv", index=False)
+        write_csv(published.sensitivity, folder / "sensitivity.csv")
+    write_csv(published.suppression_log, folder / LOG_FILE)
+    write_csv(published.information_loss, folder / "information_loss.csv")

@@ -64,7 +64,7 @@ def episode_history(
     validated_returns: dict,
 ) -> Iterator:
     from assets.history.history import build_episode_history
-    from validation.plausibility import flagged_lines, plausibility_table
+    from validation.plausibility import flagged_lines
 
     loaded = sorted(int(k) for k in validated_returns)
     in_landing = sorted(landing_inventory["collection_year"].dropna().astype(int).unique().tolist())
@@ -108,10 +108,13 @@ def episode_history(
         )
     status = history.la_year_status
     counts = status["status"].value_counts()
-    plausibility = plausibility_table(history.ledger, history.episode_history)
+    plausibility = history.plausibility
     implausible = flagged_lines(plausibility)
-    for line in implausible:
-        context.log.warning(f"{line}; see qa/plausibility.csv")
+    if implausible:  # one event, not one per LA-year (each event is a database write)
+        context.log.warning(
+            f"{len(implausible)} LA-year count(s) changed implausibly from the year before "
+            "(qa/plausibility.csv):\n" + "\n".join(implausible)
+        )
     yield Output(
         history,
         metadata={

@@ -22,6 +22,7 @@ import pyarrow as pa
 from assets.history.identity import MAX_SEGMENT, SEGMENT_BITS, child_label, resolve_identities
 from validation.collection_year import ValidatedYear, child_keys, factorize_sorted, keys_from_codes
 from validation.ledger import add_file_counts, format_reasons, normalise, parse_reasons
+from validation.plausibility import plausibility_table
 from validation.rules import empty_failures, finalise_failures, sort_failures
 
 HISTORY_COLUMNS = [
@@ -85,6 +86,9 @@ class HistoryResult:
       such a child out of any window that needs that year, and count them.
     overlaps_resolved: la_code, collection_year, episodes_dropped: earlier returns'
       episodes dropped because a later return holds an overlapping version.
+    plausibility: each LA-year's children and returns home against its previous year
+      (``validation.plausibility``), computed once: the run's warning check and the QA
+      pack both read it. None in a result built before it existed.
     """
 
     episode_history: pd.DataFrame
@@ -101,6 +105,7 @@ class HistoryResult:
             }
         )
     )
+    plausibility: pd.DataFrame | None = None
 
 
 def _fail(rows: pd.DataFrame, code: str, column: str | None, value: pd.Series | None):
@@ -465,6 +470,7 @@ def build_episode_history(years: Sequence[ValidatedYear]) -> HistoryResult:
             children,
         ),
         overlaps_resolved=_overlap_counts(overlapping),
+        plausibility=plausibility_table(ledger, history),
     )
 
 

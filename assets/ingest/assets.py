@@ -117,13 +117,13 @@ def landing_inventory(context: AssetExecutionContext, settings: ReleaseSettings)
 def validated_returns(
     context: AssetExecutionContext, settings: ReleaseSettings, landing_inventory: pd.DataFrame
 ) -> Iterator:
-    from validation.collection_year import validate_collection_year
+    from validation.collection_year import validate_collection_years
 
     landing = settings.landing_path
-    results = {}
-    for key in context.partition_keys:
-        context.log.info(f"validating collection year {key}")
-        results[key] = validate_collection_year(landing, int(key), inventory=landing_inventory)
+    keys = list(context.partition_keys)
+    context.log.info(f"validating collection year(s) {', '.join(keys)}")
+    by_year = validate_collection_years(landing, [int(k) for k in keys], landing_inventory)
+    results = {key: by_year[int(key)] for key in keys}
     assessment = assess_validated_years(list(results.values()))
     stopped_report = None
     if not assessment.passed and results:

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from assets.common.contracts import USABLE_STATUSES
-from assets.measures.periods import collection_year_of, sort_order
+from assets.measures.periods import collection_year_of, in_order
 
 RETURN_HOME_RECS = ("E4A", "E4B")
 # Sensitivity definitions (published for England and regions, docs/methodology.md): the
@@ -85,7 +85,7 @@ def returns_home(
         stay = (periods["period_end"] - periods["period_start"]).dt.days
         keep &= stay.ge(min_stay_days).fillna(False)
     rh = periods[keep].copy()
-    rh = rh.iloc[sort_order(rh, ["la_code", "child", "period_seq"])]
+    rh = in_order(rh, ["la_code", "child", "period_seq"])
     rh["previous_returns"] = rh.groupby(_child_id(rh), sort=False).cumcount().to_numpy()
     rh["cohort_year"] = collection_year_of(rh["period_end"]).astype("int64")
     return rh.rename(
@@ -155,7 +155,7 @@ def order_periods(periods: pd.DataFrame) -> pd.DataFrame:
     """Periods in (LA, child, sequence) order with ``next_period_start``: the part of
     ``index_returns`` that does not depend on the definition of a return home, done once
     when several definitions are counted (the sensitivity table)."""
-    periods = periods.iloc[sort_order(periods, ["la_code", "child", "period_seq"])]
+    periods = in_order(periods, ["la_code", "child", "period_seq"])
     periods = periods.reset_index(drop=True)
     periods["next_period_start"] = _first_period_on_or_after_return(periods, _child_id(periods))
     return periods
@@ -181,7 +181,7 @@ def index_returns(
     elsewhere = _first_new_period_elsewhere(index, periods)
     index["reentry_date_any_la"] = pd.concat([same_la, elsewhere], axis=1).min(axis=1)
     index["reentry_date_any_la"] = index["reentry_date_any_la"].astype(same_la.dtype)
-    index = index.iloc[sort_order(index, ["cohort_year", "la_code", "child"])]
+    index = in_order(index, ["cohort_year", "la_code", "child"])
     return index[INDEX_RETURN_COLUMNS].reset_index(drop=True)
 
 

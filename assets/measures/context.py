@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from assets.common.vocabulary import TOTAL
-from assets.measures.periods import collection_year_of, sort_order
+from assets.measures.periods import collection_year_of, in_order
 
 # REC codes from DfE SSDA903 guidance 2024-25, grouped as in the EES "reason episode
 # ceased" tables. E43/E44 are the pre-2015 special guardianship codes.
@@ -55,7 +55,7 @@ def children_ceasing(periods: pd.DataFrame) -> pd.DataFrame:
     ended = periods[periods["end_rec"].notna() & periods["end_rec"].ne("X1")]
     ended = ended[["la_code", "child", "period_seq", "period_end", "end_rec"]].copy()
     ended["collection_year"] = collection_year_of(ended["period_end"]).astype("int64")
-    ended = ended.iloc[sort_order(ended, ["la_code", "child", "collection_year", "period_seq"])]
+    ended = in_order(ended, ["la_code", "child", "collection_year", "period_seq"])
     last = ended.drop_duplicates(["la_code", "child", "collection_year"], keep="last").copy()
     last["reason_group"] = reason_group(last["end_rec"])
     return last.reset_index(drop=True)

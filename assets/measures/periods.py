@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 SHORT_BREAK_LEGAL_STATUSES = ("V3", "V4")
 CHAIN_REC = "X1"
@@ -43,13 +45,69 @@ def remove_short_breaks(episodes: pd.DataFrame) -> pd.DataFrame:
     return episodes[~episodes["ls"].isin(SHORT_BREAK_LEGAL_STATUSES)]
 
 
+def _adjacent_order(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """For each row after the first: is it after / equal to the row before, with missing
+    values last (the order ``sort_order`` gives). Text is compared by Arrow kernels, so
+    no factorising of a million strings."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        ints = values.to_numpy().view("int64").copy()
+        ints[values.isna().to_numpy()] = np.iinfo(np.int64).max
+        return ints[1:] > ints[:-1], ints[1:] == ints[:-1]
+    if pd.api.types.is_numeric_dtype(values):
+        if values.isna().any():
+            raise _NotComparable(values.name)
+        numbers = values.to_numpy()
+        return numbers[1:] > numbers[:-1], numbers[1:] == numbers[:-1]
+    try:
+        text = pa.array(values, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
+        raise _NotComparable(values.name) from err
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    if not pa.types.is_string(text.type) and not pa.types.is_large_string(text.type):
+        raise _NotComparable(values.name)
+    before, after = text[:-1], text[1:]
+    na_before = pc.is_null(before).to_numpy(zero_copy_only=False)
+    na_after = pc.is_null(after).to_numpy(zero_copy_only=False)
+    greater = pc.fill_null(pc.greater(after, before), False).to_numpy(zero_copy_only=False)
+    equal = pc.fill_null(pc.equal(after, before), False).to_numpy(zero_copy_only=False)
+    return greater | (na_after & ~na_before), equal | (na_after & na_before)
+
+
+class _NotComparable(Exception):
+    """A column the sorted check does not cover (``sort_order`` sorts it instead)."""
+
+
+def _already_sorted(frame: pd.DataFrame, columns: list[str]) -> bool:
+    """Whether ``frame`` is already in ``columns`` order: one linear pass. The episode
+    history arrives in (LA, child, start) order and each step keeps it, so most sorts
+    here would return the rows as they are, after factorising every text key."""
+    if len(frame) < 2:
+        return True
+    in_order = np.zeros(len(frame) - 1, dtype=bool)  # decided by an earlier column
+    undecided = np.ones(len(frame) - 1, dtype=bool)
+    try:
+        for col in columns:
+            greater, equal = _adjacent_order(frame[col])
+            if (undecided & ~greater & ~equal).any():
+                return False
+            in_order |= undecided & greater
+            undecided &= equal
+    except _NotComparable:
+        return False
+    return True
+
+
 def sort_order(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """Row positions that sort ``frame`` by ``columns`` (missing values last).
+    """Row positions that sort ``frame`` by ``columns`` (missing values last), stably.
 
     Text columns are replaced by their rank among the sorted distinct values and dates by
     their integer value, then numpy's lexsort orders the integers: much faster than
-    sorting Arrow-backed strings row by row, and the same order.
+    sorting Arrow-backed strings row by row, and the same order. Rows already in order
+    (the usual case) are found in one pass and returned as they are.
     """
+    if _already_sorted(frame, columns):
+        return np.arange(len(frame))
     keys = []
     for col in columns:
         values = frame[col]
@@ -63,6 +121,15 @@ def sort_order(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
             ints = np.where(codes < 0, np.iinfo(np.int64).max, codes)
         keys.append(ints)
     return np.lexsort(keys[::-1])
+
+
+def in_order(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``frame`` sorted by ``columns`` as ``sort_order`` orders it; the frame itself when
+    it is already in that order (no copy of every column)."""
+    order = sort_order(frame, columns)
+    if np.array_equal(order, np.arange(len(frame))):
+        return frame
+    return frame.iloc[order]
 
 
 def collection_year_of(dates: pd.Series) -> pd.Series:
@@ -89,7 +156,7 @@ def periods_of_care(episode_history: pd.DataFrame) -> pd.DataFrame:
     ep = remove_short_breaks(episode_history[cols])
     # dec as a secondary key keeps the order total (and so the output deterministic) even
     # if two episodes of a child share a DECOM; open episodes (no DEC) sort last.
-    ep = ep.iloc[sort_order(ep, ["la_code", "child", "decom", "dec"])].reset_index(drop=True)
+    ep = in_order(ep, ["la_code", "child", "decom", "dec"]).reset_index(drop=True)
 
     la = pd.factorize(ep["la_code"])[0]
     child = pd.factorize(ep["child"])[0]

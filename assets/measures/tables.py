@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from assets.common import background
 from assets.common.contracts import TABLE_KEYS, ReentryMeasures
 from assets.common.reference import las_in_year, load_regions, load_statistical_neighbours
 from assets.common.vocabulary import (
@@ -867,40 +868,47 @@ def build_measures(
     availability = la_availability(la_grid, la_year_status, time_windows, cut_off_year, las_by_year)
     ceased_availability = la_availability(la_grid, la_year_status, [0], cut_off_year, las_by_year)
 
-    reentry = _reentry_table(
-        flagged,
-        la_grid,
-        availability[availability["follow_up_months"].isin(windows)],
-        windows,
-        cut_off_year,
-        funnel_adjustment,
-    )
-    ceased = _ceased_table(
-        periods[periods["period_end"].notna()],
-        la_grid,
-        ceased_availability.drop(columns=["follow_up_months"]),
-    )
-    time_to = _time_to_reentry_table(
-        add_window_flags(index, [60], cut_off_year, quarantined),
-        la_grid,
-        availability,
-        cut_off_year,
-    )
+    window_availability = availability[availability["follow_up_months"].isin(windows)]
+
+    def other_tables() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        ceased = _ceased_table(
+            periods[periods["period_end"].notna()],
+            la_grid,
+            ceased_availability.drop(columns=["follow_up_months"]),
+        )
+        time_to = _time_to_reentry_table(
+            add_window_flags(index, [60], cut_off_year, quarantined),
+            la_grid,
+            availability,
+            cut_off_year,
+        )
+        complete = [
+            w for w in windows if any(follow_up_complete(int(y), w, cut_off_year) for y in years)
+        ]
+        sensitivity = _sensitivity_table(
+            ordered, flagged, la_grid, window_availability, complete, cut_off_year, quarantined
+        )
+        return ceased, time_to, sensitivity
+
+    # The tables are independent given the index returns: the ceased, time-to-re-entry
+    # and sensitivity tables are built in a second process while this one builds the
+    # headline table (assets.common.background; the same tables either way).
+    with background.start(other_tables) as others:
+        reentry = _reentry_table(
+            flagged, la_grid, window_availability, windows, cut_off_year, funnel_adjustment
+        )
+        dispersion = funnel_dispersion(reentry)
+        index_table = _index_returns_table(flagged, windows)
+        exclusions = _follow_up_exclusions(flagged, windows)
+        upn_matching = upn_match_rates(index)
+        ceased, time_to, sensitivity = others.wait()
     return MeasureTables(
         reentry=reentry,
         ceased_by_reason=ceased,
         time_to_reentry=time_to,
-        index_returns=_index_returns_table(flagged, windows),
-        follow_up_exclusions=_follow_up_exclusions(flagged, windows),
-        funnel_dispersion=funnel_dispersion(reentry),
-        sensitivity=_sensitivity_table(
-            ordered,
-            flagged,
-            la_grid,
-            availability[availability["follow_up_months"].isin(windows)],
-            [w for w in windows if any(follow_up_complete(int(y), w, cut_off_year) for y in years)],
-            cut_off_year,
-            quarantined,
-        ),
-        upn_matching=upn_match_rates(index),
+        index_returns=index_table,
+        follow_up_exclusions=exclusions,
+        funnel_dispersion=dispersion,
+        sensitivity=sensitivity,
+        upn_matching=upn_matching,
     )

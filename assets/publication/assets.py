@@ -49,6 +49,15 @@ def settings_record(settings: ReleaseSettings) -> dict:
     return {k: v for k, v in sorted(settings.model_dump().items())}
 
 
+def _qa_reports_then_changed_inputs(qa, *, landing, **reports) -> list[str]:
+    """The QA reports that need only the run's inputs, then the landing files whose bytes
+    changed since the inventory. The bytes validated must be the bytes pinned: a return
+    replaced while the run read it would publish figures from one version under the hash
+    of another. Every read of the landing (validation) has finished before this step."""
+    write_qa_reports(qa, **reports)
+    return changed_inputs(reports["inventory"], landing)
+
+
 @asset(
     name=CANDIDATE_RELEASE,
     group_name=PUBLICATION,
@@ -85,12 +94,6 @@ def candidate_release(
         settings, release, first_year=int(years.min()), cut_off_year=int(years.max())
     )
     previous = settings.previous_release_path(release)
-    notes = contextual_notes(
-        controlled.published,
-        episode_history.la_year_status,
-        previous_release_dir=previous,
-        release=info,
-    )
     restricted_root(settings.output_path)
     with (
         output_lock(settings.output_path, f"build of candidate release {release}"),
@@ -101,17 +104,25 @@ def candidate_release(
         # candidate, QA pack and approval as a whole: they can never be from two runs.
         qa, candidate = sealed / QA_DIR, sealed / CANDIDATE_DIR
         qa.mkdir()
-        # The QA reports need only this run's inputs: a second process writes them while
-        # this one builds the candidate (both are single-threaded pandas work).
+        # The QA reports need only this run's inputs: a second process writes them, then
+        # re-hashes the landing files, while this one builds the candidate (all of it
+        # single-threaded pandas work or file reading).
         with background.start(
-            write_qa_reports,
+            _qa_reports_then_changed_inputs,
             qa,
+            landing=settings.landing_path,
             history=episode_history,
             controlled=controlled,
             inventory=landing_inventory,
             release=release,
             measures=reentry_measures,
         ) as reports:
+            notes = contextual_notes(
+                controlled.published,
+                episode_history.la_year_status,
+                previous_release_dir=previous,
+                release=info,
+            )
             manifest = build_candidate(
                 candidate,
                 published=controlled.published,
@@ -125,7 +136,7 @@ def candidate_release(
                 ),
                 upn_matching=reentry_measures.upn_matching,
             )
-            reports.wait()
+            changed = reports.wait()
         checks = finish_qa_pack(
             qa,
             history=episode_history,
@@ -137,9 +148,6 @@ def candidate_release(
             settings=settings_record(settings),
             upn_matching=reentry_measures.upn_matching,
         )
-        # The bytes validated must be the bytes pinned: a return replaced while the run
-        # read it would publish figures from one version under the hash of another.
-        changed = changed_inputs(landing_inventory, settings.landing_path)
         if changed:
             raise Failure(
                 description=f"{len(changed)} landing file(s) changed while the run was reading "

@@ -11,6 +11,8 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from assets.common.identifiers import UPN_PATTERN
 
@@ -52,22 +54,20 @@ _DATE_PATTERNS = [
 ]
 
 
-# A segment can hold a written date only if it has a digit-separator-digit or a month;
-# every month's full name starts with its short form, so the short forms suffice here.
-_MAYBE_DATE = re.compile(r"\d[-/.]\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec", re.I)
+# A segment can hold a written date only if it has two separators between digits
+# (yyyy-mm-dd, dd/mm/yyyy and their variants) or a month; every month's full name starts
+# with its short form, so the short forms suffice here. Matched by Arrow's RE2 engine,
+# one call over all segments: Python's re took a second over the corpus for this
+# alternation, RE2 a tenth of that. ``\p{Nd}`` is every decimal digit, as Python's
+# ``\d`` is in the date patterns, so no segment they could match is left out.
+_MAYBE_DATE = r"\p{Nd}[-/.]\p{Nd}\p{Nd}?[-/.]\p{Nd}|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
 
 
-def _lines_matching(pattern: re.Pattern, corpus: str) -> list[str]:
-    """The lines of ``corpus`` in which ``pattern`` (which never spans a line end) occurs:
-    one search per matching line over the whole text, not one call per line."""
-    out, pos = [], 0
-    while (m := pattern.search(corpus, pos)) is not None:
-        start = corpus.rfind("\n", 0, m.start()) + 1
-        end = corpus.find("\n", m.end())
-        end = len(corpus) if end < 0 else end
-        out.append(corpus[start:end])
-        pos = end + 1
-    return out
+def _lines_with_possible_dates(corpus: str) -> str:
+    """The lines of ``corpus`` in which a full date could be written, in order."""
+    lines = pa.array(corpus.split("\n"), type=pa.large_string())
+    keep = pc.match_substring_regex(lines, _MAYBE_DATE, ignore_case=True)
+    return "\n".join(pc.filter(lines, keep).to_pylist())
 
 
 _MONTH_NUMBER = {m.lower()[:3]: i for i, m in enumerate(_MONTHS.split("|"), start=1)}
@@ -234,7 +234,7 @@ def scan_for_private_identifiers(
     if ids.dobs:
         # Only segments that can hold a written date: the three patterns over 14 MB of
         # mostly numbers took over a second, the same patterns over these few a tenth.
-        dated = "\n".join(_lines_matching(_MAYBE_DATE, corpus))
+        dated = _lines_with_possible_dates(corpus)
         for d, forms in sorted(_dates_in(dated).items()):
             structural = (d.month, d.day) in ((3, 31), (4, 1))
             if d in ids.dobs and d not in allowed_dates and not structural:
