@@ -83,3 +83,22 @@ def test_years_validated_in_two_processes_equal_years_validated_one_by_one(small
         for name in ("header", "episodes", "failures", "ledger", "la_year_status"):
             got, want = getattr(together[year], name), getattr(alone, name)
             pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+def test_years_are_validated_in_one_process_when_memory_is_short(small_landing, monkeypatch):
+    """Ten times the national volume needs 12 GB in one process: no second process is
+    started where twice the need would not fit."""
+    import validation.collection_year as collection_year
+
+    def no_second_process(*_a, **_k):
+        raise AssertionError("a second process was started")
+
+    monkeypatch.setattr(collection_year.background, "memory_to_spare", lambda needed: False)
+    monkeypatch.setattr(collection_year.background, "start", no_second_process)
+    years = validate_collection_years(small_landing.landing, [2024, 2025])
+    assert list(years) == [2024, 2025]
+
+
+def test_memory_to_spare_reads_what_the_system_has_available():
+    assert background.memory_to_spare(1)
+    assert not background.memory_to_spare(1 << 60)

@@ -181,6 +181,19 @@ class Task:
         self._close_result_file()
 
 
+def memory_to_spare(needed: int) -> bool:
+    """Whether ``needed`` bytes fit in the memory the system has available now (Linux
+    ``MemAvailable``); False where that is unknown, so a caller stays in one process."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as info:
+            for line in info:
+                if line.startswith("MemAvailable:"):
+                    return needed <= int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return False
+    return False
+
+
 def start(fn: Callable, /, *args, **kwargs) -> Task:
     """Start ``fn(*args, **kwargs)`` in a forked child (or inline) and return its task."""
     return Task(fn, args, kwargs)
