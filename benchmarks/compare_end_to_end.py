@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.append(str(Path(__file__).resolve().parent))  # run_all, after the code under test
 
 
 def _one_run(code: Path, out: Path, landing: str) -> dict:
@@ -48,19 +49,12 @@ def _one_run(code: Path, out: Path, landing: str) -> dict:
     rc_approve = main(["approve", "2025", "--reviewer", "benchmark", "--output", str(out / "o")])
     total = time.perf_counter() - t0
     from dagster import DagsterInstance
+    from run_all import _step_durations  # this checkout's benchmark, no project import
 
-    started: dict[str, float] = {}
     steps: dict[str, float] = {}
     with DagsterInstance.get() as instance:
         for run in reversed(instance.get_runs()):
-            for event in instance.all_logs(run.run_id):
-                de = event.dagster_event
-                if de is None or not de.step_key:
-                    continue
-                if de.event_type_value == "STEP_START":
-                    started[de.step_key] = event.timestamp
-                elif de.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
-                    steps[de.step_key] = event.timestamp - started.get(de.step_key, 0.0)
+            steps.update(_step_durations(instance, run.run_id))
     return {
         "exit": [rc_run, rc_approve],
         "total_s": total,
