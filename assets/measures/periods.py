@@ -45,19 +45,27 @@ def remove_short_breaks(episodes: pd.DataFrame) -> pd.DataFrame:
     return episodes[~episodes["ls"].isin(SHORT_BREAK_LEGAL_STATUSES)]
 
 
+def _number_key(values: pd.Series) -> np.ndarray | None:
+    """Dates as their integer value (missing last) and numbers as they are; None for
+    text. The one key both the sort and the sorted check use."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        ints = values.to_numpy().view("int64").copy()
+        ints[values.isna().to_numpy()] = np.iinfo(np.int64).max
+        return ints
+    if pd.api.types.is_numeric_dtype(values):
+        return values.to_numpy()
+    return None
+
+
 def _adjacent_order(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """For each row after the first: is it after / equal to the row before, with missing
     values last (the order ``sort_order`` gives). Text is compared by Arrow kernels, so
     no factorising of a million strings."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        ints = values.to_numpy().view("int64").copy()
-        ints[values.isna().to_numpy()] = np.iinfo(np.int64).max
-        return ints[1:] > ints[:-1], ints[1:] == ints[:-1]
-    if pd.api.types.is_numeric_dtype(values):
-        if values.isna().any():
-            raise _NotComparable(values.name)
-        numbers = values.to_numpy()
-        return numbers[1:] > numbers[:-1], numbers[1:] == numbers[:-1]
+    if pd.api.types.is_numeric_dtype(values) and values.isna().any():
+        raise _NotComparable(values.name)
+    key = _number_key(values)
+    if key is not None:
+        return key[1:] > key[:-1], key[1:] == key[:-1]
     try:
         text = pa.array(values, from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
@@ -84,18 +92,27 @@ def _already_sorted(frame: pd.DataFrame, columns: list[str]) -> bool:
     here would return the rows as they are, after factorising every text key."""
     if len(frame) < 2:
         return True
-    in_order = np.zeros(len(frame) - 1, dtype=bool)  # decided by an earlier column
-    undecided = np.ones(len(frame) - 1, dtype=bool)
+    tied = np.ones(len(frame) - 1, dtype=bool)  # rows equal to the one before so far
     try:
         for col in columns:
             greater, equal = _adjacent_order(frame[col])
-            if (undecided & ~greater & ~equal).any():
+            if (tied & ~greater & ~equal).any():
                 return False
-            in_order |= undecided & greater
-            undecided &= equal
+            tied &= equal
     except _NotComparable:
         return False
     return True
+
+
+def _lexsort_order(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    keys = []
+    for col in columns:
+        key = _number_key(frame[col])
+        if key is None:
+            codes, _ = pd.factorize(frame[col], sort=True)
+            key = np.where(codes < 0, np.iinfo(np.int64).max, codes)
+        keys.append(key)
+    return np.lexsort(keys[::-1])
 
 
 def sort_order(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
@@ -108,28 +125,15 @@ def sort_order(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """
     if _already_sorted(frame, columns):
         return np.arange(len(frame))
-    keys = []
-    for col in columns:
-        values = frame[col]
-        if pd.api.types.is_datetime64_any_dtype(values):
-            ints = values.to_numpy().view("int64").copy()
-            ints[values.isna().to_numpy()] = np.iinfo(np.int64).max
-        elif pd.api.types.is_numeric_dtype(values):
-            ints = values.to_numpy()
-        else:
-            codes, _ = pd.factorize(values, sort=True)
-            ints = np.where(codes < 0, np.iinfo(np.int64).max, codes)
-        keys.append(ints)
-    return np.lexsort(keys[::-1])
+    return _lexsort_order(frame, columns)
 
 
 def in_order(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """``frame`` sorted by ``columns`` as ``sort_order`` orders it; the frame itself when
     it is already in that order (no copy of every column)."""
-    order = sort_order(frame, columns)
-    if np.array_equal(order, np.arange(len(frame))):
+    if _already_sorted(frame, columns):
         return frame
-    return frame.iloc[order]
+    return frame.iloc[_lexsort_order(frame, columns)]
 
 
 def collection_year_of(dates: pd.Series) -> pd.Series:

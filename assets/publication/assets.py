@@ -14,10 +14,11 @@ from assets.common.output_lock import output_lock, restricted_root
 from assets.common.release_folders import CANDIDATE_DIR, MANIFEST_NAME, QA_DIR, ReleasePaths
 from assets.ingest.inventory import inputs_sha256
 from assets.publication.candidate_record import changed_inputs
-from assets.publication.qa_pack import finish_qa_pack, write_qa_reports
+from assets.publication.qa_pack import finish_qa_pack, plausibility_of, write_qa_reports
 from assets.publication.release_info import third_thursday_of_november
 from pipelines.constants import CANDIDATE_RELEASE, OWNERS, PUBLICATION
 from pipelines.resources import ReleaseSettings
+from validation.plausibility import flagged_lines
 
 
 def release_info(settings: ReleaseSettings, release: str, *, first_year: int, cut_off_year: int):
@@ -157,8 +158,7 @@ def candidate_release(
             )
     # The flags are a warning check on the history asset (validation/plausibility.py);
     # here only their number, beside the pack that lists them.
-    plausibility = pd.read_csv(paths.qa / "plausibility.csv")
-    implausible = plausibility[plausibility["flagged"].astype(bool)]
+    implausible = flagged_lines(plausibility_of(episode_history))
     manifest_sha = file_sha256(paths.candidate / MANIFEST_NAME)
     files = sorted(p for p in paths.candidate.rglob("*") if p.is_file())
     return Output(

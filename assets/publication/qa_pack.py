@@ -45,6 +45,17 @@ def write_measures_reports(qa: Path, measures) -> None:
     _csv(getattr(measures, "funnel_dispersion", None), folder / FUNNEL_DISPERSION)
 
 
+def plausibility_of(history) -> pd.DataFrame:
+    """The history's plausibility table (computed once, by the history step), or computed
+    here for a history stored before the table was part of it."""
+    from validation.plausibility import plausibility_table
+
+    table = getattr(history, "plausibility", None)
+    if table is None:
+        table = plausibility_table(history.ledger, history.episode_history)
+    return table
+
+
 def write_qa_reports(
     qa: Path, *, history, controlled, inventory: pd.DataFrame, release: str, measures=None
 ) -> None:
@@ -60,14 +71,9 @@ def write_qa_reports(
     _csv(history.ledger, qa / "ledger.csv")
     _csv(history.la_year_status, qa / "la_year_status.csv")
     _csv(inventory, qa / "inventory.csv")
-    from validation.plausibility import plausibility_table
-
     # Each LA-year against its previous year: a return that passes every rule can still
     # have lost half its children (a warning for the reviewer, not a rejection).
-    plausibility = getattr(history, "plausibility", None)
-    if plausibility is None:  # a history stored before the table was part of it
-        plausibility = plausibility_table(history.ledger, history.episode_history)
-    _csv(plausibility, qa / "plausibility.csv")
+    _csv(plausibility_of(history), qa / "plausibility.csv")
     from assets.disclosure.files import write_published
     from assets.publication.manifest import audit_summary
 
